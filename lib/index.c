@@ -1,0 +1,490 @@
+/* The in-memory index: the map flattened into sorted, non-overlapping
+ * segments, each naming the most specific object covering it, so a
+ * lookup is one binary search.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "internal.h"
+#include "vector.h"
+
+#define NO_OBJECT UINT32_MAX
+
+struct idx_object {
+  int64_t id;
+  uint64_t inode;
+  uint64_t size;
+  uint32_t device;              /* offsets into the string pool */
+  uint32_t path;                /* UINT32_MAX if none */
+  uint32_t flags;
+  uint32_t priority;            /* higher wins where objects overlap */
+  char kind;
+};
+
+struct idx_segment {
+  uint64_t start;
+  int64_t offset;               /* inside the object at start, or -1 */
+  uint32_t object;              /* index into objects, or NO_OBJECT */
+  uint32_t flags;               /* extent flags */
+};
+
+DEFINE_VECTOR_TYPE (segment_vector, struct idx_segment);
+DEFINE_VECTOR_TYPE (char_vector, char);
+
+struct idx_disk {
+  segment_vector segs;
+  uint64_t end;                 /* first byte after the last extent */
+};
+
+struct vbm_index {
+  struct idx_object *objects;
+  size_t nobjects;
+  char_vector pool;
+  struct idx_disk *disks;
+  unsigned ndisks;
+};
+
+/* An extent while building. */
+struct bext {
+  uint64_t start, end;
+  int64_t offset;
+  uint32_t object;
+  uint32_t flags;
+  unsigned disk;
+};
+DEFINE_VECTOR_TYPE (bext_vector, struct bext);
+
+static int
+pool_add (struct vbm_index *idx, const char *s, uint32_t *r)
+{
+  size_t len = strlen (s) + 1;
+
+  if (idx->pool.len + len > UINT32_MAX - 1) {
+    errno = E2BIG;
+    return -1;
+  }
+  if (char_vector_reserve (&idx->pool, len) == -1)
+    return -1;
+  *r = idx->pool.len;
+  memcpy (idx->pool.ptr + idx->pool.len, s, len);
+  idx->pool.len += len;
+  return 0;
+}
+
+/* Files beat directories beat metadata beat free space; deeper objects
+ * (a file in a logical partition) beat shallower ones.  Inline data lies
+ * inside the inode table at the same depth: the kind decides.
+ */
+static uint32_t
+kind_rank (char kind)
+{
+  switch (kind) {
+  case VBM_KIND_FILE: return 4;
+  case VBM_KIND_DIRECTORY: return 3;
+  case VBM_KIND_METADATA: return 2;
+  case VBM_KIND_FREE: return 1;
+  default: return 0;
+  }
+}
+
+static int
+load_objects (struct vbm_index *idx, sqlite3 *db, int64_t **id_to_index,
+              int64_t *max_id, struct vbm_error *err)
+{
+  sqlite3_stmt *s = NULL;
+  int64_t count = 0, *map = NULL;
+  uint32_t *depth = NULL;
+  uint32_t last_device = UINT32_MAX;
+  size_t i = 0;
+  int r;
+
+  if (sqlite3_prepare_v2 (db, "SELECT count(*), coalesce(max(id), 0) FROM objects",
+                          -1, &s, NULL) != SQLITE_OK ||
+      sqlite3_step (s) != SQLITE_ROW)
+    goto db_fail;
+  count = sqlite3_column_int64 (s, 0);
+  *max_id = sqlite3_column_int64 (s, 1);
+  sqlite3_finalize (s);
+  s = NULL;
+  /* Ids are dense in maps we write; refuse anything that would make
+   * the id table unbounded.
+   */
+  if (count < 0 || *max_id < 0 || *max_id > 2 * count + 1024 ||
+      count > UINT32_MAX - 1) {
+    vbm_set_error (err, EINVAL, "map: object ids are not dense: not a map "
+                   "written by virt-bmap");
+    return -1;
+  }
+  idx->objects = calloc (count ? count : 1, sizeof *idx->objects);
+  map = malloc ((*max_id + 1) * sizeof *map);
+  depth = calloc (count ? count : 1, sizeof *depth);
+  if (idx->objects == NULL || map == NULL || depth == NULL) {
+    vbm_set_error (err, errno, "index: %s", strerror (errno));
+    goto fail;
+  }
+  for (int64_t j = 0; j <= *max_id; ++j)
+    map[j] = -1;
+
+  if (sqlite3_prepare_v2 (db,
+                          "SELECT id, parent, kind, device, path, inode, size,"
+                          " flags FROM objects ORDER BY id",
+                          -1, &s, NULL) != SQLITE_OK)
+    goto db_fail;
+  while ((r = sqlite3_step (s)) == SQLITE_ROW && i < (size_t) count) {
+    struct idx_object *o = &idx->objects[i];
+    int64_t id = sqlite3_column_int64 (s, 0);
+    int64_t parent = sqlite3_column_int64 (s, 1);
+    const char *kind = (const char *) sqlite3_column_text (s, 2);
+    const char *device = (const char *) sqlite3_column_text (s, 3);
+    const char *path = (const char *) sqlite3_column_text (s, 4);
+
+    if (id < 0 || id > *max_id) {
+      vbm_set_error (err, EINVAL, "map: bad object id %" PRIi64, id);
+      goto fail;
+    }
+    map[id] = i;
+    o->id = id;
+    o->kind = kind ? kind[0] : '?';
+    o->inode = sqlite3_column_int64 (s, 5);
+    o->size = sqlite3_column_int64 (s, 6);
+    o->flags = sqlite3_column_int64 (s, 7);
+    /* Parents precede children, so the parent's depth is known. */
+    if (parent > 0 && parent < id && map[parent] >= 0)
+      depth[i] = depth[map[parent]] + 1;
+    o->priority = depth[i] * 8 + kind_rank (o->kind);
+    /* Consecutive objects mostly share a device: store it once. */
+    if (last_device != UINT32_MAX &&
+        strcmp (idx->pool.ptr + last_device, device ? device : "") == 0)
+      o->device = last_device;
+    else if (pool_add (idx, device ? device : "", &o->device) == -1)
+      goto errno_fail;
+    last_device = o->device;
+    o->path = UINT32_MAX;
+    if (path && pool_add (idx, path, &o->path) == -1)
+      goto errno_fail;
+    i++;
+  }
+  if (r != SQLITE_ROW && r != SQLITE_DONE)
+    goto db_fail;
+  sqlite3_finalize (s);
+  idx->nobjects = i;
+  free (depth);
+  *id_to_index = map;
+  return 0;
+
+ db_fail:
+  vbm_set_error (err, EIO, "index: %s", sqlite3_errmsg (db));
+  goto fail;
+ errno_fail:
+  vbm_set_error (err, errno, "index: %s", strerror (errno));
+ fail:
+  sqlite3_finalize (s);
+  free (map);
+  free (depth);
+  return -1;
+}
+
+/* A binary max-heap of extent indices, ordered by object priority,
+ * then by object (later objects are nested in earlier ones).
+ */
+DEFINE_VECTOR_TYPE (heap_vector, uint32_t);
+
+struct heap {
+  heap_vector v;
+  const struct bext *ext;
+  const struct idx_object *objects;
+};
+
+static int
+heap_less (const struct heap *h, uint32_t a, uint32_t b)
+{
+  const struct idx_object *oa = &h->objects[h->ext[a].object];
+  const struct idx_object *ob = &h->objects[h->ext[b].object];
+
+  if (oa->priority != ob->priority)
+    return oa->priority < ob->priority;
+  return oa->id < ob->id;
+}
+
+static int
+heap_push (struct heap *h, uint32_t e)
+{
+  size_t i;
+
+  if (heap_vector_append (&h->v, e) == -1)
+    return -1;
+  for (i = h->v.len - 1; i > 0; ) {
+    size_t p = (i - 1) / 2;
+    if (!heap_less (h, h->v.ptr[p], h->v.ptr[i]))
+      break;
+    uint32_t t = h->v.ptr[p]; h->v.ptr[p] = h->v.ptr[i]; h->v.ptr[i] = t;
+    i = p;
+  }
+  return 0;
+}
+
+static void
+heap_pop (struct heap *h)
+{
+  size_t i = 0;
+
+  h->v.ptr[0] = h->v.ptr[--h->v.len];
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < h->v.len && heap_less (h, h->v.ptr[m], h->v.ptr[l])) m = l;
+    if (r < h->v.len && heap_less (h, h->v.ptr[m], h->v.ptr[r])) m = r;
+    if (m == i)
+      break;
+    uint32_t t = h->v.ptr[m]; h->v.ptr[m] = h->v.ptr[i]; h->v.ptr[i] = t;
+    i = m;
+  }
+}
+
+static int
+add_segment (struct idx_disk *d, uint64_t start, const struct bext *e)
+{
+  struct idx_segment seg = {
+    .start = start,
+    .object = e ? e->object : NO_OBJECT,
+    .offset = e && e->offset >= 0 ? e->offset + (int64_t) (start - e->start) : -1,
+    .flags = e ? e->flags : 0,
+  };
+
+  /* Merge with the previous segment when it continues it exactly. */
+  if (d->segs.len > 0) {
+    struct idx_segment *p = &d->segs.ptr[d->segs.len - 1];
+    if (p->object == seg.object && p->flags == seg.flags &&
+        (p->offset == -1
+         ? seg.offset == -1
+         : seg.offset == p->offset + (int64_t) (start - p->start)))
+      return 0;
+    if (p->start == start) {
+      *p = seg;
+      return 0;
+    }
+  }
+  return segment_vector_append (&d->segs, seg);
+}
+
+/* Sweeps the extents of one disk (sorted by start): the answer changes
+ * only where an extent starts or where the winning extent ends.
+ */
+static int
+sweep_disk (struct vbm_index *idx, struct idx_disk *d,
+            const struct bext *ext, size_t n)
+{
+  struct heap h = { .v = empty_vector, .ext = ext, .objects = idx->objects };
+  size_t i = 0;
+  uint64_t pos;
+
+  if (n == 0)
+    return 0;
+  pos = ext[0].start;
+  while (i < n || h.v.len > 0) {
+    while (i < n && ext[i].start <= pos) {
+      if (heap_push (&h, i) == -1)
+        goto fail;
+      i++;
+    }
+    while (h.v.len > 0 && ext[h.v.ptr[0]].end <= pos)
+      heap_pop (&h);
+    if (h.v.len == 0) {
+      if (i >= n)
+        break;
+      /* A hole in the map: no object until the next extent. */
+      if (add_segment (d, pos, NULL) == -1)
+        goto fail;
+      pos = ext[i].start;
+      continue;
+    }
+    const struct bext *top = &ext[h.v.ptr[0]];
+    uint64_t next = top->end;
+    if (i < n && ext[i].start < next)
+      next = ext[i].start;
+    if (add_segment (d, pos, top) == -1)
+      goto fail;
+    if (d->end < top->end)
+      d->end = top->end;
+    pos = next;
+  }
+  heap_vector_reset (&h.v);
+  return 0;
+
+ fail:
+  heap_vector_reset (&h.v);
+  return -1;
+}
+
+static int
+compare_bext (const struct bext *a, const struct bext *b)
+{
+  if (a->disk != b->disk)
+    return a->disk < b->disk ? -1 : 1;
+  if (a->start != b->start)
+    return a->start < b->start ? -1 : 1;
+  return 0;
+}
+
+struct vbm_index *
+vbm_index_load (struct vbm_map *map, struct vbm_error *err)
+{
+  sqlite3 *db = vbm_map_db (map);
+  struct vbm_index *idx;
+  bext_vector ext = empty_vector;
+  sqlite3_stmt *s = NULL;
+  int64_t *id_to_index = NULL, max_id = 0;
+  size_t i, j;
+  int r;
+
+  idx = calloc (1, sizeof *idx);
+  if (idx == NULL) {
+    vbm_set_error (err, errno, "index: %s", strerror (errno));
+    return NULL;
+  }
+  if (load_objects (idx, db, &id_to_index, &max_id, err) == -1)
+    goto fail;
+
+  if (sqlite3_prepare_v2 (db, "SELECT disk, start, end, offset, flags, object"
+                          " FROM extents", -1, &s, NULL) != SQLITE_OK)
+    goto db_fail;
+  while ((r = sqlite3_step (s)) == SQLITE_ROW) {
+    int64_t disk = sqlite3_column_int64 (s, 0);
+    int64_t start = sqlite3_column_int64 (s, 1);
+    int64_t end = sqlite3_column_int64 (s, 2);
+    int64_t obj = sqlite3_column_int64 (s, 5);
+    struct bext e;
+
+    /* A map is a file like any other: check before trusting it. */
+    if (disk < 0 || disk > 255 || start < 0 || end <= start ||
+        obj < 0 || obj > max_id || id_to_index[obj] < 0) {
+      vbm_set_error (err, EINVAL, "map: corrupt extent (disk %" PRIi64
+                     ", %" PRIi64 "-%" PRIi64 ", object %" PRIi64 ")",
+                     disk, start, end, obj);
+      goto fail;
+    }
+    e = (struct bext) {
+      .disk = disk, .start = start, .end = end,
+      .offset = sqlite3_column_type (s, 3) == SQLITE_NULL
+                ? -1 : sqlite3_column_int64 (s, 3),
+      .flags = sqlite3_column_int64 (s, 4),
+      .object = id_to_index[obj],
+    };
+    if (bext_vector_append (&ext, e) == -1) {
+      vbm_set_error (err, errno, "index: %s", strerror (errno));
+      goto fail;
+    }
+    if (e.disk + 1 > idx->ndisks)
+      idx->ndisks = e.disk + 1;
+  }
+  if (r != SQLITE_DONE)
+    goto db_fail;
+  sqlite3_finalize (s);
+  s = NULL;
+
+  bext_vector_sort (&ext, compare_bext);
+  idx->disks = calloc (idx->ndisks ? idx->ndisks : 1, sizeof *idx->disks);
+  if (idx->disks == NULL) {
+    vbm_set_error (err, errno, "index: %s", strerror (errno));
+    goto fail;
+  }
+  for (i = 0; i < ext.len; i = j) {
+    for (j = i; j < ext.len && ext.ptr[j].disk == ext.ptr[i].disk; ++j)
+      ;
+    if (sweep_disk (idx, &idx->disks[ext.ptr[i].disk], &ext.ptr[i], j - i)
+        == -1) {
+      vbm_set_error (err, errno, "index: %s", strerror (errno));
+      goto fail;
+    }
+  }
+  bext_vector_reset (&ext);
+  free (id_to_index);
+  return idx;
+
+ db_fail:
+  vbm_set_error (err, EIO, "index: %s", sqlite3_errmsg (db));
+ fail:
+  sqlite3_finalize (s);
+  bext_vector_reset (&ext);
+  free (id_to_index);
+  vbm_index_free (idx);
+  return NULL;
+}
+
+void
+vbm_index_free (struct vbm_index *idx)
+{
+  unsigned d;
+
+  if (idx == NULL)
+    return;
+  if (idx->disks)
+    for (d = 0; d < idx->ndisks; ++d)
+      segment_vector_reset (&idx->disks[d].segs);
+  free (idx->disks);
+  free (idx->objects);
+  char_vector_reset (&idx->pool);
+  free (idx);
+}
+
+int
+vbm_index_lookup (const struct vbm_index *idx, unsigned disk, uint64_t offset,
+                  struct vbm_hit *hit)
+{
+  const struct idx_disk *d;
+  const struct idx_segment *seg;
+  const struct idx_object *o;
+  size_t lo, hi;
+
+  if (disk >= idx->ndisks)
+    return -1;
+  d = &idx->disks[disk];
+  if (d->segs.len == 0 || offset < d->segs.ptr[0].start || offset >= d->end)
+    return -1;
+  /* The last segment starting at or before offset. */
+  lo = 0;
+  hi = d->segs.len;
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (d->segs.ptr[mid].start <= offset)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  seg = &d->segs.ptr[lo];
+  if (seg->object == NO_OBJECT)
+    return -1;
+  o = &idx->objects[seg->object];
+  *hit = (struct vbm_hit) {
+    .disk = disk,
+    .kind = o->kind,
+    .device = idx->pool.ptr + o->device,
+    .path = o->path == UINT32_MAX ? NULL : idx->pool.ptr + o->path,
+    .inode = o->inode,
+    .object_size = o->size,
+    .object_flags = o->flags,
+    .start = seg->start,
+    .end = lo + 1 < d->segs.len ? d->segs.ptr[lo + 1].start : d->end,
+    .object_offset = seg->offset,
+    .extent_flags = seg->flags,
+    .object_id = o->id,
+  };
+  return 0;
+}
+
+size_t
+vbm_index_memory (const struct vbm_index *idx)
+{
+  size_t bytes = sizeof *idx + idx->nobjects * sizeof *idx->objects +
+    idx->pool.cap + idx->ndisks * sizeof *idx->disks;
+  unsigned d;
+
+  for (d = 0; d < idx->ndisks; ++d)
+    bytes += idx->disks[d].segs.cap * sizeof (struct idx_segment);
+  return bytes;
+}

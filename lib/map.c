@@ -1,0 +1,204 @@
+/* Reading a map file: lookups by disk offset and by path. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "internal.h"
+
+struct vbm_map {
+  sqlite3 *db;
+};
+
+/* Columns every hit query selects, in the order fill_hit reads them.
+ * Objects are numbered parents first, so ordering by object id puts
+ * outer objects first.
+ */
+#define HIT_COLUMNS \
+  "e.disk, o.kind, o.device, o.path, o.inode, o.size, o.flags," \
+  " e.start, e.end, e.offset, e.flags, o.id" \
+  " FROM extents e JOIN objects o ON o.id = e.object"
+
+static void
+fill_hit (sqlite3_stmt *s, struct vbm_hit *hit)
+{
+  const char *kind = (const char *) sqlite3_column_text (s, 1);
+
+  hit->disk = sqlite3_column_int64 (s, 0);
+  hit->kind = kind ? kind[0] : '?';
+  hit->device = (const char *) sqlite3_column_text (s, 2);
+  hit->path = (const char *) sqlite3_column_text (s, 3);
+  hit->inode = sqlite3_column_int64 (s, 4);
+  hit->object_size = sqlite3_column_int64 (s, 5);
+  hit->object_flags = sqlite3_column_int64 (s, 6);
+  hit->start = sqlite3_column_int64 (s, 7);
+  hit->end = sqlite3_column_int64 (s, 8);
+  hit->object_offset = sqlite3_column_type (s, 9) == SQLITE_NULL
+    ? -1 : sqlite3_column_int64 (s, 9);
+  hit->extent_flags = sqlite3_column_int64 (s, 10);
+  hit->object_id = sqlite3_column_int64 (s, 11);
+}
+
+static void
+db_error (struct vbm_map *map, struct vbm_error *err, const char *what)
+{
+  vbm_set_error (err, EIO, "%s: %s", what, sqlite3_errmsg (map->db));
+}
+
+struct vbm_map *
+vbm_map_open (const char *path, struct vbm_error *err)
+{
+  struct vbm_map *map;
+  sqlite3_stmt *s = NULL;
+  int version = -1;
+
+  map = calloc (1, sizeof *map);
+  if (map == NULL) {
+    vbm_set_error (err, errno, "calloc: %s", strerror (errno));
+    return NULL;
+  }
+  if (sqlite3_open_v2 (path, &map->db, SQLITE_OPEN_READONLY, NULL)
+      != SQLITE_OK) {
+    db_error (map, err, path);
+    goto fail;
+  }
+  if (sqlite3_prepare_v2 (map->db,
+                          "SELECT value FROM meta WHERE key = 'schema_version'",
+                          -1, &s, NULL) != SQLITE_OK) {
+    vbm_set_error (err, EINVAL, "%s: not a virt-bmap map file (%s)",
+                   path, sqlite3_errmsg (map->db));
+    goto fail;
+  }
+  if (sqlite3_step (s) == SQLITE_ROW)
+    version = sqlite3_column_int (s, 0);
+  sqlite3_finalize (s);
+  if (version != VBM_SCHEMA_VERSION) {
+    vbm_set_error (err, EINVAL,
+                   "%s: map schema version %d, this tool reads version %d",
+                   path, version, VBM_SCHEMA_VERSION);
+    goto fail;
+  }
+  return map;
+
+ fail:
+  sqlite3_close (map->db);
+  free (map);
+  return NULL;
+}
+
+struct sqlite3 *
+vbm_map_db (struct vbm_map *map)
+{
+  return map->db;
+}
+
+void
+vbm_map_close (struct vbm_map *map)
+{
+  if (map) {
+    sqlite3_close (map->db);
+    free (map);
+  }
+}
+
+/* Steps a bound statement, calling fn for each row. */
+static int64_t
+run_hits (struct vbm_map *map, sqlite3_stmt *s,
+          int (*fn) (void *, const struct vbm_hit *), void *opaque,
+          struct vbm_error *err)
+{
+  struct vbm_hit hit;
+  int64_t n = 0;
+  int r;
+
+  while ((r = sqlite3_step (s)) == SQLITE_ROW) {
+    fill_hit (s, &hit);
+    n++;
+    if (fn && fn (opaque, &hit) == -1) {
+      vbm_set_error (err, ECANCELED, "lookup stopped by the caller");
+      n = -1;
+      break;
+    }
+  }
+  if (n >= 0 && r != SQLITE_DONE) {
+    db_error (map, err, "lookup");
+    n = -1;
+  }
+  sqlite3_finalize (s);
+  return n;
+}
+
+static sqlite3_stmt *
+prepare (struct vbm_map *map, const char *sql, struct vbm_error *err)
+{
+  sqlite3_stmt *s;
+
+  if (sqlite3_prepare_v2 (map->db, sql, -1, &s, NULL) != SQLITE_OK) {
+    db_error (map, err, "map query");
+    return NULL;
+  }
+  return s;
+}
+
+int64_t
+vbm_map_lookup (struct vbm_map *map, unsigned disk, uint64_t offset,
+                int (*fn) (void *, const struct vbm_hit *), void *opaque,
+                struct vbm_error *err)
+{
+  sqlite3_stmt *s;
+
+  if (offset > INT64_MAX) {
+    vbm_set_error (err, ERANGE, "offset out of range");
+    return -1;
+  }
+  /* The R*Tree narrows the search; the exact columns decide. */
+  s = prepare (map,
+               "SELECT " HIT_COLUMNS
+               " JOIN extents_rtree r ON r.id = e.id"
+               " WHERE r.disk_lo <= ?1 AND r.disk_hi >= ?1"
+               " AND r.start <= ?2 AND r.end >= ?2"
+               " AND e.disk = ?1 AND e.start <= ?2 AND e.end > ?2"
+               " ORDER BY o.id, e.start", err);
+  if (s == NULL)
+    return -1;
+  sqlite3_bind_int64 (s, 1, disk);
+  sqlite3_bind_int64 (s, 2, (sqlite3_int64) offset);
+  return run_hits (map, s, fn, opaque, err);
+}
+
+int64_t
+vbm_map_lookup_path (struct vbm_map *map, const char *device,
+                     const char *path,
+                     int (*fn) (void *, const struct vbm_hit *), void *opaque,
+                     struct vbm_error *err)
+{
+  sqlite3_stmt *s;
+
+  s = prepare (map,
+               "SELECT " HIT_COLUMNS
+               " WHERE o.device = ?1 AND (o.path = ?2 OR o.id IN"
+               " (SELECT object FROM names WHERE path = ?2))"
+               " ORDER BY o.id, e.offset IS NULL, e.offset, e.start", err);
+  if (s == NULL)
+    return -1;
+  sqlite3_bind_text (s, 1, device, -1, SQLITE_STATIC);
+  sqlite3_bind_text (s, 2, path, -1, SQLITE_STATIC);
+  return run_hits (map, s, fn, opaque, err);
+}
+
+int64_t
+vbm_map_foreach (struct vbm_map *map,
+                 int (*fn) (void *, const struct vbm_hit *), void *opaque,
+                 struct vbm_error *err)
+{
+  sqlite3_stmt *s;
+
+  s = prepare (map,
+               "SELECT " HIT_COLUMNS " ORDER BY e.disk, e.start, o.id", err);
+  if (s == NULL)
+    return -1;
+  return run_hits (map, s, fn, opaque, err);
+}

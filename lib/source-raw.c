@@ -1,0 +1,114 @@
+/* Raw image files (and block devices), read with pread. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#include "internal.h"
+#include "source.h"
+
+struct raw {
+  int fd;
+};
+
+static int
+raw_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
+           struct vbm_error *err)
+{
+  struct raw *raw = src->priv;
+  char *p = buf;
+
+  while (count > 0) {
+    ssize_t r = pread (raw->fd, p, count, offset);
+    if (r == -1) {
+      if (errno == EINTR)
+        continue;
+      vbm_set_error (err, errno, "%s: read at offset %" PRIu64 ": %s",
+                     src->path, offset, strerror (errno));
+      return -1;
+    }
+    if (r == 0) {
+      /* The file shrank under us. */
+      vbm_set_error (err, EIO, "%s: unexpected end of file at offset %" PRIu64,
+                     src->path, offset);
+      return -1;
+    }
+    p += r;
+    count -= r;
+    offset += r;
+  }
+  return 0;
+}
+
+static void
+raw_close (struct vbm_source *src)
+{
+  struct raw *raw = src->priv;
+
+  if (raw) {
+    close (raw->fd);
+    free (raw);
+  }
+}
+
+static const struct vbm_source_ops raw_ops = {
+  .name = "raw",
+  .pread = raw_pread,
+  .close = raw_close,
+};
+
+struct vbm_source *
+vbm_source_open_raw (const char *path, struct vbm_error *err)
+{
+  struct vbm_source *src;
+  struct raw *raw;
+  struct stat st;
+  int fd;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) {
+    vbm_set_error (err, errno, "%s: %s", path, strerror (errno));
+    return NULL;
+  }
+  if (fstat (fd, &st) == -1) {
+    vbm_set_error (err, errno, "%s: stat: %s", path, strerror (errno));
+    close (fd);
+    return NULL;
+  }
+  src = calloc (1, sizeof *src);
+  raw = calloc (1, sizeof *raw);
+  if (src == NULL || raw == NULL || (src->path = strdup (path)) == NULL) {
+    vbm_set_error (err, errno, "calloc: %s", strerror (errno));
+    free (src);
+    free (raw);
+    close (fd);
+    return NULL;
+  }
+  raw->fd = fd;
+  src->ops = &raw_ops;
+  src->priv = raw;
+  src->format = "raw";
+  src->mtime = st.st_mtime;
+  if (S_ISBLK (st.st_mode)) {
+    uint64_t size;
+    if (ioctl (fd, BLKGETSIZE64, &size) == -1) {
+      vbm_set_error (err, errno, "%s: BLKGETSIZE64: %s", path, strerror (errno));
+      vbm_source_close (src);
+      return NULL;
+    }
+    src->size = size;
+  }
+  else if (S_ISREG (st.st_mode))
+    src->size = st.st_size;
+  else {
+    vbm_set_error (err, EINVAL, "%s: not a regular file or block device", path);
+    vbm_source_close (src);
+    return NULL;
+  }
+  return src;
+}

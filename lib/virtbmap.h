@@ -1,0 +1,200 @@
+/* libvirtbmap: map every byte of a disk image to the object that owns it.
+ *
+ * The data flow: a source (raw file, later xz, NBD) is scanned for
+ * volumes (partition tables), each volume for a filesystem, and every
+ * object found (device, partition, metadata, directory, file, free
+ * space) is written with its extents to a map store (an SQLite file,
+ * schema in libvirtbmap(3)).
+ *
+ * Errors: functions that can fail take a struct vbm_error * and return
+ * -1 or NULL; the error holds an errno value and a message.  The
+ * library never prints and never exits.
+ */
+#ifndef VIRTBMAP_H
+#define VIRTBMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VBM_ERROR_MAX 1024
+
+struct vbm_error {
+  int errnum;                   /* errno value, 0 if none applies */
+  char msg[VBM_ERROR_MAX];      /* human readable, no trailing newline */
+};
+
+/* Object kinds, as single letters (the original virt-bmap's letters
+ * plus metadata and free space).
+ */
+#define VBM_KIND_DEVICE     'v'  /* whole disk, /dev/sda */
+#define VBM_KIND_PARTITION  'p'  /* partition, /dev/sda1 */
+#define VBM_KIND_LV         'l'  /* logical volume */
+#define VBM_KIND_METADATA   'm'  /* partition tables, filesystem metadata */
+#define VBM_KIND_DIRECTORY  'd'
+#define VBM_KIND_FILE       'f'  /* regular file, symlink, special file */
+#define VBM_KIND_FREE       'u'  /* unused: free space, gaps */
+
+/* Extent flags. */
+#define VBM_EXTENT_UNWRITTEN  0x01 /* allocated but reads as zeroes */
+#define VBM_EXTENT_PAST_EOF   0x02 /* allocated beyond the object's size */
+#define VBM_EXTENT_INLINE     0x04 /* data stored inside a metadata record */
+#define VBM_EXTENT_TREE       0x08 /* extent tree / indirect block */
+#define VBM_EXTENT_XATTR      0x10 /* extended attribute block */
+
+/* Object flags. */
+#define VBM_OBJECT_UNREACHABLE 0x01 /* in use but no name leads to it */
+#define VBM_OBJECT_SYMLINK     0x02
+#define VBM_OBJECT_SPECIAL     0x04 /* device node, fifo, socket */
+#define VBM_OBJECT_DELETED     0x08
+
+/* ---- Sources: read a disk image. ---- */
+
+struct vbm_source;
+
+struct vbm_source_ops {
+  const char *name;             /* "raw", ... */
+  /* Read exactly count bytes at offset; -1 on error (err filled).
+   * Callers never read past the source's size.
+   */
+  int (*pread) (struct vbm_source *src, void *buf, size_t count,
+                uint64_t offset, struct vbm_error *err);
+  void (*close) (struct vbm_source *src);
+};
+
+struct vbm_source {
+  const struct vbm_source_ops *ops;
+  void *priv;
+  uint64_t size;                /* bytes */
+  int64_t mtime;                /* seconds since the epoch, or -1 */
+  char *path;                   /* for messages and provenance */
+  const char *format;           /* "raw", ... */
+};
+
+/* Opens path with the named format ("raw"), or detects it if format
+ * is NULL.
+ */
+extern struct vbm_source *vbm_source_open (const char *path,
+                                           const char *format,
+                                           struct vbm_error *err);
+extern int vbm_source_pread (struct vbm_source *src, void *buf,
+                             size_t count, uint64_t offset,
+                             struct vbm_error *err);
+extern void vbm_source_close (struct vbm_source *src);
+
+/* ---- Building a map. ---- */
+
+struct vbm_stats {
+  unsigned disks;
+  unsigned partitions;
+  unsigned filesystems;
+  uint64_t directories;
+  uint64_t files;
+  uint64_t objects;
+  uint64_t extents;
+  unsigned warnings;
+};
+
+struct vbm_build_options {
+  /* Called for each non-fatal problem (corrupt metadata, clipped
+   * extents).  May be NULL.
+   */
+  void (*warning) (void *opaque, const char *msg);
+  /* Called now and then with the work done and the work to do, in
+   * arbitrary units.  May be NULL.
+   */
+  void (*progress) (void *opaque, uint64_t done, uint64_t total);
+  /* Called for verbose debugging messages when verbose is set. */
+  void (*debug) (void *opaque, const char *msg);
+  void *opaque;
+  int verbose;
+};
+
+/* Maps the disks (already opened) into a new map file at output.
+ * The file is written to a temporary name and renamed into place only
+ * on success; on failure nothing is left behind.
+ */
+extern int vbm_build_map (const char *output,
+                          struct vbm_source **disks, size_t ndisks,
+                          const struct vbm_build_options *opts,
+                          struct vbm_stats *stats,
+                          struct vbm_error *err);
+
+/* ---- Reading a map. ---- */
+
+struct vbm_map;
+
+struct vbm_hit {
+  unsigned disk;                /* 0 for the first disk */
+  char kind;
+  const char *device;           /* /dev/sda1 */
+  const char *path;             /* file path or description, may be NULL */
+  uint64_t inode;
+  uint64_t object_size;
+  unsigned object_flags;
+  uint64_t start, end;          /* disk range of the extent, end exclusive */
+  int64_t object_offset;        /* offset of start inside the object, -1 if none */
+  unsigned extent_flags;
+  int64_t object_id;
+};
+
+extern struct vbm_map *vbm_map_open (const char *path, struct vbm_error *err);
+extern void vbm_map_close (struct vbm_map *map);
+
+/* Calls fn for every extent covering the disk byte at offset, outer
+ * objects (device) first.  Returns the number of hits, or -1.
+ */
+extern int64_t vbm_map_lookup (struct vbm_map *map, unsigned disk,
+                               uint64_t offset,
+                               int (*fn) (void *opaque,
+                                          const struct vbm_hit *hit),
+                               void *opaque, struct vbm_error *err);
+
+/* Calls fn for every extent of every object named path on device
+ * (hard links count), in object-offset order.
+ */
+extern int64_t vbm_map_lookup_path (struct vbm_map *map, const char *device,
+                                    const char *path,
+                                    int (*fn) (void *opaque,
+                                               const struct vbm_hit *hit),
+                                    void *opaque, struct vbm_error *err);
+
+/* Calls fn for every extent in the map, ordered by disk and start. */
+extern int64_t vbm_map_foreach (struct vbm_map *map,
+                                int (*fn) (void *opaque,
+                                           const struct vbm_hit *hit),
+                                void *opaque, struct vbm_error *err);
+
+/* ---- The in-memory index: one lookup per request. ----
+ *
+ * The map flattened into sorted non-overlapping segments, each naming
+ * the most specific object there (file > directory > metadata > logical
+ * volume > partition > device).  Lookup is a binary search; memory is
+ * proportional to the number of extents.  Other objects at an offset
+ * remain reachable through vbm_map_lookup.
+ */
+struct vbm_index;
+
+extern struct vbm_index *vbm_index_load (struct vbm_map *map,
+                                         struct vbm_error *err);
+extern void vbm_index_free (struct vbm_index *idx);
+/* Fills hit with the most specific object at disk offset and the
+ * segment around it (hit->start, hit->end: where the same answer
+ * holds; hit->object_offset at hit->start).  Returns 0, or -1 if the
+ * offset is not on the disk.  Strings live as long as the index.
+ */
+extern int vbm_index_lookup (const struct vbm_index *idx, unsigned disk,
+                             uint64_t offset, struct vbm_hit *hit);
+/* Bytes of memory the index uses. */
+extern size_t vbm_index_memory (const struct vbm_index *idx);
+
+extern const char *vbm_version (void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIRTBMAP_H */

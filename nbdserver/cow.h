@@ -1,0 +1,42 @@
+/* The copy-on-write overlay of --cow: a sparse temporary file the
+ * size of the image and a bitmap of the blocks written to it.  Reads
+ * take each block from the overlay if written, else from the image,
+ * which is never modified.  One overlay serves all connections.
+ */
+#ifndef NBDS_COW_H
+#define NBDS_COW_H
+
+#include <stdint.h>
+
+#include "nbdserver.h"
+
+/* Granularity of the overlay. */
+#define NBDS_COW_BLOCK 4096
+
+struct nbds_cow;
+
+/* The overlay lives in $TMPDIR (default /var/tmp), unlinked at once. */
+extern struct nbds_cow *nbds_cow_new (uint64_t size, struct nbds_error *err);
+extern void nbds_cow_free (struct nbds_cow *cow);
+
+/* Like the backend callbacks: 0 or an errno value.  base_fd is the
+ * image, opened read-only.
+ */
+extern int nbds_cow_pread (struct nbds_cow *cow, int base_fd, void *buf,
+                           uint32_t count, uint64_t offset);
+extern int nbds_cow_pwrite (struct nbds_cow *cow, int base_fd,
+                            const void *buf, uint32_t count, uint64_t offset);
+extern int nbds_cow_zero (struct nbds_cow *cow, int base_fd,
+                          uint32_t count, uint64_t offset);
+extern int nbds_cow_extents (struct nbds_cow *cow, int base_fd,
+                             uint32_t count, uint64_t offset,
+                             struct nbds_extents *e);
+
+/* Helpers from backend-file.c. */
+extern int nbds_full_pread (int fd, void *buf, size_t count, uint64_t offset);
+extern int nbds_full_pwrite (int fd, const void *buf, size_t count,
+                             uint64_t offset);
+extern int nbds_fd_extents (int fd, uint64_t size, uint32_t count,
+                            uint64_t offset, struct nbds_extents *e);
+
+#endif /* NBDS_COW_H */

@@ -1,0 +1,140 @@
+/* Process management for the frontend: forking into the background,
+ * the pidfile, --exit-with-parent, and signals that stop the server.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "daemon.h"
+#include "internal.h"
+
+int
+nbds_daemonize (struct nbds_error *err)
+{
+  pid_t pid;
+  int fd;
+
+  pid = fork ();
+  if (pid == -1) {
+    nbds_set_error (err, errno, "fork");
+    return -1;
+  }
+  if (pid > 0)
+    _exit (EXIT_SUCCESS);       /* the caller's shell gets its prompt */
+  setsid ();
+  /* Keep stderr for messages; stdin/stdout are not ours any more. */
+  fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (fd >= 0) {
+    dup2 (fd, STDIN_FILENO);
+    dup2 (fd, STDOUT_FILENO);
+    if (fd > STDERR_FILENO)
+      close (fd);
+  }
+  return 0;
+}
+
+/* Written to a temporary name and renamed, so a reader never sees a
+ * partial pid.
+ */
+int
+nbds_write_pidfile (const char *path, struct nbds_error *err)
+{
+  char *tmp;
+  FILE *fp;
+  int fd;
+
+  if (asprintf (&tmp, "%s.XXXXXX", path) == -1) {
+    nbds_set_error (err, errno, "asprintf");
+    return -1;
+  }
+  fd = mkostemp (tmp, O_CLOEXEC);
+  if (fd == -1) {
+    nbds_set_error (err, errno, "pidfile: %s", tmp);
+    free (tmp);
+    return -1;
+  }
+  fchmod (fd, 0644);
+  fp = fdopen (fd, "w");
+  if (fp == NULL || fprintf (fp, "%d\n", (int) getpid ()) < 0 ||
+      fclose (fp) == EOF || rename (tmp, path) == -1) {
+    nbds_set_error (err, errno, "pidfile: %s", path);
+    if (fp == NULL)
+      close (fd);
+    unlink (tmp);
+    free (tmp);
+    return -1;
+  }
+  free (tmp);
+  return 0;
+}
+
+int
+nbds_exit_with_parent (struct nbds_error *err)
+{
+  pid_t parent = getppid ();
+
+  if (prctl (PR_SET_PDEATHSIG, SIGTERM) == -1) {
+    nbds_set_error (err, errno, "prctl PR_SET_PDEATHSIG");
+    return -1;
+  }
+  /* The parent may have died before prctl: we were reparented. */
+  if (parent == 1 || getppid () != parent)
+    raise (SIGTERM);
+  return 0;
+}
+
+/* Signal handlers can only reach the server through a global. */
+static struct nbds_server *signal_server;
+static int signal_stdio_fd = -1;
+
+static void
+quit_handler (int sig)
+{
+  if (signal_stdio_fd >= 0)
+    shutdown (signal_stdio_fd, SHUT_RD); /* wake the -s reader */
+  if (signal_server)
+    nbds_server_shutdown (signal_server);
+}
+
+void
+nbds_install_signals (struct nbds_server *srv, int stdio_fd)
+{
+  struct sigaction sa;
+
+  signal_server = srv;
+  signal_stdio_fd = stdio_fd;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = quit_handler;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGQUIT, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+  /* A client hanging up is an error return, not a death. */
+  sa.sa_handler = SIG_IGN;
+  sigaction (SIGPIPE, &sa, NULL);
+}
+
+void
+nbds_reset_signals (void)
+{
+  struct sigaction sa;
+
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGQUIT, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+  sigaction (SIGPIPE, &sa, NULL);
+}

@@ -1,0 +1,21 @@
+/* virt-bmap: build a block map of disk images, query it, export it. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "virt-bmap.h"
+
+int
+main (int argc, char *argv[])
+{
+  /* "virt-bmap query ..." and "virt-bmap export ..." are subcommands;
+   * anything else builds a map.
+   */
+  if (argc >= 2 && strcmp (argv[1], "query") == 0)
+    return query_main (argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "export") == 0)
+    return export_main (argc - 1, argv + 1);
+  return build_main (argc, argv);
+}

@@ -1,0 +1,43 @@
+/* virt-bmap: the command-line tool's internal interfaces. */
+#ifndef VIRT_BMAP_H
+#define VIRT_BMAP_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "virtbmap.h"
+
+#define PROG "virt-bmap"
+
+/* Subcommands; each returns the exit status. */
+extern int build_main (int argc, char *argv[]);
+extern int query_main (int argc, char *argv[]);
+extern int export_main (int argc, char *argv[]);
+
+/* progress.c: a progress bar on stderr when it is a terminal. */
+struct progress {
+  bool enabled;
+  int last_percent;
+};
+extern void progress_init (struct progress *p, bool enable);
+extern void progress_update (struct progress *p, uint64_t done, uint64_t total);
+extern void progress_end (struct progress *p);
+
+/* export.c: one extent as a line of "export --format tsv" on the
+ * FILE * passed as opaque.
+ */
+extern int export_tsv_extent (void *fp, const struct vbm_hit *h);
+
+/* format.c */
+extern void format_extent_flags (unsigned flags, char *buf, size_t len);
+extern void format_object_flags (unsigned flags, char *buf, size_t len);
+/* Writes s with JSON string escaping (without the quotes). */
+extern void json_escape (FILE *fp, const char *s);
+/* Parses a decimal, 0x hex, or size with k/M/G/T suffix (powers of 1024). */
+extern int parse_offset (const char *s, uint64_t *r);
+/* Path or "-" for tab-separated output. */
+extern const char *tsv_str (const char *s);
+extern void usage_error (const char *fs, ...)
+  __attribute__ ((format (printf, 1, 2), noreturn));
+
+#endif /* VIRT_BMAP_H */
