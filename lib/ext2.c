@@ -28,6 +28,34 @@ vbm_ext2_probe (const unsigned char *buf, size_t len)
   return (buf[magic_off] | buf[magic_off + 1] << 8) == EXT2_SUPER_MAGIC;
 }
 
+/* For a volume whose primary superblock is unrecognisable: is there a
+ * backup superblock at the start of group 1?  (mke2fs puts 8 *
+ * blocksize blocks in a group.)  Reads up to 7 KiB.
+ */
+bool
+vbm_ext2_probe_backup (struct vbm_ctx *ctx, const struct vbm_volume *vol)
+{
+  unsigned char sb[SUPERBLOCK_SIZE];
+  unsigned log;
+
+  for (log = 0; log <= EXT2_MAX_BLOCK_LOG_SIZE - EXT2_MIN_BLOCK_LOG_SIZE;
+       log++) {
+    const uint64_t bs = EXT2_MIN_BLOCK_SIZE << log;
+    const uint64_t offset = (bs == 1024 ? 8193 : 8 * bs) * bs;
+
+    if (offset > vol->length || vol->length - offset < sizeof sb)
+      break;
+    if (vbm_volume_pread (ctx, vol, sb, sizeof sb, offset) == -1)
+      return false;
+    if ((sb[56] | sb[57] << 8) == EXT2_SUPER_MAGIC &&
+        (sb[24] | sb[25] << 8 | sb[26] << 16 | (unsigned) sb[27] << 24)
+        == log &&
+        (sb[90] | sb[91] << 8) == 1 /* s_block_group_nr */)
+      return true;
+  }
+  return false;
+}
+
 /* error_message() needs the ext2 table registered in com_err's global
  * list; look the table up directly instead.
  */
@@ -304,6 +332,16 @@ open_fs (struct ext2_map *m, const char *name,
       return 0;
     }
   }
+  if (err == EXT2_ET_UNSUPP_FEATURE) {
+    /* An external journal opens only when asked for. */
+    err2 = ext2fs_open2 (name, NULL, flags | EXT2_FLAG_JOURNAL_DEV_OK,
+                         0, 0, &vbm_ext2_io_manager, fsp);
+    if (err2 == 0 && ext2fs_has_feature_journal_dev ((*fsp)->super))
+      return 0;
+    if (err2 == 0)
+      ext2fs_free (*fsp);
+    *fsp = NULL;
+  }
   if (err == EXT2_ET_UNSUPP_FEATURE || err == EXT2_ET_RO_UNSUPP_FEATURE) {
     ext2_warn (m, "ext2/3/4 filesystem not mapped: %s",
                ext2_strerror (err));
@@ -350,6 +388,51 @@ fs_type (ext2_filsys fs)
   if (ext2fs_has_feature_journal (sb))
     return "ext3";
   return "ext2";
+}
+
+/* An external journal device: an ext2 superblock, then the journal
+ * up to the end (mke2fs -O journal_dev).
+ */
+static int
+map_journal_dev (struct ext2_map *m)
+{
+  const blk64_t start = m->bs == SUPERBLOCK_OFFSET ? 2 : 1;
+  uint64_t fs_bytes;
+  int64_t boot, super, journal;
+
+  m->nblocks = ext2fs_blocks_count (m->fs->super);
+  if (m->bs < EXT2_MIN_BLOCK_SIZE || m->bs > EXT2_MAX_BLOCK_SIZE ||
+      MUL_OVERFLOW (m->nblocks, m->bs, &fs_bytes) || m->nblocks <= start) {
+    ext2_warn (m, "not a valid ext3/4 journal device");
+    return 0;
+  }
+  if (vbm_set_fstype (m->ctx, m->vol->object, "jbd") == -1)
+    return -1;
+  boot = ext2_meta_object (m, META_BOOT, SUPERBLOCK_OFFSET);
+  super = ext2_meta_object (m, META_SUPER, SUPERBLOCK_SIZE);
+  journal = ext2_add_object (m, VBM_KIND_METADATA, "<journal>", 0,
+                             (m->nblocks - start) * m->bs, 0);
+  if (boot == -1 || super == -1 || journal == -1 ||
+      ext2_map_bytes (m, boot, 0, SUPERBLOCK_OFFSET, 0, 0) == -1 ||
+      ext2_map_bytes (m, super, SUPERBLOCK_OFFSET,
+                      start * m->bs - SUPERBLOCK_OFFSET, 0, 0) == -1 ||
+      ext2_map_blocks (m, journal, start, m->nblocks - start, 0, 0,
+                       false) == -1 ||
+      ext2_flush (m) == -1)
+    return -1;
+  if (fs_bytes > m->vol->length)
+    ext2_warn (m, "journal device is %" PRIu64 " bytes but the volume only %"
+               PRIu64 " (truncated image?)", fs_bytes, m->vol->length);
+  else if (fs_bytes < m->vol->length) {
+    int64_t obj = ext2_meta_object (m, META_BEYOND,
+                                    m->vol->length - fs_bytes);
+
+    if (obj == -1 ||
+        ext2_map_bytes (m, obj, fs_bytes, m->vol->length - fs_bytes,
+                        -1, 0) == -1)
+      return -1;
+  }
+  return 0;
 }
 
 /* Checks what the phases rely on, beyond ext2fs_open2's checks. */
@@ -415,12 +498,19 @@ vbm_map_ext2 (struct vbm_ctx *ctx, const struct vbm_volume *vol)
   vbm_ext2_io_name (name, sizeof name, &target);
   if (open_fs (&m, name, &target, &m.fs) == -1)
     goto out;
+  if (m.fs && ext2fs_has_feature_journal_dev (m.fs->super)) {
+    m.bs = m.fs->blocksize;
+    r = map_journal_dev (&m);
+    goto out;
+  }
   if (m.fs == NULL || !check_geometry (&m)) {
     r = 0;
     goto out;
   }
   if (ctx->stats)
     ctx->stats->filesystems++;
+  if (vbm_set_fstype (ctx, vol->object, fs_type (m.fs)) == -1)
+    goto out;
   vbm_debug (ctx, "%s: %s, %" PRIu64 " blocks of %" PRIu64 " bytes, "
              "%u groups, %u inodes", vol->device, fs_type (m.fs),
              (uint64_t) m.nblocks, m.bs, m.fs->group_desc_count,

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,4 +202,78 @@ vbm_map_foreach (struct vbm_map *map,
   if (s == NULL)
     return -1;
   return run_hits (map, s, fn, opaque, err);
+}
+
+int
+vbm_map_ndisks (struct vbm_map *map, struct vbm_error *err)
+{
+  sqlite3_stmt *s = prepare (map, "SELECT count(*) FROM disks", err);
+  int n = -1;
+
+  if (s == NULL)
+    return -1;
+  if (sqlite3_step (s) == SQLITE_ROW)
+    n = sqlite3_column_int (s, 0);
+  else
+    db_error (map, err, "disks");
+  sqlite3_finalize (s);
+  return n;
+}
+
+/* Copies a text column, truncating to the buffer. */
+static void
+copy_column (sqlite3_stmt *s, int col, char *buf, size_t len)
+{
+  const char *t = (const char *) sqlite3_column_text (s, col);
+
+  snprintf (buf, len, "%s", t ? t : "");
+}
+
+int
+vbm_map_get_disk (struct vbm_map *map, unsigned disk,
+                  struct vbm_disk_info *info, struct vbm_error *err)
+{
+  sqlite3_stmt *s;
+  int r = -1;
+
+  s = prepare (map, "SELECT device, path, format, size, mtime FROM disks"
+               " WHERE disk = ?", err);
+  if (s == NULL)
+    return -1;
+  sqlite3_bind_int64 (s, 1, disk);
+  if (sqlite3_step (s) == SQLITE_ROW) {
+    info->disk = disk;
+    copy_column (s, 0, info->device, sizeof info->device);
+    copy_column (s, 1, info->path, sizeof info->path);
+    copy_column (s, 2, info->format, sizeof info->format);
+    info->size = sqlite3_column_int64 (s, 3);
+    info->mtime = sqlite3_column_type (s, 4) == SQLITE_NULL
+      ? -1 : sqlite3_column_int64 (s, 4);
+    r = 0;
+  }
+  else
+    vbm_set_error (err, ENOENT, "the map has no disk %u", disk);
+  sqlite3_finalize (s);
+  return r;
+}
+
+int
+vbm_map_get_meta (struct vbm_map *map, const char *key, char *buf,
+                  size_t len, struct vbm_error *err)
+{
+  sqlite3_stmt *s;
+  int r = -1;
+
+  s = prepare (map, "SELECT value FROM meta WHERE key = ?", err);
+  if (s == NULL)
+    return -1;
+  sqlite3_bind_text (s, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (s) == SQLITE_ROW) {
+    copy_column (s, 0, buf, len);
+    r = 0;
+  }
+  else
+    vbm_set_error (err, ENOENT, "the map has no %s", key);
+  sqlite3_finalize (s);
+  return r;
 }

@@ -144,6 +144,27 @@ struct vbm_hit {
 extern struct vbm_map *vbm_map_open (const char *path, struct vbm_error *err);
 extern void vbm_map_close (struct vbm_map *map);
 
+/* A disk as recorded in the map (provenance). */
+struct vbm_disk_info {
+  unsigned disk;
+  char device[32];              /* /dev/sda */
+  char path[4096];              /* the image as given when mapping */
+  char format[16];
+  uint64_t size;
+  int64_t mtime;                /* -1 if unknown */
+};
+
+/* Number of disks in the map, or -1. */
+extern int vbm_map_ndisks (struct vbm_map *map, struct vbm_error *err);
+extern int vbm_map_get_disk (struct vbm_map *map, unsigned disk,
+                             struct vbm_disk_info *info,
+                             struct vbm_error *err);
+/* Copies the meta value for key (created, tool_version, ...) into buf;
+ * -1 if there is none.
+ */
+extern int vbm_map_get_meta (struct vbm_map *map, const char *key,
+                             char *buf, size_t len, struct vbm_error *err);
+
 /* Calls fn for every extent covering the disk byte at offset, outer
  * objects (device) first.  Returns the number of hits, or -1.
  */

@@ -338,7 +338,7 @@ map_mbr (struct vbm_ctx *ctx, const struct vbm_volume *disk,
   for (i = 0; i < VBM_MBR_ENTRIES; ++i) {
     const struct vbm_mbr_entry *e = &mbr->entry[i];
     bool extended = vbm_mbr_type_extended (e->type);
-    char *device = ext_device[n_ext];
+    char *device = ext_device[n_ext]; /* kept if it is extended */
     uint64_t start = (uint64_t) e->start * VBM_SECTOR_SIZE;
     uint64_t len = (uint64_t) e->sectors * VBM_SECTOR_SIZE;
     int64_t id;
@@ -346,9 +346,6 @@ map_mbr (struct vbm_ctx *ctx, const struct vbm_volume *disk,
     if (vbm_mbr_entry_empty (e))
       continue;
     partition_device (device, sizeof ext_device[0], disk->device, i + 1);
-    if (e->start == 0)
-      vbm_warn (ctx, "%s: %s starts at sector 0, over the partition table",
-                disk->device, device);
     if (!clip (ctx, &c, device, &start, &len))
       continue;
     if (map_partition (ctx, &c, device, start, len, extended, &id) == -1)
@@ -504,14 +501,20 @@ map_gpt_partitions (struct vbm_ctx *ctx, struct container *c, size_t ss,
                 disk->device, device, e.last_lba, e.first_lba);
       continue;
     }
+    if (e.first_lba >= disk->length / ss) {
+      vbm_warn (ctx, "%s: %s starts at LBA %" PRIu64 ", beyond the end "
+                "of the disk; ignored", disk->device, device, e.first_lba);
+      continue;
+    }
     if (e.first_lba < g->h.first_usable || e.last_lba > g->h.last_usable)
       vbm_warn (ctx, "%s: %s (LBA %" PRIu64 "-%" PRIu64 ") is outside "
                 "the usable area of the GPT (LBA %" PRIu64 "-%" PRIu64 ")",
                 disk->device, device, e.first_lba, e.last_lba,
                 g->h.first_usable, g->h.last_usable);
-    /* Saturate: clip() brings huge values back to the disk. */
-    if (MUL_OVERFLOW (e.first_lba, (uint64_t) ss, &start))
-      start = UINT64_MAX;
+    /* start is inside the disk; a huge length saturates and clip()
+     * brings it back to the disk.
+     */
+    start = e.first_lba * ss;
     if (ADD_OVERFLOW (e.last_lba - e.first_lba, (uint64_t) 1, &sectors) ||
         MUL_OVERFLOW (sectors, (uint64_t) ss, &len))
       len = UINT64_MAX;

@@ -130,6 +130,21 @@ file_pread (void *h, void *buf, uint32_t count, uint64_t offset)
   return nbds_full_pread (fh->fd, buf, count, offset);
 }
 
+/* Read-only and --cow: the image never changes under a reply in
+ * flight, so it can go out with sendfile.  (Not --rw: a write could
+ * change the pages before the client has them.)
+ */
+static int
+file_read_fd (void *h, uint32_t count, uint64_t offset, int *fd)
+{
+  struct file_backend *fh = h;
+
+  if (fh->cow && !nbds_cow_range_clean (fh->cow, count, offset))
+    return ENOTSUP;
+  *fd = fh->fd;
+  return 0;
+}
+
 static int
 file_flush (void *h)
 {
@@ -255,6 +270,7 @@ rw_zero (void *h, uint32_t count, uint64_t offset, uint32_t flags)
 
 static const struct nbds_backend_ops ro_ops = {
   .pread = file_pread,
+  .read_fd = file_read_fd,
   .flush = file_flush,
   .cache = file_cache,
   .extents = file_extents,
@@ -263,6 +279,7 @@ static const struct nbds_backend_ops ro_ops = {
 
 static const struct nbds_backend_ops cow_ops = {
   .pread = file_pread,
+  .read_fd = file_read_fd,
   .pwrite = cow_pwrite,
   .flush = file_flush,
   .trim = cow_trim,

@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +19,17 @@ is_socket (int fd)
   struct stat st;
 
   return fstat (fd, &st) == 0 && S_ISSOCK (st.st_mode);
+}
+
+/* sendfile cannot be told MSG_NOSIGNAL: a client hanging up would
+ * kill a program that has not ignored SIGPIPE.
+ */
+static bool
+sigpipe_ignored (void)
+{
+  struct sigaction sa;
+
+  return sigaction (SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
 }
 
 static void
@@ -124,6 +136,7 @@ nbds_conn_serve (struct nbds_server *srv, int in_fd, int out_fd)
   conn->in_fd = in_fd;
   conn->out_fd = out_fd;
   conn->out_is_socket = is_socket (out_fd);
+  conn->can_sendfile = sigpipe_ignored ();
   conn->status = CONN_RUNNING;
   pthread_mutex_init (&conn->read_lock, NULL);
   pthread_mutex_init (&conn->write_lock, NULL);

@@ -180,6 +180,21 @@ nbds_cow_pread (struct nbds_cow *cow, int base_fd, void *buf,
   return err;
 }
 
+bool
+nbds_cow_range_clean (struct nbds_cow *cow, uint32_t count, uint64_t offset)
+{
+  const uint64_t blk = offset / NBDS_COW_BLOCK;
+  const uint64_t limit = (offset + count - 1) / NBDS_COW_BLOCK + 1;
+  bool in, clean;
+
+  if (__atomic_load_n (&cow->dirty, __ATOMIC_ACQUIRE) == 0)
+    return true;
+  pthread_rwlock_rdlock (&cow->lock);
+  clean = run_of (cow, blk, limit, &in) == limit - blk && !in;
+  pthread_rwlock_unlock (&cow->lock);
+  return clean;
+}
+
 /* Puts a whole block in the overlay (lock held for writing). */
 static int
 copy_up (struct nbds_cow *cow, int base_fd, uint64_t blk)

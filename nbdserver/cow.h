@@ -6,6 +6,7 @@
 #ifndef NBDS_COW_H
 #define NBDS_COW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nbdserver.h"
@@ -31,6 +32,12 @@ extern int nbds_cow_zero (struct nbds_cow *cow, int base_fd,
 extern int nbds_cow_extents (struct nbds_cow *cow, int base_fd,
                              uint32_t count, uint64_t offset,
                              struct nbds_extents *e);
+
+/* True if no byte of the range is in the overlay: the image's own
+ * bytes (which never change) are the answer.
+ */
+extern bool nbds_cow_range_clean (struct nbds_cow *cow, uint32_t count,
+                                  uint64_t offset);
 
 /* Helpers from backend-file.c. */
 extern int nbds_full_pread (int fd, void *buf, size_t count, uint64_t offset);

@@ -75,7 +75,7 @@ const char nbds_frontend_options_help[] =
   "      --help             this help\n"
   "      --version          print the version\n";
 
-DEFINE_VECTOR_TYPE (name_vector, const char *);
+DEFINE_VECTOR_TYPE (name_vector, char *);
 
 struct nbds_frontend {
   const char *program_name;
@@ -142,7 +142,7 @@ common_option (struct nbds_frontend *fe, int c, const char *arg)
       fprintf (stderr, "%s: export name too long\n", fe->program_name);
       return -1;
     }
-    return name_vector_append (&fe->names, arg);
+    return name_vector_append (&fe->names, (char *) arg);
   case 'f': fe->foreground = true; return 0;
   case 'i': fe->ipaddr = arg; return 0;
   case 'p':
@@ -278,6 +278,13 @@ enum nbds_file_mode
 nbds_frontend_mode (const struct nbds_frontend *fe)
 {
   return fe->mode;
+}
+
+enum nbds_file_mode
+nbds_frontend_mode_or (const struct nbds_frontend *fe,
+                       enum nbds_file_mode dflt)
+{
+  return fe->mode_set ? fe->mode : dflt;
 }
 
 int

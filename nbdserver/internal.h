@@ -31,6 +31,8 @@
 #define NBDS_INBUF_SIZE       (64 * 1024)
 /* Per-worker buffers up to this size are kept between requests. */
 #define NBDS_KEEP_BUFFER      (4 * 1024 * 1024)
+/* READs from this size on may be sent with sendfile (read_fd). */
+#define NBDS_SENDFILE_MIN     (64 * 1024)
 /* Most block status descriptors in one reply. */
 #define NBDS_MAX_EXTENTS      (64 * 1024)
 
@@ -76,6 +78,7 @@ struct nbds_conn {
   uint64_t id;
   int in_fd, out_fd;
   bool out_is_socket;           /* use send(MSG_NOSIGNAL) */
+  bool can_sendfile;            /* SIGPIPE is ignored */
   struct nbds_conn *next, *prev;
 
   /* Set by the handshake. */
@@ -100,6 +103,7 @@ struct nbds_worker {
   struct nbds_conn *conn;
   char *buf;
   size_t buf_size;
+  int send_fd;                  /* READ data to sendfile, or -1 */
 };
 
 /* log.c */
@@ -126,6 +130,12 @@ extern int nbds_conn_send (struct nbds_conn *conn, struct iovec *iov,
                            int iovcnt);
 extern int nbds_conn_send_buf (struct nbds_conn *conn,
                                const void *buf, size_t len);
+/* Like nbds_conn_send, telling the kernel more data follows. */
+extern int nbds_conn_send_more (struct nbds_conn *conn, struct iovec *iov,
+                                int iovcnt);
+/* Sends len bytes of fd from offset (sendfile, else pread). */
+extern int nbds_conn_sendfile (struct nbds_conn *conn, int fd,
+                               uint64_t offset, uint32_t len);
 
 /* handshake.c: returns 0 when the transmission phase may begin, -1 to
  * close the connection.
@@ -147,6 +157,8 @@ extern int nbds_reply_simple (struct nbds_conn *conn, uint64_t cookie,
                               const void *data, uint32_t len);
 extern int nbds_reply_read (struct nbds_conn *conn, uint64_t cookie,
                             uint64_t offset, const void *data, uint32_t len);
+extern int nbds_reply_read_fd (struct nbds_conn *conn, uint64_t cookie,
+                               uint64_t offset, int fd, uint32_t len);
 extern int nbds_reply_error (struct nbds_conn *conn, uint64_t cookie,
                              int err, uint16_t flags);
 extern int nbds_reply_block_status (struct nbds_conn *conn, uint64_t cookie,

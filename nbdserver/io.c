@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -93,8 +94,8 @@ nbds_conn_discard (struct nbds_conn *conn, uint64_t len)
 }
 
 /* Sends all of iov (which is modified). */
-int
-nbds_conn_send (struct nbds_conn *conn, struct iovec *iov, int iovcnt)
+static int
+send_iov (struct nbds_conn *conn, struct iovec *iov, int iovcnt, int flags)
 {
   while (iovcnt > 0) {
     ssize_t r;
@@ -107,7 +108,7 @@ nbds_conn_send (struct nbds_conn *conn, struct iovec *iov, int iovcnt)
     if (conn->out_is_socket) {
       /* MSG_NOSIGNAL: a client that went away gives EPIPE, not SIGPIPE. */
       struct msghdr msg = { .msg_iov = iov, .msg_iovlen = iovcnt };
-      r = sendmsg (conn->out_fd, &msg, MSG_NOSIGNAL);
+      r = sendmsg (conn->out_fd, &msg, MSG_NOSIGNAL | flags);
     }
     else
       r = writev (conn->out_fd, iov, iovcnt);
@@ -128,6 +129,62 @@ nbds_conn_send (struct nbds_conn *conn, struct iovec *iov, int iovcnt)
         r = 0;
       }
     }
+  }
+  return 0;
+}
+
+int
+nbds_conn_send (struct nbds_conn *conn, struct iovec *iov, int iovcnt)
+{
+  return send_iov (conn, iov, iovcnt, 0);
+}
+
+int
+nbds_conn_send_more (struct nbds_conn *conn, struct iovec *iov, int iovcnt)
+{
+  return send_iov (conn, iov, iovcnt, MSG_MORE);
+}
+
+/* The kernel moves page cache pages to the socket without a copy
+ * through us.  If it cannot (or the file ends early), the rest is read
+ * and sent the ordinary way, so the client gets its data or an I/O
+ * error closes the connection: the reply header is already out.
+ */
+int
+nbds_conn_sendfile (struct nbds_conn *conn, int fd, uint64_t offset,
+                    uint32_t len)
+{
+  off_t pos = offset;
+  char chunk[16384];
+
+  while (len > 0) {
+    ssize_t r = sendfile (conn->out_fd, fd, &pos, len);
+
+    if (r > 0) {
+      len -= r;
+      continue;
+    }
+    if (r == -1 && errno == EINTR)
+      continue;
+    if (r == -1 && (errno == EPIPE || errno == ECONNRESET))
+      return -1;
+    break;
+  }
+  while (len > 0) {
+    size_t n = len < sizeof chunk ? len : sizeof chunk;
+    ssize_t r = pread (fd, chunk, n, pos);
+
+    if (r == -1 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      if (r == 0)
+        errno = EIO;
+      return -1;
+    }
+    if (nbds_conn_send_buf (conn, chunk, r) == -1)
+      return -1;
+    pos += r;
+    len -= r;
   }
   return 0;
 }

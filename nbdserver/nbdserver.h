@@ -91,6 +91,13 @@ struct nbds_backend_ops {
   /* Without this callback everything is reported as data. */
   int (*extents) (void *handle, uint32_t count, uint64_t offset,
                   struct nbds_extents *e);
+  /* Optional: for a READ of [offset, offset+count), an fd holding
+   * those bytes at the same offsets, which no client can change (a
+   * read-only image), so the reply is sent with sendfile(2) and never
+   * copied through the server.  Return 0 and set *fd, or ENOTSUP to
+   * be asked for pread instead.  Used only when SIGPIPE is ignored.
+   */
+  int (*read_fd) (void *handle, uint32_t count, uint64_t offset, int *fd);
   /* Called once when the server is freed. */
   void (*close) (void *handle);
 };
@@ -245,6 +252,10 @@ extern const char nbds_frontend_options_help[];
 
 /* The mode chosen with -r / --cow / --rw (read-only by default). */
 extern enum nbds_file_mode nbds_frontend_mode (const struct nbds_frontend *fe);
+/* The mode chosen on the command line, or dflt if none was. */
+extern enum nbds_file_mode
+nbds_frontend_mode_or (const struct nbds_frontend *fe,
+                       enum nbds_file_mode dflt);
 extern int nbds_frontend_verbose (const struct nbds_frontend *fe);
 /* The export name for the i-th of n operands: the i-th -e NAME, else
  * "" for a single operand, else the operand's basename.

@@ -102,6 +102,41 @@ nbds_reply_read (struct nbds_conn *conn, uint64_t cookie, uint64_t offset,
   return send_locked (conn, iov, 2);
 }
 
+/* A successful READ whose data goes from fd to the socket unseen. */
+int
+nbds_reply_read_fd (struct nbds_conn *conn, uint64_t cookie, uint64_t offset,
+                    int fd, uint32_t len)
+{
+  struct {
+    struct nbd_structured_reply hdr;
+    uint64_t offset;
+  } __attribute__ ((packed)) shead;
+  struct nbd_simple_reply simple;
+  struct iovec iov;
+  int r;
+
+  if (conn->structured) {
+    structured_header (&shead.hdr, cookie, NBD_REPLY_TYPE_OFFSET_DATA,
+                       sizeof shead.offset + len);
+    shead.offset = htobe64 (offset);
+    iov.iov_base = &shead;
+    iov.iov_len = sizeof shead;
+  }
+  else {
+    simple.magic = htobe32 (NBD_SIMPLE_REPLY_MAGIC);
+    simple.error = 0;
+    simple.cookie = cookie;
+    iov.iov_base = &simple;
+    iov.iov_len = sizeof simple;
+  }
+  pthread_mutex_lock (&conn->write_lock);
+  r = nbds_conn_send_more (conn, &iov, 1);
+  if (r == 0)
+    r = nbds_conn_sendfile (conn, fd, offset, len);
+  pthread_mutex_unlock (&conn->write_lock);
+  return r;
+}
+
 int
 nbds_reply_error (struct nbds_conn *conn, uint64_t cookie, int err,
                   uint16_t flags)

@@ -179,7 +179,7 @@ recv_request (struct nbds_worker *w, struct request *req, int *err)
   }
 
   *err = validate (conn, req);
-  if (*err == 0 && (req->cmd == NBDS_CMD_READ || req->cmd == NBDS_CMD_WRITE) &&
+  if (*err == 0 && req->cmd == NBDS_CMD_WRITE &&
       get_buffer (w, req->count) == NULL)
     *err = ENOMEM;
 
@@ -246,6 +246,15 @@ handle (struct nbds_worker *w, const struct request *req,
 
   switch (req->cmd) {
   case NBDS_CMD_READ:
+    /* Big reads of data nobody can change skip our buffer. */
+    if (e->ops->read_fd && w->conn->can_sendfile &&
+        req->count >= NBDS_SENDFILE_MIN &&
+        e->ops->read_fd (e->handle, req->count, req->offset,
+                         &w->send_fd) == 0)
+      return 0;
+    w->send_fd = -1;
+    if (get_buffer (w, req->count) == NULL)
+      return ENOMEM;
     return e->ops->pread (e->handle, w->buf, req->count, req->offset);
 
   case NBDS_CMD_WRITE:
@@ -298,11 +307,17 @@ send_reply (struct nbds_worker *w, const struct request *req, int err,
       (req->cmd == NBDS_CMD_READ || req->cmd == NBDS_CMD_BLOCK_STATUS)) {
     if (err)
       return nbds_reply_error (conn, req->cookie, err, req->flags);
+    if (req->cmd == NBDS_CMD_READ && w->send_fd >= 0)
+      return nbds_reply_read_fd (conn, req->cookie, req->offset,
+                                 w->send_fd, req->count);
     if (req->cmd == NBDS_CMD_READ)
       return nbds_reply_read (conn, req->cookie, req->offset,
                               w->buf, req->count);
     return nbds_reply_block_status (conn, req->cookie, extents);
   }
+  if (req->cmd == NBDS_CMD_READ && err == 0 && w->send_fd >= 0)
+    return nbds_reply_read_fd (conn, req->cookie, req->offset,
+                               w->send_fd, req->count);
   return nbds_reply_simple (conn, req->cookie, err, req->flags,
                             req->cmd == NBDS_CMD_READ ? w->buf : NULL,
                             req->count);
@@ -337,6 +352,7 @@ nbds_worker_loop (struct nbds_worker *w)
     struct nbds_extents extents = { 0 };
     int err = 0, r;
 
+    w->send_fd = -1;
     pthread_mutex_lock (&conn->read_lock);
     if (nbds_conn_get_status (conn) != CONN_RUNNING) {
       pthread_mutex_unlock (&conn->read_lock);

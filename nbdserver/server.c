@@ -103,6 +103,7 @@ nbds_server_add_export (struct nbds_server *srv, const struct nbds_export *exp)
   }
 
   ent.e = *exp;
+  ent.eflags = export_flags (exp);
   ent.e.name = strdup (exp->name);
   ent.e.description = exp->description ? strdup (exp->description) : NULL;
   if (ent.e.name == NULL || (exp->description && ent.e.description == NULL) ||
@@ -111,7 +112,6 @@ nbds_server_add_export (struct nbds_server *srv, const struct nbds_export *exp)
     free ((char *) ent.e.description);
     return -1;
   }
-  srv->exports.ptr[srv->exports.len - 1].eflags = export_flags (exp);
   return 0;
 }
 

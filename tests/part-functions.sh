@@ -86,6 +86,24 @@ put_le32 ()
         dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
+# crc32 < DATA: its CRC-32 as 4 little-endian bytes, from the gzip
+# trailer.
+crc32 () { gzip -c | tail -c 8 | head -c 4; }
+
+# put_le64 FILE OFFSET VALUE (VALUE < 2^63)
+put_le64 ()
+{
+    put_le32 "$1" "$2" $(( $3 & 0xffffffff ))
+    put_le32 "$1" $(( $2 + 4 )) $(( $3 >> 32 ))
+}
+
+# bytes FILE OFFSET COUNT: a byte range of FILE on stdout.
+bytes ()
+{
+    dd if="$1" bs=4096 iflag=skip_bytes,count_bytes skip="$2" count="$3" \
+       status=none
+}
+
 # flip FILE OFFSET: inverts one byte.
 flip ()
 {

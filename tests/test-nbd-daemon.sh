@@ -55,11 +55,12 @@ test $r -ne 124
 
 # --exit-with-parent: the server goes when the shell that ran it does.
 sock=$tmp/sock2 pidfile=$tmp/pid2
-timeout 60 bash -c "
+pid=$(timeout 60 bash -c "
     virt-bmap-nbd --exit-with-parent -U $sock -P $pidfile $img &
     for i in \$(seq 300); do test -s $pidfile && break; sleep 0.1; done
-    nbdinfo --size 'nbd+unix:///?socket=$sock'"
-pid=$(cat $pidfile)
+    nbdinfo --size 'nbd+unix:///?socket=$sock' >&2
+    cat $pidfile")
+test -n "$pid"
 cleanup_fn kill -9 $pid
 wait_for gone $pid
 test ! -e $sock

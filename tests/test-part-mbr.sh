@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# MBR: two primaries and an extended partition with three logicals,
-# ext4 in sda1 and sda6.  The partitions agree with sfdisk --json, the
-# disk and the extended partition are tiled by their children, and
-# each logical has its EBR in front of it.
+# MBR: three primaries and an extended partition (sda3) with three
+# logicals, ext4 in sda1 and sda6, free space at the end of the
+# extended partition and of the disk.  The partitions agree with
+# sfdisk --json, the disk and the extended partition are tiled by
+# their children, and each logical has its EBR in front of it.
 source ./functions.sh
 set -x
 requires sfdisk --version
@@ -15,10 +16,11 @@ sfdisk -q --no-reread $img <<EOF
 label: dos
 ,4M,83
 ,4M,83
-,+,E
+,24M,E
+,4M,83
 ,8M,83
 ,4M,83
-,+,83
+,4M,83
 EOF
 put_ext4 $img 1
 put_ext4 $img 6
@@ -26,11 +28,11 @@ put_ext4 $img 6
 map $img
 test ! -s $tmp/warnings
 oracle_parts $img > $tmp/expected
-test "$(wc -l < $tmp/expected)" -eq 6
+test "$(wc -l < $tmp/expected)" -eq 7
 map_parts | diff -u $tmp/expected -
 
 size=$(stat -c %s $img)
-children /dev/sda /dev/sda1 /dev/sda2 /dev/sda3 | tiles 0 $size
+children /dev/sda /dev/sda1 /dev/sda2 /dev/sda3 /dev/sda4 | tiles 0 $size
 children /dev/sda | grep -qx '0 512 m <partition table>'
 ext_start=$(part_field /dev/sda3 start)
 ext_end=$(part_field /dev/sda3 end)

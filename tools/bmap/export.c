@@ -11,6 +11,7 @@
 
 #include "virt-bmap.h"
 #include "cleanup.h"
+#include "json.h"
 
 /* The original virt-bmap's line format, so old scripts keep working:
  * disk number (from 1), start and end (exclusive) in hex, kind,
@@ -63,15 +64,12 @@ export_json_extent (void *opaque, const struct vbm_hit *h)
   format_extent_flags (h->extent_flags, eflags, sizeof eflags);
   format_object_flags (h->object_flags, oflags, sizeof oflags);
   fprintf (fp, "%s\n  {\"disk\": %u, \"start\": %" PRIu64 ", \"end\": %" PRIu64
-           ", \"kind\": \"%c\", \"device\": \"",
+           ", \"kind\": \"%c\", \"device\": ",
            js->first ? "" : ",", h->disk, h->start, h->end, h->kind);
-  json_escape (fp, h->device);
-  fputs ("\", \"path\": ", fp);
-  if (h->path) {
-    fputc ('"', fp);
-    json_escape (fp, h->path);
-    fputc ('"', fp);
-  }
+  json_write_string (fp, h->device);
+  fputs (", \"path\": ", fp);
+  if (h->path)
+    json_write_string (fp, h->path);
   else
     fputs ("null", fp);
   fprintf (fp, ", \"inode\": %" PRIu64 ", \"object_offset\": ", h->inode);

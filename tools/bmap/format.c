@@ -42,21 +42,6 @@ format_object_flags (unsigned flags, char *buf, size_t len)
   format_flags (flags, names, sizeof names / sizeof names[0], buf, len);
 }
 
-void
-json_escape (FILE *fp, const char *s)
-{
-  for (; *s; ++s) {
-    unsigned char c = *s;
-    if (c == '"' || c == '\\')
-      fprintf (fp, "\\%c", c);
-    else if (c < 0x20 || c == 0x7f)
-      fprintf (fp, "\\u%04x", c);
-    else
-      /* Non-UTF-8 bytes in file names pass through unchanged. */
-      fputc (c, fp);
-  }
-}
-
 const char *
 tsv_str (const char *s)
 {

@@ -31,8 +31,6 @@ extern int export_tsv_extent (void *fp, const struct vbm_hit *h);
 /* format.c */
 extern void format_extent_flags (unsigned flags, char *buf, size_t len);
 extern void format_object_flags (unsigned flags, char *buf, size_t len);
-/* Writes s with JSON string escaping (without the quotes). */
-extern void json_escape (FILE *fp, const char *s);
 /* Parses a decimal, 0x hex, or size with k/M/G/T suffix (powers of 1024). */
 extern int parse_offset (const char *s, uint64_t *r);
 /* Path or "-" for tab-separated output. */

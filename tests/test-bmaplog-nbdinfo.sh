@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Reads by a real NBD client are traced, cut at object boundaries, with
+# the offset inside each file (oracle: debugfs says where the file is).
+source ./functions.sh
+set -x
+requires nbdsh --version
+requires jq --version
+
+"$srcdir/make-sample-image" "$tmp/disk.img"
+virt-bmap -q -o "$tmp/disk.bmap" "$tmp/disk.img"
+part=$((2048 * 512))
+bs=$(dumpe2fs -h "$tmp/disk.img?offset=$part" 2>/dev/null | awk '/^Block size:/ { print $3 }')
+# The oracle: the first block of numbers.txt per debugfs.
+blk=$(debugfs -R "bmap /usr/share/doc/numbers.txt 0" "$tmp/disk.img?offset=$part" 2>/dev/null)
+off=$((part + blk * bs))
+
+# One read that starts 100 bytes before the file's first block and
+# runs 3 blocks in: two pieces, the second at offset 0 of the file.
+bmaplog -m "$tmp/disk.bmap" "$tmp/disk.img" -U - --no-log \
+    --trace "$tmp/trace.jsonl" --run "nbdsh -u \"\$uri\" -c 'h.pread($((3 * bs + 100)), $((off - 100)))'"
+
+jq -c 'select(.op == "read")' "$tmp/trace.jsonl" > "$tmp/reads"
+cat "$tmp/reads"
+test "$(wc -l < "$tmp/reads")" -ge 2
+jq -e -s --argjson off $off --argjson bs $bs '
+  map(select(.path == "/usr/share/doc/numbers.txt")) |
+  .[0].offset == $off and .[0].object_offset == 0 and .[0].length == 3 * $bs
+' "$tmp/reads"
+# The piece before it ends exactly where the file starts.
+jq -e -s --argjson off $off '
+  map(select(.offset == $off - 100)) | .[0].length == 100 and .[0].path != "/usr/share/doc/numbers.txt"
+' "$tmp/reads"
+
+# A write through the default copy-on-write overlay is traced and the
+# image is unchanged.
+sum=$(md5sum < "$tmp/disk.img")
+bmaplog -m "$tmp/disk.bmap" "$tmp/disk.img" -U - --no-log --trace "$tmp/w.tsv" \
+    --trace-format tsv --run "nbdsh -u \"\$uri\" -c 'h.pwrite(b\"x\" * 4096, $off)' -c 'assert h.pread(4096, $off) == b\"x\" * 4096'"
+test "$(md5sum < "$tmp/disk.img")" = "$sum"
+awk -F'\t' -v off=$off '$3 == "write" && $5 == off && $9 == "/usr/share/doc/numbers.txt" && $11 == 0 { found = 1 } END { exit !found }' "$tmp/w.tsv"
