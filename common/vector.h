@@ -50,8 +50,9 @@ extern int generic_vector_reserve (void *vp, size_t n, size_t itemsize);
   static inline void __attribute__ ((__unused__))                       \
   name##_sort (name *v, int (*compare) (const type *, const type *))    \
   {                                                                     \
-    qsort (v->ptr, v->len, sizeof (type),                               \
-           (int (*) (const void *, const void *)) compare);             \
+    if (v->len > 1) /* qsort must not be handed NULL */                 \
+      qsort (v->ptr, v->len, sizeof (type),                             \
+             (int (*) (const void *, const void *)) compare);           \
   }
 
 #define empty_vector { .ptr = NULL, .len = 0, .cap = 0 }
