@@ -26,12 +26,6 @@
 #include "internal.h"
 #include "vector.h"
 
-/* ext2.c.  XXX belongs in internal.h, for fs.c to call when no probe
- * matches.
- */
-extern bool vbm_ext2_probe_backup (struct vbm_ctx *ctx,
-                                   const struct vbm_volume *vol);
-
 /* ---- ext2-io.c: an io_manager reading through vbm_volume_pread. ---- */
 
 #define VBM_EXT2_IO_MAGIC 0x76626d69 /* "vbmi" */

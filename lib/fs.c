@@ -21,6 +21,11 @@ vbm_map_filesystem (struct vbm_ctx *ctx, const struct vbm_volume *vol)
   }
   if (vbm_ext2_probe (buf, len))
     return vbm_map_ext2 (ctx, vol);
+  /* A wiped primary superblock: the backups still describe the
+   * filesystem, and libext2fs can open it from them.
+   */
+  if (vbm_ext2_probe_backup (ctx, vol))
+    return vbm_map_ext2 (ctx, vol);
 
   vbm_debug (ctx, "%s: no filesystem recognised", vol->device);
   return 0;

@@ -130,6 +130,9 @@ extern int vbm_map_filesystem (struct vbm_ctx *ctx,
 
 /* ext2.c */
 extern bool vbm_ext2_probe (const unsigned char *buf, size_t len);
+/* Is there an ext2 backup superblock at the start of group 1? */
+extern bool vbm_ext2_probe_backup (struct vbm_ctx *ctx,
+                                   const struct vbm_volume *vol);
 extern int vbm_map_ext2 (struct vbm_ctx *ctx, const struct vbm_volume *vol);
 
 /* map.c: the SQLite handle of an open map, for index.c. */

@@ -193,6 +193,11 @@ check_options (struct nbds_frontend *fe)
              fe->program_name);
     return -1;
   }
+  if (fe->unix_private && !fe->run) {
+    fprintf (stderr, "%s: -U - (a private socket) needs --run\n",
+             fe->program_name);
+    return -1;
+  }
   if (fe->vsock && (fe->unixsocket || fe->unix_private || fe->ipaddr)) {
     fprintf (stderr, "%s: --vsock cannot be used with -U or -i\n",
              fe->program_name);
@@ -521,6 +526,10 @@ nbds_frontend_run (struct nbds_frontend *fe, struct nbds_server *srv)
     goto error;
   if (port > 0)
     snprintf (portstr, sizeof portstr, "%ld", port);
+  /* -p 0 chose a port: say which, unless --run is told in $port. */
+  if (fe->port && strcmp (fe->port, "0") == 0 && !fe->run)
+    fprintf (stderr, "%s: listening on TCP port %s\n",
+             fe->program_name, portstr);
 
   /* Like nbdkit: --run, --exit-with-parent and activation imply -f. */
   if (!fe->foreground && !fe->run && !fe->exit_with_parent &&
