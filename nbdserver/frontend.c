@@ -61,7 +61,7 @@ const char nbds_frontend_options_help[] =
   "      --vsock            listen on vsock (port from -p, default 10809)\n"
   "  -s, --single           serve one client on stdin/stdout\n"
   "  -e, --exportname NAME  name the next export (repeat for each)\n"
-  "  -r, --readonly         refuse writes (the default)\n"
+  "  -r, --readonly         refuse writes (virt-bmap-nbd's default)\n"
   "      --cow              accept writes into a private overlay; the\n"
   "                         image is never modified\n"
   "      --rw               write through to the image\n"

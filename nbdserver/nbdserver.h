@@ -153,7 +153,10 @@ typedef void (*nbds_conn_hook) (void *opaque, uint64_t conn, int event,
 typedef void (*nbds_log_fn) (void *opaque, int level, const char *msg);
 
 extern struct nbds_server *nbds_server_new (void);
-/* Closes the exports' backends. */
+/* Closes the exports' backends (unless connections are still running
+ * after nbds_server_run gave up waiting for them: then nothing is
+ * freed).
+ */
 extern void nbds_server_free (struct nbds_server *srv);
 
 /* Returns -1 with errno EEXIST for a duplicate name, EINVAL for a bad

@@ -33,6 +33,15 @@ nbds_server_free (struct nbds_server *srv)
 
   if (srv == NULL)
     return;
+  /* Connections that would not stop may still use the exports: the
+   * process is about to exit anyway, so leave everything in place.
+   */
+  pthread_mutex_lock (&srv->lock);
+  if (srv->nr_conns > 0) {
+    pthread_mutex_unlock (&srv->lock);
+    return;
+  }
+  pthread_mutex_unlock (&srv->lock);
   for (i = 0; i < srv->exports.len; ++i) {
     struct nbds_export *e = &srv->exports.ptr[i].e;
 

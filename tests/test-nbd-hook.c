@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,9 @@ static int failures;
 
 #define CHECK(cond, msg)                                        \
   do {                                                          \
-    printf ("%s: %s\n", (cond) ? "ok" : "FAIL", msg);           \
-    if (!(cond))                                                \
+    bool ok_ = (cond);                                          \
+    printf ("%s: %s\n", ok_ ? "ok" : "FAIL", msg);              \
+    if (!ok_)                                                   \
       failures++;                                               \
   } while (0)
 
