@@ -135,6 +135,13 @@ extern bool vbm_ext2_probe_backup (struct vbm_ctx *ctx,
                                    const struct vbm_volume *vol);
 extern int vbm_map_ext2 (struct vbm_ctx *ctx, const struct vbm_volume *vol);
 
+/* ntfs.c */
+extern bool vbm_ntfs_probe (const unsigned char *buf, size_t len);
+/* Is there an NTFS backup boot sector in the last sector? */
+extern bool vbm_ntfs_probe_backup (struct vbm_ctx *ctx,
+                                   const struct vbm_volume *vol);
+extern int vbm_map_ntfs (struct vbm_ctx *ctx, const struct vbm_volume *vol);
+
 /* map.c: the SQLite handle of an open map, for index.c. */
 struct sqlite3;
 extern struct sqlite3 *vbm_map_db (struct vbm_map *map);

@@ -10,4 +10,24 @@
 extern struct vbm_source *vbm_source_open_raw (const char *path,
                                                struct vbm_error *err);
 
+/* xz with random access (source-xz.c); cache_max bounds the decoded
+ * blocks kept in memory.
+ */
+#define VBM_XZ_CACHE_DEFAULT (64 * 1024 * 1024)
+extern struct vbm_source *vbm_source_open_xz (const char *path,
+                                              size_t cache_max,
+                                              struct vbm_error *err);
+extern int vbm_source_is_xz (const void *buf, size_t len);
+
+/* Through libnbd (source-nbd.c): an NBD URI, or an image file served
+ * by a private read-only qemu-nbd in the given qemu format ("qcow2").
+ */
+extern struct vbm_source *vbm_source_open_nbd_uri (const char *uri,
+                                                   struct vbm_error *err);
+extern struct vbm_source *vbm_source_open_qemu (const char *path,
+                                                const char *format,
+                                                struct vbm_error *err);
+extern int vbm_source_is_nbd_uri (const char *path);
+extern const char *vbm_source_qemu_format (const char *format);
+
 #endif /* VBM_SOURCE_H */

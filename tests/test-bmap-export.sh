@@ -38,3 +38,21 @@ psize=$(sfdisk --json "$tmp/disk.img" | jq '.partitiontable.partitions[0].size *
 grep -qx "1 $(printf %x "$start") $(printf %x $((start + psize))) p /dev/sda1" "$tmp/text"
 
 expect_fail virt-bmap export "$tmp/disk.bmap" --format xml
+
+# File names are bytes: tabs, newlines and backslashes are escaped in
+# tsv so every row keeps its 11 columns; json escapes them its way.
+mkdir "$tmp/odd"
+printf x > "$tmp/odd/tab	name"
+printf y > "$tmp/odd/new
+line"
+printf z > "$tmp/odd/back\\slash"
+truncate -s 8M "$tmp/odd.img"
+$MKFS_EXT4 -d "$tmp/odd" "$tmp/odd.img"
+virt-bmap -q -o "$tmp/odd.bmap" "$tmp/odd.img"
+virt-bmap export "$tmp/odd.bmap" > "$tmp/odd.tsv"
+awk -F'\t' 'NF != 11 { bad = 1 } END { exit bad }' "$tmp/odd.tsv"
+grep -qF '/tab\tname' "$tmp/odd.tsv"
+grep -qF '/new\nline' "$tmp/odd.tsv"
+grep -qF '/back\\slash' "$tmp/odd.tsv"
+virt-bmap export "$tmp/odd.bmap" --format json |
+    jq -e '[.extents[].path] | index("/new\nline") != null'

@@ -30,7 +30,7 @@ void
 format_extent_flags (unsigned flags, char *buf, size_t len)
 {
   static const char *const names[] =
-    { "unwritten", "past_eof", "inline", "tree", "xattr" };
+    { "unwritten", "past_eof", "inline", "tree", "xattr", "compressed" };
   format_flags (flags, names, sizeof names / sizeof names[0], buf, len);
 }
 
@@ -42,10 +42,28 @@ format_object_flags (unsigned flags, char *buf, size_t len)
   format_flags (flags, names, sizeof names / sizeof names[0], buf, len);
 }
 
-const char *
-tsv_str (const char *s)
+void
+tsv_write (FILE *fp, const char *s)
 {
-  return s && *s ? s : "-";
+  if (s == NULL || *s == '\0') {
+    fputc ('-', fp);
+    return;
+  }
+  /* File names are bytes: escape what would break a row or a column. */
+  for (; *s; ++s) {
+    unsigned char c = *s;
+    switch (c) {
+    case '\\': fputs ("\\\\", fp); break;
+    case '\t': fputs ("\\t", fp); break;
+    case '\n': fputs ("\\n", fp); break;
+    case '\r': fputs ("\\r", fp); break;
+    default:
+      if (c < 0x20 || c == 0x7f)
+        fprintf (fp, "\\x%02x", c);
+      else
+        fputc (c, fp);
+    }
+  }
 }
 
 int

@@ -26,10 +26,11 @@ print_hit (void *opaque, const struct vbm_hit *h)
               (uint64_t) h->object_offset + (q->offset - h->start));
   else
     snprintf (inside, sizeof inside, "-");
-  printf ("%" PRIu64 "\t%u\t%c\t%s\t%s\t%" PRIu64 "\t%s\t%" PRIu64 "\t%" PRIu64
-          "\t%s\n",
-          q->offset, h->disk, h->kind, h->device, tsv_str (h->path), h->inode,
-          inside, h->start, h->end, flags);
+  printf ("%" PRIu64 "\t%u\t%c\t%s\t", q->offset, h->disk, h->kind,
+          h->device);
+  tsv_write (stdout, h->path);
+  printf ("\t%" PRIu64 "\t%s\t%" PRIu64 "\t%" PRIu64 "\t%s\n",
+          h->inode, inside, h->start, h->end, flags);
   return 0;
 }
 

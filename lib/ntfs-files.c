@@ -1,0 +1,503 @@
+/* NTFS files: each MFT record reached by a name becomes one object
+ * (system files, records 0-15 and those in $Extend, are metadata named
+ * "<$MFT>", "<$Extend/$ObjId>"), further names are hard links.
+ *
+ * Extents: the unnamed $DATA at object offset vcn * cluster size, the
+ * part past the initialized size UNWRITTEN (it reads as zeroes), past
+ * the data size PAST_EOF; sparse runs unmapped; compressed streams
+ * are mapped as stored (whole compression units) and flagged
+ * COMPRESSED.  A named stream is its own object "path:stream".  A
+ * directory's $I30 index allocation belongs to the directory; other
+ * non-resident attributes (attribute lists, bitmaps, view indexes)
+ * belong to their file as TREE at offset -1.  Resident $DATA is mapped
+ * as INLINE bytes inside its MFT record.
+ *
+ * In-use base records that no name reaches (a corrupt directory) are
+ * mapped all the same, as "<unreachable record N>", flagged
+ * UNREACHABLE.
+ *
+ * The MFT records of a user file or directory (base and extension
+ * records) are also mapped to it, INLINE at offset -1: their bytes
+ * belong to <$MFT>, but a read of a record is attributed to the file
+ * it describes.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ntfs-map.h"
+
+#include <ntfs-3g/attrib.h>
+#include <ntfs-3g/inode.h>
+#include <ntfs-3g/unistr.h>
+
+/* Bounds against corrupt records and attribute lists. */
+#define MAX_ATTRS 4096
+#define MAX_RUNS (UINT64_C (1) << 24)
+#define PROGRESS_EVERY 4096
+
+/* An attribute, copied out of the search context. */
+struct attr {
+  ATTR_TYPES type;
+  ntfschar name[256];
+  unsigned name_len;
+  bool resident;
+  uint64_t record;              /* resident: MFT record holding it */
+  uint64_t value_off;           /* resident: value offset in the record */
+  uint64_t value_len;
+  uint64_t data_size;           /* non-resident, from the first extent */
+};
+
+struct file {
+  struct ntfs_map *m;
+  ntfs_inode *ni;
+  struct attr *attrs;
+  size_t nattrs;
+  char *path;                   /* primary path, or <$name> */
+  bool system, dir;
+  uint64_t dangling;
+  uint8_t *seen;                /* records mapped, one bit each */
+  uint64_t nrecords;            /* bits in seen */
+  uint64_t unreachable;
+};
+
+static const ntfschar I30[] = {
+  const_cpu_to_le16 ('$'), const_cpu_to_le16 ('I'),
+  const_cpu_to_le16 ('3'), const_cpu_to_le16 ('0'),
+};
+
+static int
+collect_attrs (struct file *f)
+{
+  ntfs_attr_search_ctx *actx = ntfs_attr_get_search_ctx (f->ni, NULL);
+  const uint64_t recsize = f->m->nv->mft_record_size;
+  size_t steps = 0;
+
+  f->nattrs = 0;
+  if (actx == NULL)
+    return -1;
+  while (ntfs_attrs_walk (actx) == 0) {
+    const ATTR_RECORD *a = actx->attr;
+    struct attr *x = &f->attrs[f->nattrs];
+
+    if (++steps > 4 * MAX_ATTRS || f->nattrs >= MAX_ATTRS) {
+      ntfs_warn (f->m, "%s: too many attributes: not all mapped", f->path);
+      break;
+    }
+    if (a->type == AT_END)
+      break;
+    memset (x, 0, sizeof *x);
+    x->type = a->type;
+    x->name_len = a->name_length;
+    if (x->name_len) {
+      uint64_t noff = le16_to_cpu (a->name_offset);
+
+      if (noff + 2 * x->name_len > le32_to_cpu (a->length))
+        continue;
+      memcpy (x->name, (const u8 *) a + noff, 2 * x->name_len);
+    }
+    x->resident = !a->non_resident;
+    if (x->resident) {
+      uint64_t aoff = (const u8 *) a - (const u8 *) actx->mrec;
+
+      x->record = actx->ntfs_ino->mft_no;
+      x->value_off = aoff + le16_to_cpu (a->value_offset);
+      x->value_len = le32_to_cpu (a->value_length);
+      if (x->value_off > recsize || x->value_len > recsize - x->value_off)
+        continue;
+    }
+    else {
+      if (sle64_to_cpu (a->lowest_vcn) != 0)
+        continue;               /* a later extent of an attribute seen */
+      x->data_size = sle64_to_cpu (a->data_size);
+    }
+    f->nattrs++;
+  }
+  ntfs_attr_put_search_ctx (actx);
+  return 0;
+}
+
+/* ---- Streams. ---- */
+
+/* Where a byte of $MFT is on the volume, and how many bytes follow it
+ * in the same cluster.
+ */
+static bool
+mft_to_volume (struct ntfs_map *m, uint64_t pos, uint64_t *at,
+               uint64_t *avail)
+{
+  LCN lcn = ntfs_attr_vcn_to_lcn (m->nv->mft_na, pos / m->cs);
+
+  if (lcn < 0 || (uint64_t) lcn >= m->nclusters)
+    return false;
+  *at = (uint64_t) lcn * m->cs + pos % m->cs;
+  *avail = m->cs - pos % m->cs;
+  return true;
+}
+
+static int
+map_resident (struct file *f, int64_t obj, const struct attr *x)
+{
+  struct ntfs_map *m = f->m;
+  uint64_t pos = x->record * m->nv->mft_record_size + x->value_off;
+  uint64_t done = 0, at, avail;
+
+  while (done < x->value_len) {
+    uint64_t n = x->value_len - done;
+
+    if (!mft_to_volume (m, pos + done, &at, &avail)) {
+      ntfs_warn (m, "%s: MFT record %" PRIu64 " is not in $MFT",
+                 f->path, x->record);
+      return 0;
+    }
+    if (n > avail)
+      n = avail;
+    if (ntfs_map_bytes (m, obj, at, n, done, VBM_EXTENT_INLINE) == -1)
+      return -1;
+    done += n;
+  }
+  return 0;
+}
+
+/* The MFT record no, INLINE at offset -1. */
+static int
+map_record (struct file *f, int64_t obj, uint64_t no)
+{
+  struct ntfs_map *m = f->m;
+  const uint64_t recsize = m->nv->mft_record_size;
+  uint64_t done = 0, at, avail;
+
+  while (done < recsize) {
+    uint64_t n = recsize - done;
+
+    if (!mft_to_volume (m, no * recsize + done, &at, &avail))
+      return 0;                 /* reported by the caller if it matters */
+    if (n > avail)
+      n = avail;
+    if (ntfs_map_bytes (m, obj, at, n, -1, VBM_EXTENT_INLINE) == -1)
+      return -1;
+    done += n;
+  }
+  return 0;
+}
+
+static int
+map_records (struct file *f, int64_t obj)
+{
+  ntfs_inode *ni = f->ni;
+  int32_t i;
+
+  if (map_record (f, obj, ni->mft_no) == -1)
+    return -1;
+  for (i = 0; i < ni->nr_extents; i++)
+    if (ni->extent_nis[i] &&
+        map_record (f, obj, ni->extent_nis[i]->mft_no) == -1)
+      return -1;
+  return 0;
+}
+
+static int
+map_nonresident (struct file *f, int64_t obj, const struct attr *x,
+                 bool positioned)
+{
+  struct ntfs_map *m = f->m;
+  ntfs_attr *na;
+  const runlist_element *rl;
+  uint64_t runs = 0;
+  unsigned flags = positioned ? 0 : VBM_EXTENT_TREE;
+  int r = 0;
+
+  na = ntfs_attr_open (f->ni, x->type, (ntfschar *) x->name, x->name_len);
+  if (na == NULL) {
+    ntfs_warn (m, "%s: cannot open attribute 0x%x: %s", f->path,
+               (unsigned) le32_to_cpu (x->type), strerror (errno));
+    return 0;
+  }
+  if (ntfs_attr_map_whole_runlist (na) == -1 || na->rl == NULL) {
+    ntfs_warn (m, "%s: bad runlist of attribute 0x%x: %s", f->path,
+               (unsigned) le32_to_cpu (x->type), strerror (errno));
+    ntfs_attr_close (na);
+    return 0;
+  }
+  if (positioned && (na->data_flags & ATTR_COMPRESSION_MASK))
+    flags |= VBM_EXTENT_COMPRESSED;
+  else if (positioned && na->initialized_size >= 0 && na->data_size >= 0) {
+    m->init_size = na->initialized_size;
+    m->data_size = na->data_size;
+  }
+
+  for (rl = na->rl; rl->length > 0; rl++) {
+    uint64_t off;
+
+    if (++runs > MAX_RUNS) {
+      ntfs_warn (m, "%s: too many runs: not all mapped", f->path);
+      break;
+    }
+    if (rl->lcn == LCN_HOLE)
+      continue;
+    if (rl->lcn < 0 || rl->vcn < 0) {
+      ntfs_warn (m, "%s: runlist not fully mapped", f->path);
+      break;
+    }
+    off = (uint64_t) rl->vcn * m->cs;
+    r = ntfs_map_clusters (m, obj, rl->lcn, rl->length,
+                           positioned ? (int64_t) off : -1, flags);
+    if (r == -1)
+      break;
+  }
+  m->init_size = m->data_size = UINT64_MAX;
+  ntfs_attr_close (na);
+  return r;
+}
+
+/* A stream of the file (its data or index allocation, or a named one). */
+static int
+map_stream (struct file *f, int64_t obj, const struct attr *x)
+{
+  if (x->resident)
+    return map_resident (f, obj, x);
+  return map_nonresident (f, obj, x, true);
+}
+
+static bool
+is_i30 (const struct attr *x)
+{
+  return x->name_len == 4 && memcmp (x->name, I30, sizeof I30) == 0;
+}
+
+static int
+map_named_stream (struct file *f, const struct attr *x)
+{
+  struct ntfs_map *m = f->m;
+  char *sname = NULL, *path;
+  int64_t obj;
+  size_t len;
+  int r;
+
+  if (ntfs_ucstombs (x->name, x->name_len, &sname, 0) < 0 || !sname) {
+    ntfs_warn (m, "%s: stream with an unusable name not mapped", f->path);
+    return 0;
+  }
+  len = strlen (f->path);
+  /* "<$Extend/$UsnJrnl>" + "$J" -> "<$Extend/$UsnJrnl:$J>" */
+  if (f->system)
+    r = asprintf (&path, "%.*s:%s>", (int) (len - 1), f->path, sname);
+  else
+    r = asprintf (&path, "%s:%s", f->path, sname);
+  free (sname);
+  if (r == -1) {
+    vbm_set_error (m->ctx->err, ENOMEM, "building paths");
+    return -1;
+  }
+  obj = ntfs_add_object (m, f->system ? VBM_KIND_METADATA : VBM_KIND_FILE,
+                         path, f->ni->mft_no,
+                         x->resident ? x->value_len : x->data_size, 0);
+  if (obj == -1 || map_stream (f, obj, x) == -1) {
+    free (path);
+    return -1;
+  }
+  ntfs_end_object (m, path);
+  free (path);
+  return 0;
+}
+
+static int
+map_attrs (struct file *f, int64_t obj)
+{
+  size_t i;
+
+  for (i = 0; i < f->nattrs; i++) {
+    const struct attr *x = &f->attrs[i];
+    int r = 0;
+
+    if (x->type == AT_DATA && x->name_len == 0)
+      r = map_stream (f, obj, x);
+    else if (x->type == AT_INDEX_ALLOCATION && is_i30 (x) && !x->resident)
+      r = map_nonresident (f, obj, x, true);
+    else if (!x->resident && x->type != AT_DATA)
+      r = map_nonresident (f, obj, x, false);
+    if (r == -1)
+      return -1;
+  }
+  ntfs_end_object (f->m, f->path);
+  for (i = 0; i < f->nattrs; i++) {
+    const struct attr *x = &f->attrs[i];
+
+    if (x->type == AT_DATA && x->name_len > 0 &&
+        map_named_stream (f, x) == -1)
+      return -1;
+  }
+  return 0;
+}
+
+/* The object's size: its unnamed $DATA, or a directory's $I30. */
+static uint64_t
+object_size (struct file *f)
+{
+  size_t i;
+
+  for (i = 0; i < f->nattrs; i++) {
+    const struct attr *x = &f->attrs[i];
+
+    if ((x->type == AT_DATA && x->name_len == 0) ||
+        (f->dir && x->type == AT_INDEX_ALLOCATION && is_i30 (x)))
+      return x->resident ? x->value_len : x->data_size;
+  }
+  return 0;
+}
+
+/* Maps the record mref named by names[0..n) (none: unreachable). */
+static int
+map_file (struct file *f, uint64_t mref, const struct ntfs_name *names,
+          size_t n)
+{
+  struct ntfs_map *m = f->m;
+  const uint64_t no = MREF (mref);
+  unsigned flags = n ? 0 : VBM_OBJECT_UNREACHABLE;
+  int64_t obj;
+  size_t i;
+  char kind;
+  int r;
+
+  if (no < f->nrecords && (f->seen[no / 8] & (1u << (no % 8))))
+    return 0;
+  f->ni = ntfs_inode_open (m->nv, mref);
+  if (f->ni == NULL) {
+    f->dangling += n;
+    return 0;
+  }
+  if (!(f->ni->mrec->flags & MFT_RECORD_IN_USE) ||
+      f->ni->mrec->base_mft_record != 0) {
+    f->dangling += n;
+    ntfs_inode_close (f->ni);
+    return 0;
+  }
+  if (no < f->nrecords)
+    f->seen[no / 8] |= 1u << (no % 8);
+  f->dir = f->ni->mrec->flags & MFT_RECORD_IS_DIRECTORY;
+  f->system = (no < FILE_first_user && no != FILE_root) ||
+    (n && strncmp (names[0].path, "/$Extend", 8) == 0);
+
+  free (f->path);
+  if (n == 0) {
+    r = asprintf (&f->path, "<unreachable record %" PRIu64 ">", no);
+    f->unreachable++;
+  }
+  else if (f->system)
+    r = asprintf (&f->path, "<%s>", names[0].path + 1);
+  else
+    r = asprintf (&f->path, "%s", names[0].path);
+  if (r == -1) {
+    f->path = NULL;
+    ntfs_inode_close (f->ni);
+    vbm_set_error (m->ctx->err, ENOMEM, "building paths");
+    return -1;
+  }
+  if (collect_attrs (f) == -1)
+    ntfs_warn (m, "%s: cannot read the attributes: %s", f->path,
+               strerror (errno));
+
+  kind = f->system ? VBM_KIND_METADATA
+    : f->dir ? VBM_KIND_DIRECTORY : VBM_KIND_FILE;
+  obj = ntfs_add_object (m, kind, f->path, no, object_size (f), flags);
+  if (obj == -1)
+    goto fatal;
+  if (no == FILE_Boot)
+    m->boot_obj = obj;
+  for (i = 1; !f->system && i < n; i++)
+    if (vbm_add_name (m->ctx, obj, names[i].path) == -1)
+      goto fatal;
+  if (m->ctx->stats && !f->system) {
+    if (f->dir)
+      m->ctx->stats->directories++;
+    else
+      m->ctx->stats->files++;
+  }
+  if ((!f->system && map_records (f, obj) == -1) ||
+      map_attrs (f, obj) == -1)
+    goto fatal;
+  ntfs_inode_close (f->ni);
+  return 0;
+
+ fatal:
+  ntfs_inode_close (f->ni);
+  return -1;
+}
+
+/* In-use base records that no name reached, per the $MFT bitmap. */
+static int
+map_unreachable (struct file *f)
+{
+  struct ntfs_map *m = f->m;
+  ntfs_attr *bmp = m->nv->mftbmp_na;
+  unsigned char buf[4096];
+  uint64_t no, base = 0, have = 0;
+
+  for (no = FILE_first_user; no < f->nrecords; no++) {
+    if (no / 8 >= base + have) {
+      s64 r;
+
+      base = no / 8;
+      r = bmp ? ntfs_attr_pread (bmp, base, sizeof buf, buf) : -1;
+      if (r <= 0)
+        return 0;
+      have = r;
+    }
+    if (!(buf[no / 8 - base] & (1u << (no % 8))) ||
+        (f->seen[no / 8] & (1u << (no % 8))))
+      continue;
+    /* Quietly skip what is not a base record in use. */
+    if (map_file (f, MK_MREF (no, 0), NULL, 0) == -1)
+      return -1;
+  }
+  return 0;
+}
+
+int
+ntfs_map_files (struct ntfs_map *m)
+{
+  struct file f = { .m = m };
+  size_t i, n;
+  int r = 0;
+
+  /* Records past the volume cannot be read: bound the bitmap by it. */
+  f.nrecords = m->nv->mft_na->initialized_size >> m->nv->mft_record_size_bits;
+  if (f.nrecords > m->tracked * m->cs / m->nv->mft_record_size + 1)
+    f.nrecords = m->tracked * m->cs / m->nv->mft_record_size + 1;
+  f.seen = calloc (f.nrecords / 8 + 1, 1);
+  f.attrs = malloc (MAX_ATTRS * sizeof *f.attrs);
+  if (f.attrs == NULL || f.seen == NULL) {
+    free (f.seen);
+    free (f.attrs);
+    vbm_set_error (m->ctx->err, ENOMEM, "%s: mapping files", m->vol->device);
+    return -1;
+  }
+  for (i = 0; i < m->names.len; i += n) {
+    for (n = 1; i + n < m->names.len &&
+           MREF (m->names.ptr[i + n].mref) == MREF (m->names.ptr[i].mref);
+         n++)
+      ;
+    if (map_file (&f, m->names.ptr[i].mref, &m->names.ptr[i], n) == -1) {
+      r = -1;
+      break;
+    }
+    if (i / PROGRESS_EVERY != (i + n) / PROGRESS_EVERY)
+      vbm_progress (m->ctx, i + n, m->names.len);
+  }
+  if (r == 0)
+    r = map_unreachable (&f);
+  if (r == 0 && f.dangling)
+    ntfs_warn (m, "%" PRIu64 " directory entries point to unused MFT "
+               "records", f.dangling);
+  if (r == 0 && f.unreachable)
+    ntfs_warn (m, "%" PRIu64 " MFT records in use are reached by no name: "
+               "mapped as <unreachable record N>", f.unreachable);
+  free (f.seen);
+  free (f.attrs);
+  free (f.path);
+  return r;
+}

@@ -1,0 +1,125 @@
+/* The NTFS mapper: state shared by ntfs*.c.
+ *
+ * Phases (ntfs.c runs them in this order):
+ *   1. open the volume with libntfs-3g through our device operations
+ *      (ntfs-io.c), falling back to the backup boot sector;
+ *   2. names: walk the directories from the root (ntfs-names.c);
+ *   3. files: each named MFT record becomes an object (system files
+ *      are metadata), each of its streams mapped from its runlist
+ *      (ntfs-files.c);
+ *   4. accounting: clusters nobody claimed become free space or
+ *      <unaccounted> per $Bitmap, the backup boot sector and the bytes
+ *      past the last cluster are mapped (ntfs.c).
+ *
+ * Every cluster handed to the map is first claimed in a bitmap, so
+ * that a cluster is mapped at most once even on a corrupt volume.
+ */
+#ifndef VBM_NTFS_MAP_H
+#define VBM_NTFS_MAP_H
+
+/* The ntfs-3g headers include the system headers they need only if
+ * config.h (ours, as they find it) says they exist: include them
+ * first.  Every ntfs*.c includes this file before any ntfs-3g header.
+ */
+#include <byteswap.h>
+#include <endian.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/param.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/volume.h>
+
+#include "internal.h"
+#include "vector.h"
+
+/* ---- ntfs-io.c: device operations reading through vbm_volume_pread. */
+
+struct vbm_ntfs_io_target {
+  struct vbm_ctx *ctx;
+  const struct vbm_volume *vol;
+  /* If set, read in place of the first sector (the backup boot
+   * sector, when the primary is unusable).
+   */
+  const unsigned char *boot;
+  s64 pos;                      /* for seek and read */
+  /* A read of the source failed: fatal, reported by vbm_map_ntfs. */
+  bool io_failed;
+  struct vbm_error io_error;
+};
+
+/* Mounts read-only through target, or returns NULL with errno set. */
+extern ntfs_volume *vbm_ntfs_mount (struct vbm_ntfs_io_target *target);
+
+/* ---- Names (ntfs-names.c). ---- */
+
+struct ntfs_name {
+  uint64_t mref;                /* MFT reference (with sequence number) */
+  char *path;                   /* "/dir/file", "/" for the root */
+  size_t order;                 /* discovery order: the first is primary */
+  bool dir;                     /* a directory, per its index entry */
+};
+DEFINE_VECTOR_TYPE (ntfs_name_vector, struct ntfs_name);
+
+/* ---- The mapper. ---- */
+
+enum ntfs_meta { NMETA_FREE, NMETA_UNACCOUNTED, NMETA_BEYOND, NMETA_NR };
+
+struct ntfs_map {
+  struct vbm_ctx *ctx;
+  const struct vbm_volume *vol;
+  ntfs_volume *nv;
+  uint64_t cs;                  /* cluster size */
+  uint64_t nclusters;           /* clusters of the filesystem */
+  uint64_t fs_bytes;            /* nclusters * cs */
+  uint64_t total_sectors;       /* per the boot sector */
+  /* Clusters we track: those of the filesystem starting inside the
+   * volume (a truncated image has fewer).
+   */
+  uint64_t tracked;
+  uint8_t *claimed;             /* one bit per tracked cluster */
+  int64_t boot_obj;             /* <$Boot>, for the backup boot sector */
+  /* The stream being mapped: where its initialized data and its data
+   * end (UINT64_MAX: not split).
+   */
+  uint64_t init_size, data_size;
+
+  ntfs_name_vector names;       /* sorted by mref, then order */
+
+  uint64_t obj_conflicts, obj_outside; /* clusters, per object */
+  unsigned warnings, suppressed;
+};
+
+/* ntfs.c */
+extern void ntfs_warn (struct ntfs_map *m, const char *fs, ...)
+  __attribute__ ((format (printf, 2, 3)));
+extern int64_t ntfs_add_object (struct ntfs_map *m, char kind,
+                                const char *path, uint64_t inode,
+                                uint64_t size, unsigned flags);
+/* Maps clusters [lcn, lcn+n) to object at object offset off (-1 for
+ * none), skipping (and counting) those outside the filesystem or
+ * already claimed.  -1 on fatal error.
+ */
+extern int ntfs_map_clusters (struct ntfs_map *m, int64_t object,
+                              uint64_t lcn, uint64_t n, int64_t off,
+                              unsigned flags);
+/* Maps a byte range of the volume, unclaimed (inline data). */
+extern int ntfs_map_bytes (struct ntfs_map *m, int64_t object,
+                           uint64_t start, uint64_t len, int64_t off,
+                           unsigned flags);
+extern void ntfs_end_object (struct ntfs_map *m, const char *what);
+
+/* ntfs-names.c */
+extern int ntfs_collect_names (struct ntfs_map *m);
+extern void ntfs_free_names (struct ntfs_map *m);
+
+/* ntfs-files.c */
+extern int ntfs_map_files (struct ntfs_map *m);
+
+#endif /* VBM_NTFS_MAP_H */

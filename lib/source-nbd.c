@@ -1,0 +1,241 @@
+/* Sources read through libnbd: remote NBD URIs, and any image format
+ * qemu reads (qcow2, vmdk, ...) served by a private read-only qemu-nbd
+ * started with systemd socket activation.  libnbd handles are
+ * thread-safe, so reads from several threads need no lock here.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libnbd.h>
+
+#include "cleanup.h"
+#include "internal.h"
+#include "source.h"
+
+/* qemu-nbd answers reads of up to 32 MiB. */
+#define NBD_MAX_READ (32 * 1024 * 1024)
+
+struct nbd {
+  struct nbd_handle *h;
+  uint32_t max_read;
+};
+
+static const char *const qemu_formats[] = {
+  "qcow2", "vmdk", "vdi", "vhdx", "vpc", "qed", NULL
+};
+
+const char *
+vbm_source_qemu_format (const char *format)
+{
+  size_t i;
+
+  for (i = 0; qemu_formats[i]; ++i)
+    if (strcmp (format, qemu_formats[i]) == 0)
+      return qemu_formats[i];
+  return NULL;
+}
+
+int
+vbm_source_is_nbd_uri (const char *path)
+{
+  static const char *const schemes[] = {
+    "nbd://", "nbds://", "nbd+unix://", "nbds+unix://", "nbd+vsock://",
+    "nbds+vsock://", NULL
+  };
+  size_t i;
+
+  for (i = 0; schemes[i]; ++i)
+    if (strncmp (path, schemes[i], strlen (schemes[i])) == 0)
+      return 1;
+  return 0;
+}
+
+static int
+nbd_source_pread (struct vbm_source *src, void *buf, size_t count,
+                  uint64_t offset, struct vbm_error *err)
+{
+  struct nbd *nbd = src->priv;
+  char *p = buf;
+
+  while (count > 0) {
+    size_t n = count < nbd->max_read ? count : nbd->max_read;
+
+    if (nbd_pread (nbd->h, p, n, offset, 0) == -1) {
+      vbm_set_error (err, nbd_get_errno () ? nbd_get_errno () : EIO,
+                     "%s: read at offset %" PRIu64 ": %s",
+                     src->path, offset, nbd_get_error ());
+      return -1;
+    }
+    p += n;
+    count -= n;
+    offset += n;
+  }
+  return 0;
+}
+
+static void
+nbd_source_close (struct vbm_source *src)
+{
+  struct nbd *nbd = src->priv;
+
+  if (nbd) {
+    if (nbd->h) {
+      /* Lets qemu-nbd exit cleanly; errors do not matter now. */
+      nbd_shutdown (nbd->h, 0);
+      nbd_close (nbd->h);
+    }
+    free (nbd);
+  }
+}
+
+static const struct vbm_source_ops nbd_ops = {
+  .name = "nbd",
+  .pread = nbd_source_pread,
+  .close = nbd_source_close,
+};
+
+/* A new source with a libnbd handle, not yet connected. */
+static struct vbm_source *
+new_source (const char *path, const char *format, struct vbm_error *err)
+{
+  struct vbm_source *src = calloc (1, sizeof *src);
+  struct nbd *nbd = calloc (1, sizeof *nbd);
+
+  if (src == NULL || nbd == NULL || (src->path = strdup (path)) == NULL) {
+    vbm_set_error (err, errno, "calloc: %s", strerror (errno));
+    free (src);
+    free (nbd);
+    return NULL;
+  }
+  src->ops = &nbd_ops;
+  src->priv = nbd;
+  src->format = format;
+  src->mtime = -1;
+  nbd->h = nbd_create ();
+  if (nbd->h == NULL) {
+    vbm_set_error (err, nbd_get_errno (), "nbd_create: %s", nbd_get_error ());
+    vbm_source_close (src);
+    return NULL;
+  }
+  return src;
+}
+
+/* After connecting: the size and the largest read to send. */
+static int
+finish_connect (struct vbm_source *src, struct vbm_error *err)
+{
+  struct nbd *nbd = src->priv;
+  int64_t size, max;
+
+  size = nbd_get_size (nbd->h);
+  if (size == -1) {
+    vbm_set_error (err, nbd_get_errno (), "%s: %s", src->path,
+                   nbd_get_error ());
+    return -1;
+  }
+  src->size = size;
+  nbd->max_read = NBD_MAX_READ;
+  max = nbd_get_block_size (nbd->h, LIBNBD_SIZE_MAXIMUM);
+  if (max > 0 && max < NBD_MAX_READ)
+    nbd->max_read = max;
+  return 0;
+}
+
+struct vbm_source *
+vbm_source_open_nbd_uri (const char *uri, struct vbm_error *err)
+{
+  struct vbm_source *src = new_source (uri, "nbd", err);
+  struct nbd *nbd;
+
+  if (src == NULL)
+    return NULL;
+  nbd = src->priv;
+  if (nbd_connect_uri (nbd->h, uri) == -1) {
+    vbm_set_error (err, nbd_get_errno () ? nbd_get_errno () : EIO,
+                   "%s: %s", uri, nbd_get_error ());
+    vbm_source_close (src);
+    return NULL;
+  }
+  if (finish_connect (src, err) == -1) {
+    vbm_source_close (src);
+    return NULL;
+  }
+  return src;
+}
+
+/* Whether prog is an executable on $PATH. */
+static int
+on_path (const char *prog)
+{
+  const char *path = getenv ("PATH"), *p, *colon;
+
+  if (path == NULL)
+    path = "/usr/bin:/bin";
+  for (p = path; ; p = colon + 1) {
+    CLEANUP_FREE char *file = NULL;
+    int len;
+
+    colon = strchr (p, ':');
+    len = colon ? colon - p : (int) strlen (p);
+    if (asprintf (&file, "%.*s/%s", len, len ? p : ".", prog) == -1)
+      return 0;
+    if (access (file, X_OK) == 0)
+      return 1;
+    if (colon == NULL)
+      return 0;
+  }
+}
+
+struct vbm_source *
+vbm_source_open_qemu (const char *path, const char *format,
+                      struct vbm_error *err)
+{
+  const char *fmt = vbm_source_qemu_format (format);
+  struct vbm_source *src;
+  struct nbd *nbd;
+  struct stat st;
+  char *argv[] = {
+    (char *) "qemu-nbd", (char *) "-r", (char *) "-f", (char *) fmt,
+    (char *) path, NULL
+  };
+
+  if (fmt == NULL) {
+    vbm_set_error (err, ENOTSUP, "%s: qemu-nbd cannot open format '%s'",
+                   path, format);
+    return NULL;
+  }
+  /* Before qemu-nbd: its own message would be lost in its stderr. */
+  if (stat (path, &st) == -1) {
+    vbm_set_error (err, errno, "%s: %s", path, strerror (errno));
+    return NULL;
+  }
+  if (!on_path ("qemu-nbd")) {
+    vbm_set_error (err, ENOENT, "%s: reading %s images needs qemu-nbd, "
+                   "which is not on $PATH: install the Debian package "
+                   "qemu-utils", path, fmt);
+    return NULL;
+  }
+  src = new_source (path, fmt, err);
+  if (src == NULL)
+    return NULL;
+  src->mtime = st.st_mtime;
+  nbd = src->priv;
+  if (nbd_connect_systemd_socket_activation (nbd->h, argv) == -1) {
+    vbm_set_error (err, nbd_get_errno () ? nbd_get_errno () : EIO,
+                   "%s: qemu-nbd -r -f %s: %s (is it a valid %s image?)",
+                   path, fmt, nbd_get_error (), fmt);
+    vbm_source_close (src);
+    return NULL;
+  }
+  if (finish_connect (src, err) == -1) {
+    vbm_source_close (src);
+    return NULL;
+  }
+  return src;
+}

@@ -1,0 +1,227 @@
+/* inspect-nbd: one-shot inspection of a disk image in any format the
+ * library reads (xz, qcow2, NBD URI, raw): serve it on a private Unix
+ * socket and run libguestfs inspection on it, or --run any command.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inspect-nbd.h"
+
+enum output { OUT_TEXT, OUT_XML, OUT_JSON };
+
+struct options {
+  const char *format;
+  enum output output;
+};
+
+static void
+usage (int status)
+{
+  if (status != EXIT_SUCCESS) {
+    fprintf (stderr, "Try '%s --help' for more information.\n", PROG);
+    exit (status);
+  }
+  printf ("%s: inspect the operating system on a disk image\n"
+          "\n"
+          "Usage:\n"
+          "  %s [--format F] [--xml|--json] [-v] DISK\n"
+          "  %s [--format F] DISK --run 'CMD'\n"
+          "\n"
+          "  --format F   raw, xz, qcow2, vmdk, vdi, vhdx, vpc, qed or nbd (an\n"
+          "               NBD URI); default: detect\n"
+          "  --xml        virt-inspector's XML\n"
+          "  --json       JSON\n"
+          "\n"
+          "With --run the disk is served read-only (by default on a private\n"
+          "Unix socket) while CMD runs; libguestfs wants\n"
+          "-a 'nbd://?socket=$unixsocket' --format=raw.\n"
+          "Server options:\n%s"
+          "\n"
+          "See %s(1).\n",
+          PROG, PROG, PROG, nbds_frontend_options_help, PROG);
+  exit (EXIT_SUCCESS);
+}
+
+/* Below 0x100: the server's common options use values from there on. */
+enum { OPT_FORMAT = 0xf0, OPT_XML, OPT_JSON };
+
+static const struct option extra_long[] = {
+  { "format", required_argument, NULL, OPT_FORMAT },
+  { "xml", no_argument, NULL, OPT_XML },
+  { "json", no_argument, NULL, OPT_JSON },
+  { NULL }
+};
+
+static int
+parse_extra (void *opaque, int c, const char *arg)
+{
+  struct options *o = opaque;
+
+  switch (c) {
+  case OPT_FORMAT: o->format = arg; return 0;
+  case OPT_XML: o->output = OUT_XML; return 0;
+  case OPT_JSON: o->output = OUT_JSON; return 0;
+  }
+  return -1;
+}
+
+/* With --run and no listening option, serve on a private socket
+ * (-U -) rather than the TCP default: returns a new argv.
+ */
+static char **
+default_private_socket (int *argc, char **argv)
+{
+  bool run = false, listen = false;
+  char **nargv;
+  int i;
+
+  for (i = 1; i < *argc && strcmp (argv[i], "--") != 0; ++i) {
+    const char *a = argv[i];
+    if (strcmp (a, "--run") == 0 || strncmp (a, "--run=", 6) == 0)
+      run = true;
+    else if (strncmp (a, "--unix", 6) == 0 || strncmp (a, "--port", 6) == 0 ||
+             strcmp (a, "--vsock") == 0 || strcmp (a, "--single") == 0 ||
+             (a[0] == '-' && a[1] != '-' && strpbrk (a, "Ups")))
+      listen = true;
+  }
+  if (!run || listen)
+    return argv;
+  nargv = calloc (*argc + 3, sizeof *nargv);
+  if (nargv == NULL) {
+    perror ("calloc");
+    exit (EXIT_FAILURE);
+  }
+  nargv[0] = argv[0];
+  nargv[1] = (char *) "-U";
+  nargv[2] = (char *) "-";
+  memcpy (&nargv[3], &argv[1], (*argc - 1) * sizeof *argv);
+  *argc += 2;
+  return nargv;
+}
+
+static void *
+serve (void *srv)
+{
+  nbds_server_run (srv);
+  return NULL;
+}
+
+/* Serves srv on a socket in a private directory while libguestfs
+ * inspects it.
+ */
+static int
+inspect_served (struct nbds_server *srv, int verbose, struct os_info **oses)
+{
+  char dir[] = "/tmp/inspect-nbdXXXXXX";
+  char sock[sizeof dir + 16];
+  struct nbds_error err;
+  pthread_t thread;
+  int fd, n;
+
+  if (mkdtemp (dir) == NULL) {
+    perror ("mkdtemp");
+    return -1;
+  }
+  snprintf (sock, sizeof sock, "%s/sock", dir);
+  fd = nbds_listen_unix (sock, &err);
+  if (fd == -1) {
+    fprintf (stderr, "%s: %s\n", PROG, err.msg);
+    rmdir (dir);
+    return -1;
+  }
+  if (nbds_server_add_listener (srv, fd) == -1 ||
+      (errno = pthread_create (&thread, NULL, serve, srv)) != 0) {
+    perror ("server");
+    unlink (sock);
+    rmdir (dir);
+    return -1;
+  }
+  n = inspect (sock, verbose, oses);
+  nbds_server_shutdown (srv);
+  pthread_join (thread, NULL);
+  unlink (sock);
+  rmdir (dir);
+  return n;
+}
+
+int
+main (int argc, char *argv[])
+{
+  struct options o = { .output = OUT_TEXT };
+  struct nbds_frontend *fe;
+  struct nbds_server *srv = NULL;
+  struct nbds_export exp;
+  struct os_info *oses = NULL;
+  char **nargv;
+  bool run;
+  int first, n, r = EXIT_FAILURE, verbose;
+
+  nargv = default_private_socket (&argc, argv);
+  run = nargv != argv;
+  fe = nbds_frontend_parse (PROG, argc, nargv, "", extra_long,
+                            parse_extra, &o, usage, &first);
+  if (fe == NULL)
+    usage (EXIT_FAILURE);
+  if (argc - first != 1) {
+    fprintf (stderr, "%s: give one disk image\n", PROG);
+    usage (EXIT_FAILURE);
+  }
+  verbose = nbds_frontend_verbose (fe);
+
+  srv = nbds_server_new ();
+  if (srv == NULL) {
+    perror ("nbds_server_new");
+    goto out;
+  }
+  if (source_export (nargv[first], o.format, verbose, &exp) == -1)
+    goto out;
+  exp.name = "";
+  exp.description = nargv[first];
+  if (nbds_server_add_export (srv, &exp) == -1) {
+    fprintf (stderr, "%s: %s\n", PROG, strerror (errno));
+    exp.ops->close (exp.handle);
+    goto out;
+  }
+
+  if (run) {
+    r = nbds_frontend_run (fe, srv);
+    goto out;
+  }
+
+  signal (SIGPIPE, SIG_IGN);
+  nbds_server_set_log (srv, NULL, NULL, verbose);
+  n = inspect_served (srv, verbose, &oses);
+  if (n == -1)
+    goto out;
+  if (n == 0) {
+    fprintf (stderr, "%s: no operating system found on %s\n",
+             PROG, nargv[first]);
+    goto out;
+  }
+  switch (o.output) {
+  case OUT_TEXT: output_text (stdout, oses, n); break;
+  case OUT_XML: output_xml (stdout, oses, n); break;
+  case OUT_JSON: output_json (stdout, oses, n); break;
+  }
+  if (fflush (stdout) == EOF) {
+    perror ("stdout");
+    goto out;
+  }
+  r = EXIT_SUCCESS;
+  free_oses (oses, n);
+
+ out:
+  nbds_server_free (srv);
+  nbds_frontend_free (fe);
+  if (nargv != argv)
+    free (nargv);
+  return r;
+}
