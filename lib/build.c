@@ -55,6 +55,29 @@ vbm_warn (struct vbm_ctx *ctx, const char *fs, ...)
 }
 
 void
+vbm_vwarn_limited (struct vbm_ctx *ctx, struct vbm_warn_limit *lim,
+                   const char *device, const char *fs, va_list args)
+{
+  char msg[VBM_ERROR_MAX];
+
+  if (lim->given >= VBM_MAX_VOLUME_WARNINGS) {
+    lim->suppressed++;
+    return;
+  }
+  lim->given++;
+  vsnprintf (msg, sizeof msg, fs, args);
+  vbm_warn (ctx, "%s: %s", device, msg);
+}
+
+void
+vbm_warn_limit_end (struct vbm_ctx *ctx, struct vbm_warn_limit *lim,
+                    const char *device)
+{
+  if (lim->suppressed)
+    vbm_warn (ctx, "%s: %u more warnings not shown", device, lim->suppressed);
+}
+
+void
 vbm_debug (struct vbm_ctx *ctx, const char *fs, ...)
 {
   va_list args;

@@ -119,8 +119,7 @@ struct ext2_map {
   uint64_t obj_conflicts;       /* blocks already claimed */
   uint64_t obj_outside;         /* blocks outside the filesystem */
 
-  unsigned warnings;            /* given for this filesystem */
-  unsigned suppressed;          /* not given: over the limit */
+  struct vbm_warn_limit warn_limit;
 
   struct ext2_names names;
 

@@ -16,7 +16,6 @@
 #include "ext2-map.h"
 
 /* A badly corrupt filesystem could give a warning per inode. */
-#define MAX_WARNINGS 100
 
 bool
 vbm_ext2_probe (const unsigned char *buf, size_t len)
@@ -74,18 +73,11 @@ ext2_strerror (errcode_t err)
 void
 ext2_warn (struct ext2_map *m, const char *fs, ...)
 {
-  char msg[VBM_ERROR_MAX];
   va_list args;
 
-  if (m->warnings >= MAX_WARNINGS) {
-    m->suppressed++;
-    return;
-  }
-  m->warnings++;
   va_start (args, fs);
-  vsnprintf (msg, sizeof msg, fs, args);
+  vbm_vwarn_limited (m->ctx, &m->warn_limit, m->vol->device, fs, args);
   va_end (args);
-  vbm_warn (m->ctx, "%s: %s", m->vol->device, msg);
 }
 
 int
@@ -542,9 +534,7 @@ vbm_map_ext2 (struct vbm_ctx *ctx, const struct vbm_volume *vol)
       ext2_map_unclaimed (&m) == -1 ||
       ext2_flush (&m) == -1)
     goto out;
-  if (m.suppressed)
-    vbm_warn (ctx, "%s: %u more warnings not shown", vol->device,
-              m.suppressed);
+  vbm_warn_limit_end (ctx, &m.warn_limit, vol->device);
   r = 0;
 
  out:

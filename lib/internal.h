@@ -78,6 +78,22 @@ struct vbm_ctx {
   struct vbm_source *src;       /* the disk being mapped */
 };
 
+/* Warnings about one volume, capped: a badly damaged filesystem could
+ * otherwise give one per block.  The end call says how many were cut.
+ */
+struct vbm_warn_limit {
+  unsigned given;
+  unsigned suppressed;
+};
+#define VBM_MAX_VOLUME_WARNINGS 100
+extern void vbm_vwarn_limited (struct vbm_ctx *ctx,
+                               struct vbm_warn_limit *lim,
+                               const char *device, const char *fs,
+                               va_list args);
+extern void vbm_warn_limit_end (struct vbm_ctx *ctx,
+                                struct vbm_warn_limit *lim,
+                                const char *device);
+
 /* Non-fatal problem: passed to the caller's warning callback. */
 extern void vbm_warn (struct vbm_ctx *ctx, const char *fs, ...)
   __attribute__ ((format (printf, 2, 3)));

@@ -93,7 +93,7 @@ struct ntfs_map {
   ntfs_name_vector names;       /* sorted by mref, then order */
 
   uint64_t obj_conflicts, obj_outside; /* clusters, per object */
-  unsigned warnings, suppressed;
+  struct vbm_warn_limit warn_limit;
 };
 
 /* ntfs.c */

@@ -16,7 +16,6 @@
 
 #include <ntfs-3g/attrib.h>
 
-#define MAX_WARNINGS 100
 #define SECTOR 512
 /* Bitmap bytes read at a time when accounting free clusters. */
 #define BITMAP_CHUNK 65536
@@ -42,18 +41,11 @@ vbm_ntfs_probe_backup (struct vbm_ctx *ctx, const struct vbm_volume *vol)
 void
 ntfs_warn (struct ntfs_map *m, const char *fs, ...)
 {
-  char msg[VBM_ERROR_MAX];
   va_list args;
 
-  if (m->warnings >= MAX_WARNINGS) {
-    m->suppressed++;
-    return;
-  }
-  m->warnings++;
   va_start (args, fs);
-  vsnprintf (msg, sizeof msg, fs, args);
+  vbm_vwarn_limited (m->ctx, &m->warn_limit, m->vol->device, fs, args);
   va_end (args);
-  vbm_warn (m->ctx, "%s: %s", m->vol->device, msg);
 }
 
 int64_t
@@ -422,9 +414,7 @@ vbm_map_ntfs (struct vbm_ctx *ctx, const struct vbm_volume *vol)
       ntfs_map_files (&m) == -1 ||
       map_unclaimed (&m) == -1)
     goto out;
-  if (m.suppressed)
-    vbm_warn (ctx, "%s: %u more warnings not shown", vol->device,
-              m.suppressed);
+  vbm_warn_limit_end (ctx, &m.warn_limit, vol->device);
   r = 0;
 
  out:
