@@ -18,9 +18,10 @@ struct vbm_map {
  * Objects are numbered parents first, so ordering by object id puts
  * outer objects first.
  */
-#define HIT_COLUMNS \
-  "e.disk, o.kind, o.device, o.path, o.inode, o.size, o.flags," \
-  " e.start, e.end, e.offset, e.flags, o.id" \
+#define HIT_SELECT \
+  "SELECT o.disk, o.kind, o.device, o.path, o.inode, o.size, o.flags," \
+  " e.start, e.end, e.offset, e.flags, o.id"
+#define HIT_COLUMNS HIT_SELECT \
   " FROM extents e JOIN objects o ON o.id = e.object"
 
 static void
@@ -35,6 +36,7 @@ fill_hit (sqlite3_stmt *s, struct vbm_hit *hit)
   hit->inode = sqlite3_column_int64 (s, 4);
   hit->object_size = sqlite3_column_int64 (s, 5);
   hit->object_flags = sqlite3_column_int64 (s, 6);
+  /* NULL for an object without extents: start == end == 0. */
   hit->start = sqlite3_column_int64 (s, 7);
   hit->end = sqlite3_column_int64 (s, 8);
   hit->object_offset = sqlite3_column_type (s, 9) == SQLITE_NULL
@@ -157,7 +159,7 @@ vbm_map_lookup (struct vbm_map *map, unsigned disk, uint64_t offset,
   }
   /* The R*Tree narrows the search; the exact columns decide. */
   s = prepare (map,
-               "SELECT " HIT_COLUMNS
+               HIT_COLUMNS
                " JOIN extents_rtree r ON r.id = e.id"
                " WHERE r.disk_lo <= ?1 AND r.disk_hi >= ?1"
                " AND r.start <= ?2 AND r.end >= ?2"
@@ -179,7 +181,8 @@ vbm_map_lookup_path (struct vbm_map *map, const char *device,
   sqlite3_stmt *s;
 
   s = prepare (map,
-               "SELECT " HIT_COLUMNS
+               HIT_SELECT
+               " FROM objects o LEFT JOIN extents e ON e.object = o.id"
                " WHERE o.device = ?1 AND (o.path = ?2 OR o.id IN"
                " (SELECT object FROM names WHERE path = ?2))"
                " ORDER BY o.id, e.offset IS NULL, e.offset, e.start", err);
@@ -198,7 +201,7 @@ vbm_map_foreach (struct vbm_map *map,
   sqlite3_stmt *s;
 
   s = prepare (map,
-               "SELECT " HIT_COLUMNS " ORDER BY e.disk, e.start, o.id", err);
+               HIT_COLUMNS " ORDER BY e.disk, e.start, o.id", err);
   if (s == NULL)
     return -1;
   return run_hits (map, s, fn, opaque, err);

@@ -176,7 +176,8 @@ extern int64_t vbm_map_lookup (struct vbm_map *map, unsigned disk,
                                void *opaque, struct vbm_error *err);
 
 /* Calls fn for every extent of every object named path on device
- * (hard links count), in object-offset order.
+ * (hard links count), in object-offset order; once with start == end
+ * for an object that has no extents (empty file, all holes).
  */
 extern int64_t vbm_map_lookup_path (struct vbm_map *map, const char *device,
                                     const char *path,

@@ -46,6 +46,7 @@ printf x > "$tmp/odd/tab	name"
 printf y > "$tmp/odd/new
 line"
 printf z > "$tmp/odd/back\\slash"
+: > "$tmp/odd/empty"
 truncate -s 8M "$tmp/odd.img"
 $MKFS_EXT4 -d "$tmp/odd" "$tmp/odd.img"
 virt-bmap -q -o "$tmp/odd.bmap" "$tmp/odd.img"
@@ -56,3 +57,10 @@ grep -qF '/new\nline' "$tmp/odd.tsv"
 grep -qF '/back\\slash' "$tmp/odd.tsv"
 virt-bmap export "$tmp/odd.bmap" --format json |
     jq -e '[.extents[].path] | index("/new\nline") != null'
+
+# An empty file has no extents but is still found by name, with the
+# inode debugfs gives it.
+ino=$(debugfs -R "stat /empty" "$tmp/odd.img" 2>/dev/null | sed -n 's/^Inode: \([0-9]*\).*/\1/p')
+test -n "$ino"
+virt-bmap query "$tmp/odd.bmap" --path /dev/sda:/empty > "$tmp/empty"
+test "$(cat "$tmp/empty")" = "$(printf '0\t-\t-\tf\t/dev/sda\t/empty\t%s\t-\t-\t0\t-' "$ino")"

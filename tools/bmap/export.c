@@ -42,8 +42,11 @@ export_tsv_extent (void *opaque, const struct vbm_hit *h)
     snprintf (offset, sizeof offset, "%" PRId64, h->object_offset);
   else
     snprintf (offset, sizeof offset, "-");
-  fprintf (fp, "%u\t%" PRIu64 "\t%" PRIu64 "\t%c\t%s\t",
-           h->disk, h->start, h->end, h->kind, h->device);
+  if (h->start == h->end)       /* an object without extents */
+    fprintf (fp, "%u\t-\t-\t%c\t%s\t", h->disk, h->kind, h->device);
+  else
+    fprintf (fp, "%u\t%" PRIu64 "\t%" PRIu64 "\t%c\t%s\t",
+             h->disk, h->start, h->end, h->kind, h->device);
   tsv_write (fp, h->path);
   fprintf (fp, "\t%" PRIu64 "\t%s\t%s\t%" PRIu64 "\t%s\n",
            h->inode, offset, eflags, h->object_size, oflags);
