@@ -38,3 +38,20 @@ bmaplog -m "$tmp/disk.bmap" "$tmp/disk.img" -U - --no-log --trace "$tmp/w.tsv" \
     --trace-format tsv --run "nbdsh -u \"\$uri\" -c 'h.pwrite(b\"x\" * 4096, $off)' -c 'assert h.pread(4096, $off) == b\"x\" * 4096'"
 test "$(md5sum < "$tmp/disk.img")" = "$sum"
 awk -F'\t' -v off=$off '$3 == "write" && $5 == off && $9 == "/usr/share/doc/numbers.txt" && $11 == 0 { found = 1 } END { exit !found }' "$tmp/w.tsv"
+
+# A failed request (past the end) is traced once, with its error, and
+# is not cut into pieces.
+size=$(stat -c %s "$tmp/disk.img")
+cat > "$tmp/bad.py" <<PY
+h.set_strict_mode(0)    # let libnbd send it: the server must refuse it
+try:
+    h.pread(1048576, $size - 4096)
+except nbd.Error:
+    pass
+PY
+bmaplog -m "$tmp/disk.bmap" "$tmp/disk.img" -U - --no-log --trace "$tmp/bad.jsonl" \
+    --run "nbdsh -u \"\$uri\" -c \"exec(open('$tmp/bad.py').read())\""
+jq -e -s --argjson off $((size - 4096)) '
+  map(select(.op == "read" and .offset == $off)) |
+  length == 1 and .[0].length == 1048576 and .[0].error == 22
+' "$tmp/bad.jsonl"

@@ -58,10 +58,20 @@ tracer_hook (void *opaque, const struct nbds_request_info *req)
 
   pthread_mutex_lock (&t->lock);
   t->requests++;
-  if (req->cmd == NBDS_CMD_FLUSH || req->count == 0) {
+  /* A flush has no range; a failed request touched nothing, and a
+   * hostile client's huge failed requests must not cost a piece per
+   * object: one piece each.
+   */
+  if (req->cmd == NBDS_CMD_FLUSH || req->count == 0 || req->error) {
     p.offset = req->offset;
     p.length = req->count;
+    if (req->count && vbm_index_lookup (t->index, p.disk, off, &hit) == 0) {
+      p.hit = &hit;
+      p.object_offset = hit.object_offset >= 0
+        ? hit.object_offset + (int64_t) (off - hit.start) : -1;
+    }
     emit (t, &p);
+    end = off;
   }
   /* One piece per object the range crosses. */
   while (off < end) {
