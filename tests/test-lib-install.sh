@@ -39,7 +39,8 @@ main (int argc, char *argv[])
   return 0;
 }
 C
-cc -Wall -Werror -o "$tmp/prog" "$tmp/prog.c" $flags
+# Under --enable-sanitizers the library needs the sanitizer runtime.
+cc -Wall -Werror ${SANITIZER_CFLAGS:-} -o "$tmp/prog" "$tmp/prog.c" $flags
 "$srcdir/make-sample-image" "$tmp/disk.img"
 LD_LIBRARY_PATH="$(dirname "$(find "$tmp/inst" -name 'libvirtbmap.so' | head -1)")" \
     "$tmp/prog" "$tmp/disk.img" "$tmp/disk.bmap" > "$tmp/out"
