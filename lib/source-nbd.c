@@ -104,19 +104,14 @@ static const struct vbm_source_ops nbd_ops = {
 static struct vbm_source *
 new_source (const char *path, const char *format, struct vbm_error *err)
 {
-  struct vbm_source *src = calloc (1, sizeof *src);
-  struct nbd *nbd = calloc (1, sizeof *nbd);
+  struct vbm_source *src = vbm_source_new (path, &nbd_ops, sizeof (struct nbd),
+                                           err);
+  struct nbd *nbd;
 
-  if (src == NULL || nbd == NULL || (src->path = strdup (path)) == NULL) {
-    vbm_set_error (err, errno, "calloc: %s", strerror (errno));
-    free (src);
-    free (nbd);
+  if (src == NULL)
     return NULL;
-  }
-  src->ops = &nbd_ops;
-  src->priv = nbd;
+  nbd = src->priv;
   src->format = format;
-  src->mtime = -1;
   nbd->h = nbd_create ();
   if (nbd->h == NULL) {
     vbm_set_error (err, nbd_get_errno (), "nbd_create: %s", nbd_get_error ());

@@ -80,18 +80,13 @@ vbm_source_open_raw (const char *path, struct vbm_error *err)
     close (fd);
     return NULL;
   }
-  src = calloc (1, sizeof *src);
-  raw = calloc (1, sizeof *raw);
-  if (src == NULL || raw == NULL || (src->path = strdup (path)) == NULL) {
-    vbm_set_error (err, errno, "calloc: %s", strerror (errno));
-    free (src);
-    free (raw);
+  src = vbm_source_new (path, &raw_ops, sizeof *raw, err);
+  if (src == NULL) {
     close (fd);
     return NULL;
   }
+  raw = src->priv;
   raw->fd = fd;
-  src->ops = &raw_ops;
-  src->priv = raw;
   src->format = "raw";
   src->mtime = st.st_mtime;
   if (S_ISBLK (st.st_mode)) {

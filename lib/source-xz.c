@@ -444,20 +444,15 @@ vbm_source_open_xz (const char *path, size_t cache_max, struct vbm_error *err)
     return NULL;
   }
 
-  src = calloc (1, sizeof *src);
-  xz = calloc (1, sizeof *xz);
-  if (src == NULL || xz == NULL || (src->path = strdup (path)) == NULL) {
-    vbm_set_error (err, errno, "calloc: %s", strerror (errno));
-    free (src);
-    free (xz);
+  src = vbm_source_new (path, &xz_ops, sizeof *xz, err);
+  if (src == NULL) {
     close (fd);
     return NULL;
   }
+  xz = src->priv;
   xz->fd = fd;
   xz->file_size = st.st_size;
   pthread_mutex_init (&xz->pool_lock, NULL);
-  src->ops = &xz_ops;
-  src->priv = xz;
   src->format = "xz";
   src->mtime = st.st_mtime;
   if (blockcache_init (&xz->cache, cache_max, XZ_MAX_CACHED_BLOCKS) == -1) {

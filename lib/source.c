@@ -112,6 +112,34 @@ vbm_source_pread (struct vbm_source *src, void *buf, size_t count,
   return src->ops->pread (src, buf, count, offset, err);
 }
 
+/* Frees a source whose private struct was never set up. */
+static void
+vbm_source_free_new (struct vbm_source *src)
+{
+  if (src) {
+    free (src->priv);
+    free (src->path);
+    free (src);
+  }
+}
+
+struct vbm_source *
+vbm_source_new (const char *path, const struct vbm_source_ops *ops,
+                size_t priv_size, struct vbm_error *err)
+{
+  struct vbm_source *src = calloc (1, sizeof *src);
+
+  if (src == NULL || (src->priv = calloc (1, priv_size)) == NULL ||
+      (src->path = strdup (path)) == NULL) {
+    vbm_set_error (err, errno, "calloc: %s", strerror (errno));
+    vbm_source_free_new (src);
+    return NULL;
+  }
+  src->ops = ops;
+  src->mtime = -1;
+  return src;
+}
+
 void
 vbm_source_close (struct vbm_source *src)
 {

@@ -7,6 +7,15 @@
 
 #include "virtbmap.h"
 
+/* A new source for path with ops and a zeroed private struct of
+ * priv_size bytes in src->priv.  The caller fills in what ops->close
+ * needs before anything can fail.
+ */
+extern struct vbm_source *vbm_source_new (const char *path,
+                                          const struct vbm_source_ops *ops,
+                                          size_t priv_size,
+                                          struct vbm_error *err);
+
 extern struct vbm_source *vbm_source_open_raw (const char *path,
                                                struct vbm_error *err);
 
