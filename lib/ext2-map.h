@@ -166,6 +166,8 @@ extern int ext2_fatal (struct ext2_map *m, errcode_t err, const char *what);
 extern int ext2_map_metadata (struct ext2_map *m);
 extern int ext2_load_bitmaps (struct ext2_map *m);
 extern int ext2_map_unclaimed (struct ext2_map *m);
+/* The volume's bytes past the filesystem's end, fs_bytes < length. */
+extern int ext2_map_beyond (struct ext2_map *m, uint64_t fs_bytes);
 
 /* ext2-names.c */
 extern int ext2_collect_names (struct ext2_map *m);

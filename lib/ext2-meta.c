@@ -499,6 +499,16 @@ walk_unclaimed (struct ext2_map *m, struct unclaimed *u)
 }
 
 int
+ext2_map_beyond (struct ext2_map *m, uint64_t fs_bytes)
+{
+  int64_t obj = ext2_meta_object (m, META_BEYOND, m->vol->length - fs_bytes);
+
+  if (obj == -1)
+    return -1;
+  return ext2_map_bytes (m, obj, fs_bytes, m->vol->length - fs_bytes, -1, 0);
+}
+
+int
 ext2_map_unclaimed (struct ext2_map *m)
 {
   struct unclaimed u = { .emit = false };
@@ -520,12 +530,7 @@ ext2_map_unclaimed (struct ext2_map *m)
                "the block bitmap", u.claimed_free);
 
   if (fs_bytes < m->vol->length) {
-    int64_t obj = ext2_meta_object (m, META_BEYOND,
-                                    m->vol->length - fs_bytes);
-
-    if (obj == -1 ||
-        ext2_map_bytes (m, obj, fs_bytes, m->vol->length - fs_bytes,
-                        -1, 0) == -1)
+    if (ext2_map_beyond (m, fs_bytes) == -1)
       return -1;
   }
   return 0;

@@ -94,21 +94,11 @@ int64_t
 ext2_add_object (struct ext2_map *m, char kind, const char *path,
                  uint64_t inode, uint64_t size, unsigned flags)
 {
-  struct vbm_object obj = {
-    .parent = m->vol->object,
-    .disk = m->ctx->disk,
-    .kind = kind,
-    .device = m->vol->device,
-    .path = path,
-    .inode = inode,
-    .size = size,
-    .flags = flags,
-  };
-
   /* Keep each object's extents together in the store. */
   if (ext2_flush (m) == -1)
     return -1;
-  return vbm_add_object (m->ctx, &obj);
+  return vbm_add_volume_object (m->ctx, m->vol, kind, path, inode, size,
+                                flags);
 }
 
 static const struct {
@@ -416,12 +406,7 @@ map_journal_dev (struct ext2_map *m)
     ext2_warn (m, "journal device is %" PRIu64 " bytes but the volume only %"
                PRIu64 " (truncated image?)", fs_bytes, m->vol->length);
   else if (fs_bytes < m->vol->length) {
-    int64_t obj = ext2_meta_object (m, META_BEYOND,
-                                    m->vol->length - fs_bytes);
-
-    if (obj == -1 ||
-        ext2_map_bytes (m, obj, fs_bytes, m->vol->length - fs_bytes,
-                        -1, 0) == -1)
+    if (ext2_map_beyond (m, fs_bytes) == -1)
       return -1;
   }
   return 0;

@@ -123,6 +123,13 @@ struct vbm_volume {
   uint64_t length;              /* bytes */
 };
 
+/* Adds an object inside a volume (a filesystem's file, metadata...). */
+extern int64_t vbm_add_volume_object (struct vbm_ctx *ctx,
+                                      const struct vbm_volume *vol,
+                                      char kind, const char *path,
+                                      uint64_t inode, uint64_t size,
+                                      unsigned flags);
+
 /* Reads from a volume; refuses reads outside it. */
 extern int vbm_volume_pread (struct vbm_ctx *ctx,
                              const struct vbm_volume *vol,

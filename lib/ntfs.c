@@ -52,18 +52,8 @@ int64_t
 ntfs_add_object (struct ntfs_map *m, char kind, const char *path,
                  uint64_t inode, uint64_t size, unsigned flags)
 {
-  struct vbm_object obj = {
-    .parent = m->vol->object,
-    .disk = m->ctx->disk,
-    .kind = kind,
-    .device = m->vol->device,
-    .path = path,
-    .inode = inode,
-    .size = size,
-    .flags = flags,
-  };
-
-  return vbm_add_object (m->ctx, &obj);
+  return vbm_add_volume_object (m->ctx, m->vol, kind, path, inode, size,
+                                flags);
 }
 
 int
