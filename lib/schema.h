@@ -44,14 +44,20 @@
   "  disk INTEGER NOT NULL,\n" \
   "  message TEXT NOT NULL);\n"
 
-/* The R*Tree stores 32-bit floats, rounded outwards, so a query on it
- * returns a superset that is filtered on the exact extents columns.
- */
 #define VBM_SCHEMA_INDEXES \
   "CREATE INDEX extents_object ON extents (object, offset);\n" \
   "CREATE INDEX objects_path ON objects (device, path);\n" \
-  "CREATE INDEX names_path ON names (path);\n" \
-  "CREATE VIRTUAL TABLE extents_rtree USING rtree (id, disk_lo, disk_hi, start, end);\n" \
-  "INSERT INTO extents_rtree SELECT id, disk, disk, start, end FROM extents;\n"
+  "CREATE INDEX names_path ON names (path);\n"
+
+/* The R*Tree stores 32-bit floats, rounded outwards, so a query on it
+ * returns a superset that is filtered on the exact extents columns.
+ * store.c bulk-loads it (rtree-load.c); VBM_RTREE_FILL is the slow
+ * row-by-row way, used only if that is impossible.
+ */
+#define VBM_RTREE "extents_rtree"
+#define VBM_RTREE_CREATE \
+  "CREATE VIRTUAL TABLE " VBM_RTREE " USING rtree (id, disk_lo, disk_hi, start, end);\n"
+#define VBM_RTREE_FILL \
+  "INSERT INTO " VBM_RTREE " SELECT id, disk, disk, start, end FROM extents;\n"
 
 #endif /* VBM_SCHEMA_H */

@@ -24,6 +24,18 @@ truncate -s 1M "$tmp/disk.img"
 expect_fail virt-bmap -o "$tmp/nodir/x.bmap" "$tmp/disk.img" 2>"$tmp/err"
 grep -q 'nodir' "$tmp/err"
 
+# The output filesystem fills up while the map is written (by the
+# writer thread): an error, no output, no temporary file left.
+"$srcdir/make-sample-image" "$tmp/sample.img"
+mkdir "$tmp/out"
+(
+    trap '' XFSZ
+    ulimit -f 16
+    expect_fail virt-bmap -o "$tmp/out/full.bmap" "$tmp/sample.img"
+) 2>"$tmp/err"
+grep -qi 'map store' "$tmp/err"
+test -z "$(ls "$tmp/out")"
+
 # Not a map: a clear error from query and export.
 expect_fail virt-bmap query "$tmp/disk.img" 0 2>"$tmp/err"
 grep -qi 'not a virt-bmap map\|not a database' "$tmp/err"
