@@ -33,10 +33,25 @@ struct vbm_pipe {
   pthread_cond_t cond;          /* queue changed, or the consumer stopped */
   struct chunk *head, *tail;    /* queued chunks, oldest first */
   size_t queued;
+  struct chunk *spare;          /* consumed chunks, for reuse */
   bool closing, aborting;
   bool failed;                  /* the consumer returned -1 */
   struct chunk *cur;            /* being filled by the producer */
 };
+
+/* Chunks are big enough for malloc to mmap them: reusing the usual
+ * ones saves a page fault per page.  Called with the lock held.
+ */
+static void
+recycle (struct vbm_pipe *p, struct chunk *c)
+{
+  if (c->cap == PIPE_CHUNK) {
+    c->next = p->spare;
+    p->spare = c;
+  }
+  else
+    free (c);
+}
 
 static void *
 consumer_thread (void *vp)
@@ -56,18 +71,17 @@ consumer_thread (void *vp)
       p->tail = NULL;
     p->queued--;
     pthread_cond_broadcast (&p->cond);
-    if (p->failed || p->aborting) {
-      free (c);
-      continue;
+    if (!p->failed && !p->aborting) {
+      pthread_mutex_unlock (&p->lock);
+      if (p->fn (p->opaque, c->data, c->len) == -1) {
+        pthread_mutex_lock (&p->lock);
+        p->failed = true;
+        pthread_cond_broadcast (&p->cond);
+      }
+      else
+        pthread_mutex_lock (&p->lock);
     }
-    pthread_mutex_unlock (&p->lock);
-    int r = p->fn (p->opaque, c->data, c->len);
-    free (c);
-    pthread_mutex_lock (&p->lock);
-    if (r == -1) {
-      p->failed = true;
-      pthread_cond_broadcast (&p->cond);
-    }
+    recycle (p, c);
   }
   pthread_mutex_unlock (&p->lock);
   return NULL;
@@ -144,7 +158,15 @@ vbm_pipe_reserve (struct vbm_pipe *p, size_t len, struct vbm_error *err)
   }
   /* A record bigger than a chunk (a very long path) gets its own. */
   cap = len > PIPE_CHUNK ? len : PIPE_CHUNK;
-  p->cur = malloc (sizeof *p->cur + cap);
+  if (cap == PIPE_CHUNK) {
+    pthread_mutex_lock (&p->lock);
+    p->cur = p->spare;
+    if (p->cur)
+      p->spare = p->cur->next;
+    pthread_mutex_unlock (&p->lock);
+  }
+  if (p->cur == NULL)
+    p->cur = malloc (sizeof *p->cur + cap);
   if (p->cur == NULL) {
     vbm_set_error (err, errno, "malloc: %s", strerror (errno));
     return NULL;
@@ -179,6 +201,12 @@ vbm_pipe_finish (struct vbm_pipe *p, int abort)
   pthread_mutex_unlock (&p->lock);
   pthread_join (p->thread, NULL);
   failed = p->failed;
+  while (p->spare) {
+    struct chunk *c = p->spare;
+
+    p->spare = c->next;
+    free (c);
+  }
   pthread_mutex_destroy (&p->lock);
   pthread_cond_destroy (&p->cond);
   free (p);

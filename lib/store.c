@@ -199,7 +199,9 @@ vbm_store_create (const char *tmppath, struct vbm_error *err)
     return NULL;
   }
   if (sqlite3_open_v2 (tmppath, &st->db,
-                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                       /* one thread at a time: no locking per call */
+                       SQLITE_OPEN_NOMUTEX, NULL)
       != SQLITE_OK) {
     db_error (st, err, tmppath);
     store_close (st);
