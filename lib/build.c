@@ -197,6 +197,15 @@ write_provenance (struct vbm_store *st, struct vbm_error *err)
   return 0;
 }
 
+static double
+now (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* A temporary file beside output, so the final rename is atomic. */
 static char *
 make_temp (const char *output, struct vbm_error *err)
@@ -230,6 +239,7 @@ vbm_build_map (const char *output, struct vbm_source **disks, size_t ndisks,
   struct vbm_ctx ctx;
   char count[32];
   size_t i;
+  double t0 = now (), t1;
 
   if (stats == NULL)
     stats = &local_stats;
@@ -250,10 +260,13 @@ vbm_build_map (const char *output, struct vbm_source **disks, size_t ndisks,
   snprintf (count, sizeof count, "%u", stats->warnings);
   if (vbm_store_set_meta (ctx.store, "warnings", count, err) == -1)
     goto fail;
+  t1 = now ();
   if (vbm_store_finish (ctx.store, err) == -1) {
     ctx.store = NULL;
     goto fail;
   }
+  vbm_debug (&ctx, "mapped in %.3f s, indexed and committed in %.3f s",
+             t1 - t0, now () - t1);
   if (rename (tmp, output) == -1) {
     vbm_set_error (err, errno, "rename %s: %s", output, strerror (errno));
     unlink (tmp);
