@@ -160,9 +160,9 @@ write_rows (void *opaque, const char *p, size_t len)
         sqlite3_bind_null (s, i);
       }
     }
+    /* Every row binds all of its statement's parameters. */
     r = sqlite3_step (s);
     sqlite3_reset (s);
-    sqlite3_clear_bindings (s);
     if (r != SQLITE_DONE) {
       db_error (st, &st->werr, "insert");
       return -1;
