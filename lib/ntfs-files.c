@@ -6,11 +6,14 @@
  * part past the initialized size UNWRITTEN (it reads as zeroes), past
  * the data size PAST_EOF; sparse runs unmapped; compressed streams
  * are mapped as stored (whole compression units) and flagged
- * COMPRESSED.  A named stream is its own object "path:stream".  A
- * directory's $I30 index allocation belongs to the directory; other
- * non-resident attributes (attribute lists, bitmaps, view indexes)
- * belong to their file as TREE at offset -1.  Resident $DATA is mapped
- * as INLINE bytes inside its MFT record.
+ * COMPRESSED; encrypted ones (EFS) are ciphertext, flagged ENCRYPTED.
+ * A named stream is its own object "path:stream".  A directory's $I30
+ * index allocation belongs to the directory.  Every other
+ * non-resident attribute (an attribute list, a bitmap, $EFS, a view
+ * index) is a stream of its own too, named as Windows names them,
+ * "path:name:$TYPE" ("/file::$ATTRIBUTE_LIST"), so that its extents
+ * have their offset in the attribute.  Resident $DATA is mapped as
+ * INLINE bytes inside its MFT record.
  *
  * In-use base records that no name reaches (a corrupt directory) are
  * mapped all the same, as "<unreachable record N>", flagged
@@ -43,6 +46,7 @@
 /* An attribute, copied out of the search context. */
 struct attr {
   ATTR_TYPES type;
+  ATTR_FLAGS flags;
   ntfschar name[256];
   unsigned name_len;
   bool resident;
@@ -70,17 +74,32 @@ static const ntfschar I30[] = {
   const_cpu_to_le16 ('3'), const_cpu_to_le16 ('0'),
 };
 
+/* Was the first extent of x's attribute collected? */
+static bool
+seen_attr (const struct file *f, const struct attr *x)
+{
+  size_t i;
+
+  for (i = 0; i < f->nattrs; i++)
+    if (f->attrs[i].type == x->type && f->attrs[i].name_len == x->name_len &&
+        memcmp (f->attrs[i].name, x->name, 2 * x->name_len) == 0)
+      return true;
+  return false;
+}
+
 static int
 collect_attrs (struct file *f)
 {
   ntfs_attr_search_ctx *actx = ntfs_attr_get_search_ctx (f->ni, NULL);
   const uint64_t recsize = f->m->nv->mft_record_size;
-  size_t steps = 0;
+  size_t steps = 0, orphans = 0;
+  int r;
 
   f->nattrs = 0;
   if (actx == NULL)
     return -1;
-  while (ntfs_attrs_walk (actx) == 0) {
+  errno = 0;
+  while ((r = ntfs_attrs_walk (actx)) == 0) {
     const ATTR_RECORD *a = actx->attr;
     struct attr *x = &f->attrs[f->nattrs];
 
@@ -92,6 +111,7 @@ collect_attrs (struct file *f)
       break;
     memset (x, 0, sizeof *x);
     x->type = a->type;
+    x->flags = a->flags;
     x->name_len = a->name_length;
     if (x->name_len) {
       uint64_t noff = le16_to_cpu (a->name_offset);
@@ -111,12 +131,27 @@ collect_attrs (struct file *f)
         continue;
     }
     else {
-      if (sle64_to_cpu (a->lowest_vcn) != 0)
-        continue;               /* a later extent of an attribute seen */
+      /* A later extent: its first one comes first in the walk. */
+      if (sle64_to_cpu (a->lowest_vcn) != 0) {
+        if (!seen_attr (f, x))
+          orphans++;
+        continue;
+      }
       x->data_size = sle64_to_cpu (a->data_size);
     }
     f->nattrs++;
   }
+  /* The walk follows the attribute list into the extension records:
+   * a bad entry or record ends it early.
+   */
+  if (orphans)
+    ntfs_warn (f->m, "%s: %zu attribute extent(s) without a first extent "
+               "(corrupt attribute list?): not mapped", f->path, orphans);
+  if (r == -1 && errno != ENOENT)
+    ntfs_warn (f->m, "%s: %s: not all of its attributes mapped", f->path,
+               f->ni->attr_list
+               ? "corrupt attribute list or extension record"
+               : "corrupt MFT record");
   ntfs_attr_put_search_ctx (actx);
   return 0;
 }
@@ -140,7 +175,8 @@ mft_to_volume (struct ntfs_map *m, uint64_t pos, uint64_t *at,
 }
 
 static int
-map_resident (struct file *f, int64_t obj, const struct attr *x)
+map_resident (struct file *f, int64_t obj, const struct attr *x,
+              unsigned flags)
 {
   struct ntfs_map *m = f->m;
   uint64_t pos = x->record * m->nv->mft_record_size + x->value_off;
@@ -156,7 +192,7 @@ map_resident (struct file *f, int64_t obj, const struct attr *x)
     }
     if (n > avail)
       n = avail;
-    if (ntfs_map_bytes (m, obj, at, n, done, VBM_EXTENT_INLINE) == -1)
+    if (ntfs_map_bytes (m, obj, at, n, done, VBM_EXTENT_INLINE | flags) == -1)
       return -1;
     done += n;
   }
@@ -200,15 +236,27 @@ map_records (struct file *f, int64_t obj)
   return 0;
 }
 
+/* EFS encrypts the $DATA streams of a file flagged encrypted, and
+ * flags each of them (libntfs-3g refuses to read either).
+ */
+static unsigned
+encrypted_flag (const struct file *f, const struct attr *x)
+{
+  if ((x->flags & ATTR_IS_ENCRYPTED) ||
+      (x->type == AT_DATA && !f->dir &&
+       (f->ni->flags & FILE_ATTR_ENCRYPTED)))
+    return VBM_EXTENT_ENCRYPTED;
+  return 0;
+}
+
 static int
-map_nonresident (struct file *f, int64_t obj, const struct attr *x,
-                 bool positioned)
+map_nonresident (struct file *f, int64_t obj, const struct attr *x)
 {
   struct ntfs_map *m = f->m;
   ntfs_attr *na;
   const runlist_element *rl;
   uint64_t runs = 0;
-  unsigned flags = positioned ? 0 : VBM_EXTENT_TREE;
+  unsigned flags = encrypted_flag (f, x);
   int r = 0;
 
   na = ntfs_attr_open (f->ni, x->type, (ntfschar *) x->name, x->name_len);
@@ -223,9 +271,9 @@ map_nonresident (struct file *f, int64_t obj, const struct attr *x,
     ntfs_attr_close (na);
     return 0;
   }
-  if (positioned && (na->data_flags & ATTR_COMPRESSION_MASK))
+  if (na->data_flags & ATTR_COMPRESSION_MASK)
     flags |= VBM_EXTENT_COMPRESSED;
-  else if (positioned && na->initialized_size >= 0 && na->data_size >= 0) {
+  else if (na->initialized_size >= 0 && na->data_size >= 0) {
     m->init_size = na->initialized_size;
     m->data_size = na->data_size;
   }
@@ -240,12 +288,13 @@ map_nonresident (struct file *f, int64_t obj, const struct attr *x,
     if (rl->lcn == LCN_HOLE)
       continue;
     if (rl->lcn < 0 || rl->vcn < 0) {
-      ntfs_warn (m, "%s: runlist not fully mapped", f->path);
+      ntfs_warn (m, "%s: runlist of attribute 0x%x not fully mapped "
+                 "(corrupt extent or attribute list?)", f->path,
+                 (unsigned) le32_to_cpu (x->type));
       break;
     }
     off = (uint64_t) rl->vcn * m->cs;
-    r = ntfs_map_clusters (m, obj, rl->lcn, rl->length,
-                           positioned ? (int64_t) off : -1, flags);
+    r = ntfs_map_clusters (m, obj, rl->lcn, rl->length, off, flags);
     if (r == -1)
       break;
   }
@@ -259,8 +308,8 @@ static int
 map_stream (struct file *f, int64_t obj, const struct attr *x)
 {
   if (x->resident)
-    return map_resident (f, obj, x);
-  return map_nonresident (f, obj, x, true);
+    return map_resident (f, obj, x, encrypted_flag (f, x));
+  return map_nonresident (f, obj, x);
 }
 
 static bool
@@ -269,25 +318,57 @@ is_i30 (const struct attr *x)
   return x->name_len == 4 && memcmp (x->name, I30, sizeof I30) == 0;
 }
 
+/* Windows' names of the attribute types, for "path:name:$TYPE". */
+static const char *
+type_name (ATTR_TYPES type, char *buf, size_t len)
+{
+  switch (le32_to_cpu (type)) {
+  case 0x10: return "$STANDARD_INFORMATION";
+  case 0x20: return "$ATTRIBUTE_LIST";
+  case 0x30: return "$FILE_NAME";
+  case 0x40: return "$OBJECT_ID";
+  case 0x50: return "$SECURITY_DESCRIPTOR";
+  case 0x60: return "$VOLUME_NAME";
+  case 0x70: return "$VOLUME_INFORMATION";
+  case 0x80: return "$DATA";
+  case 0x90: return "$INDEX_ROOT";
+  case 0xa0: return "$INDEX_ALLOCATION";
+  case 0xb0: return "$BITMAP";
+  case 0xc0: return "$REPARSE_POINT";
+  case 0xd0: return "$EA_INFORMATION";
+  case 0xe0: return "$EA";
+  case 0xf0: return "$PROPERTY_SET";
+  case 0x100: return "$LOGGED_UTILITY_STREAM";
+  }
+  snprintf (buf, len, "$0x%x", (unsigned) le32_to_cpu (type));
+  return buf;
+}
+
+/* A stream of its own: a named $DATA "path:stream", or another
+ * attribute "path:name:$TYPE".
+ */
 static int
-map_named_stream (struct file *f, const struct attr *x)
+map_stream_object (struct file *f, const struct attr *x)
 {
   struct ntfs_map *m = f->m;
-  char *sname = NULL, *path;
+  char *sname = NULL, *path, tbuf[16];
+  const char *type = "";
   int64_t obj;
   size_t len;
   int r;
 
-  if (ntfs_ucstombs (x->name, x->name_len, &sname, 0) < 0 || !sname) {
+  if (x->name_len &&
+      (ntfs_ucstombs (x->name, x->name_len, &sname, 0) < 0 || !sname)) {
     ntfs_warn (m, "%s: stream with an unusable name not mapped", f->path);
     return 0;
   }
+  if (x->type != AT_DATA)
+    type = type_name (x->type, tbuf, sizeof tbuf);
   len = strlen (f->path);
   /* "<$Extend/$UsnJrnl>" + "$J" -> "<$Extend/$UsnJrnl:$J>" */
-  if (f->system)
-    r = asprintf (&path, "%.*s:%s>", (int) (len - 1), f->path, sname);
-  else
-    r = asprintf (&path, "%s:%s", f->path, sname);
+  r = asprintf (&path, "%.*s:%s%s%s%s", (int) (len - f->system), f->path,
+                sname ? sname : "", *type ? ":" : "", type,
+                f->system ? ">" : "");
   free (sname);
   if (r == -1) {
     vbm_set_error (m->ctx->err, ENOMEM, "building paths");
@@ -305,6 +386,17 @@ map_named_stream (struct file *f, const struct attr *x)
   return 0;
 }
 
+/* Streams that are objects of their own: named $DATA, and the
+ * non-resident attributes other than the file's data and index.
+ */
+static bool
+is_own_stream (const struct attr *x)
+{
+  if (x->type == AT_DATA)
+    return x->name_len > 0;
+  return !x->resident && !(x->type == AT_INDEX_ALLOCATION && is_i30 (x));
+}
+
 static int
 map_attrs (struct file *f, int64_t obj)
 {
@@ -317,9 +409,7 @@ map_attrs (struct file *f, int64_t obj)
     if (x->type == AT_DATA && x->name_len == 0)
       r = map_stream (f, obj, x);
     else if (x->type == AT_INDEX_ALLOCATION && is_i30 (x) && !x->resident)
-      r = map_nonresident (f, obj, x, true);
-    else if (!x->resident && x->type != AT_DATA)
-      r = map_nonresident (f, obj, x, false);
+      r = map_nonresident (f, obj, x);
     if (r == -1)
       return -1;
   }
@@ -327,8 +417,7 @@ map_attrs (struct file *f, int64_t obj)
   for (i = 0; i < f->nattrs; i++) {
     const struct attr *x = &f->attrs[i];
 
-    if (x->type == AT_DATA && x->name_len > 0 &&
-        map_named_stream (f, x) == -1)
+    if (is_own_stream (x) && map_stream_object (f, x) == -1)
       return -1;
   }
   return 0;
@@ -367,7 +456,13 @@ map_file (struct file *f, uint64_t mref, const struct ntfs_name *names,
     return 0;
   f->ni = ntfs_inode_open (m->nv, mref);
   if (f->ni == NULL) {
-    f->dangling += n;
+    /* ENOENT: not in use, or reused (sequence number). */
+    if (errno != ENOENT && n)
+      ntfs_warn (m, "%s: MFT record %" PRIu64 " unusable (corrupt record "
+                 "or attribute list?): %s: not mapped", names[0].path, no,
+                 strerror (errno));
+    else
+      f->dangling += n;
     return 0;
   }
   if (!(f->ni->mrec->flags & MFT_RECORD_IN_USE) ||

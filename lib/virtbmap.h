@@ -45,6 +45,7 @@ struct vbm_error {
 #define VBM_EXTENT_TREE       0x08 /* extent tree / indirect block */
 #define VBM_EXTENT_XATTR      0x10 /* extended attribute block */
 #define VBM_EXTENT_COMPRESSED 0x20 /* stored compressed (whole units) */
+#define VBM_EXTENT_ENCRYPTED  0x40 /* stored encrypted (NTFS EFS): ciphertext */
 
 /* Object flags. */
 #define VBM_OBJECT_UNREACHABLE 0x01 /* in use but no name leads to it */

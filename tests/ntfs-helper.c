@@ -11,6 +11,20 @@
  *       (both get SRC's content), so both are fragmented
  *   ntfs-helper sparse IMG PATH SRC OFFSET SIZE
  *       SRC written at OFFSET, the file extended to SIZE with a hole
+ *   ntfs-helper stripes IMG PATH SRC CHUNK
+ *       SRC's CHUNK-byte pieces written with a CHUNK-byte hole after
+ *       each (piece i at 2*i*CHUNK): a sparse file with two runs per
+ *       piece, enough of them to need several MFT records
+ *   ntfs-helper links IMG PATH N
+ *       N more hard links PATH-link-with-a-long-name-I in PATH's
+ *       directory (their $FILE_NAMEs overflow the MFT record)
+ *   ntfs-helper encrypt IMG PATH EFS
+ *       flags PATH encrypted (FILE_ATTR_ENCRYPTED, ATTR_IS_ENCRYPTED
+ *       on its $DATA attributes) and adds EFS's bytes as its
+ *       $LOGGED_UTILITY_STREAM "$EFS"; the data is left as it is
+ *   ntfs-helper populate IMG N
+ *       N files in directories of 200, of assorted small sizes (the
+ *       benchmark image)
  */
 #include <config.h>
 
@@ -139,6 +153,117 @@ write_all (ntfs_attr *na, s64 pos, const char *buf, s64 len)
   }
 }
 
+static ntfs_inode *
+open_path (const char *path)
+{
+  ntfs_inode *ni = ntfs_pathname_to_inode (vol, NULL, path);
+
+  if (ni == NULL)
+    die (path);
+  return ni;
+}
+
+static void
+stripes (const char *path, const char *src, size_t chunk)
+{
+  size_t len, off;
+  char *buf = read_file (src, &len);
+  ntfs_inode *ni = create (path, S_IFREG);
+  ntfs_attr *na = open_stream (ni, NULL);
+
+  if (chunk == 0)
+    die ("chunk");
+  for (off = 0; off < len; off += chunk)
+    write_all (na, 2 * off, buf + off, len - off < chunk ? len - off : chunk);
+  ntfs_attr_close (na);
+  ntfs_inode_close (ni);
+  free (buf);
+}
+
+static void
+links (const char *path, unsigned long n)
+{
+  char *copy = strdup (path), *slash = strrchr (copy, '/'), name[300];
+  ntfs_inode *ni = open_path (path), *dir;
+  unsigned long i;
+  ntfschar *u;
+  int len;
+
+  if (slash == NULL)
+    die (path);
+  *slash = '\0';
+  for (i = 1; i <= n; i++) {
+    snprintf (name, sizeof name, "%s-link-with-a-long-name-%lu", slash + 1, i);
+    dir = open_path (*copy ? copy : "/");
+    len = to_ucs (name, &u);
+    if (ntfs_link (ni, dir, u, len) == -1)
+      die ("link");
+    ntfs_inode_close (dir);
+    free (u);
+  }
+  ntfs_inode_close (ni);
+  free (copy);
+}
+
+static void
+encrypt (const char *path, const char *efs)
+{
+  ntfs_inode *ni = open_path (path);
+  ntfs_attr_search_ctx *ctx = ntfs_attr_get_search_ctx (ni, NULL);
+  ntfschar *u;
+  size_t len;
+  char *buf;
+  int n;
+
+  if (ctx == NULL)
+    die ("search context");
+  while (ntfs_attrs_walk (ctx) == 0 && ctx->attr->type != AT_END) {
+    if (ctx->attr->type == AT_DATA) {
+      ctx->attr->flags |= ATTR_IS_ENCRYPTED;
+      ntfs_inode_mark_dirty (ctx->ntfs_ino);
+    }
+  }
+  ntfs_attr_put_search_ctx (ctx);
+  ni->flags |= FILE_ATTR_ENCRYPTED;
+  NInoSetDirty (ni);
+  NInoFileNameSetDirty (ni);
+  buf = read_file (efs, &len);
+  n = to_ucs ("$EFS", &u);
+  if (ntfs_attr_add (ni, AT_LOGGED_UTILITY_STREAM, u, n, (u8 *) buf, len)
+      == -1)
+    die ("adding $EFS");
+  ntfs_inode_close (ni);
+  free (u);
+  free (buf);
+}
+
+static void
+populate (unsigned long n)
+{
+  static char buf[16384];
+  char path[64];
+  unsigned long i;
+
+  for (i = 0; i < n; i++) {
+    size_t len = 0, reps = 1 + (i % 37) * (i % 11) * 3, r;
+    ntfs_inode *ni;
+    ntfs_attr *na;
+
+    if (i % 200 == 0) {
+      snprintf (path, sizeof path, "/d%04lu", i / 200);
+      ntfs_inode_close (create (path, S_IFDIR));
+    }
+    for (r = 0; r < reps && len + 24 < sizeof buf; r++)
+      len += snprintf (buf + len, sizeof buf - len, "%lu ", i);
+    snprintf (path, sizeof path, "/d%04lu/f%06lu", i / 200, i);
+    ni = create (path, S_IFREG);
+    na = open_stream (ni, NULL);
+    write_all (na, 0, buf, len);
+    ntfs_attr_close (na);
+    ntfs_inode_close (ni);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -235,6 +360,14 @@ main (int argc, char *argv[])
     ntfs_inode_close (ni);
     free (buf);
   }
+  else if (strcmp (cmd, "stripes") == 0 && argc == 6)
+    stripes (argv[3], argv[4], strtoul (argv[5], NULL, 0));
+  else if (strcmp (cmd, "links") == 0 && argc == 5)
+    links (argv[3], strtoul (argv[4], NULL, 0));
+  else if (strcmp (cmd, "encrypt") == 0 && argc == 5)
+    encrypt (argv[3], argv[4]);
+  else if (strcmp (cmd, "populate") == 0 && argc == 4)
+    populate (strtoul (argv[3], NULL, 0));
   else {
     fprintf (stderr, "ntfs-helper: bad command or arguments\n");
     ntfs_umount (vol, FALSE);
