@@ -26,8 +26,8 @@ vbm_map_filesystem (struct vbm_ctx *ctx, const struct vbm_volume *vol)
    */
   if (vbm_ext2_probe_backup (ctx, vol))
     return vbm_map_ext2 (ctx, vol);
-  /* NTFS, or a volume whose boot sector is gone but whose backup in
-   * the last sector remains (vbm_map_ntfs falls back to it).
+  /* NTFS, or a volume whose boot sector is gone but whose backup
+   * remains (vbm_map_ntfs falls back to it).
    */
   if (vbm_ntfs_probe (buf, len) || vbm_ntfs_probe_backup (ctx, vol))
     return vbm_map_ntfs (ctx, vol);

@@ -160,7 +160,9 @@ extern int vbm_map_ext2 (struct vbm_ctx *ctx, const struct vbm_volume *vol);
 
 /* ntfs.c */
 extern bool vbm_ntfs_probe (const unsigned char *buf, size_t len);
-/* Is there an NTFS backup boot sector in the last sector? */
+/* Is there an NTFS backup boot sector where one is looked for (the
+ * last sector first, see ntfs-boot.c)?
+ */
 extern bool vbm_ntfs_probe_backup (struct vbm_ctx *ctx,
                                    const struct vbm_volume *vol);
 extern int vbm_map_ntfs (struct vbm_ctx *ctx, const struct vbm_volume *vol);

@@ -2,7 +2,7 @@
  *
  * Phases (ntfs.c runs them in this order):
  *   1. open the volume with libntfs-3g through our device operations
- *      (ntfs-io.c), falling back to the backup boot sector;
+ *      (ntfs-io.c), falling back to a backup boot sector (ntfs-boot.c);
  *   2. names: walk the directories from the root (ntfs-names.c);
  *   3. files: each named MFT record becomes an object (system files
  *      are metadata), each of its streams mapped from its runlist
@@ -56,6 +56,23 @@ struct vbm_ntfs_io_target {
 
 /* Mounts read-only through target, or returns NULL with errno set. */
 extern ntfs_volume *vbm_ntfs_mount (struct vbm_ntfs_io_target *target);
+
+/* ---- Backup boot sectors (ntfs-boot.c). ---- */
+
+struct ntfs_backup_search {
+  unsigned phase;               /* which kind of place, 0 first */
+  uint64_t from;                /* the scan of boundaries: the last one */
+};
+
+/* Finds the next plausible backup boot sector of vol (see
+ * ntfs-boot.c for where it looks), reads it into sec (512 bytes) and
+ * sets *at to its byte offset in the volume.  false when there is no
+ * more.  The search is bounded.
+ */
+extern bool ntfs_next_backup (struct vbm_ctx *ctx,
+                              const struct vbm_volume *vol,
+                              struct ntfs_backup_search *s,
+                              unsigned char *sec, uint64_t *at);
 
 /* ---- Names (ntfs-names.c). ---- */
 

@@ -1,6 +1,6 @@
-/* NTFS, with libntfs-3g: detection, opening (with the backup boot
- * sector if the primary is unusable), the cluster claiming shared by
- * the phases (see ntfs-map.h), and the final accounting of free space.
+/* NTFS, with libntfs-3g: opening (with a backup boot sector if the
+ * primary is unusable), the cluster claiming shared by the phases (see
+ * ntfs-map.h), and the final accounting of free space.
  */
 #include <config.h>
 
@@ -19,24 +19,6 @@
 #define SECTOR 512
 /* Bitmap bytes read at a time when accounting free clusters. */
 #define BITMAP_CHUNK 65536
-
-bool
-vbm_ntfs_probe (const unsigned char *buf, size_t len)
-{
-  return len >= SECTOR && memcmp (buf + 3, "NTFS    ", 8) == 0 &&
-    buf[510] == 0x55 && buf[511] == 0xaa;
-}
-
-bool
-vbm_ntfs_probe_backup (struct vbm_ctx *ctx, const struct vbm_volume *vol)
-{
-  unsigned char sec[SECTOR];
-
-  return vol->length >= 2 * SECTOR &&
-    vbm_volume_pread (ctx, vol, sec, SECTOR,
-                      (vol->length / SECTOR - 1) * SECTOR) == 0 &&
-    vbm_ntfs_probe (sec, SECTOR);
-}
 
 void
 ntfs_warn (struct ntfs_map *m, const char *fs, ...)
@@ -156,34 +138,39 @@ ntfs_end_object (struct ntfs_map *m, const char *what)
 /* ---- Opening. ---- */
 
 /* Mounts the volume; on an unusable primary boot sector, tries again
- * with the backup in the last sector of the volume.  NULL (with a
- * warning) if neither works.
+ * with the backups found (a few at most).  NULL (with a warning) if
+ * none works.
  */
+#define MAX_BACKUP_MOUNTS 4
+
 static ntfs_volume *
 open_volume (struct ntfs_map *m, struct vbm_ntfs_io_target *target,
              unsigned char *backup)
 {
+  struct ntfs_backup_search s = { .phase = 0 };
   ntfs_volume *nv;
+  unsigned tries = 0;
+  uint64_t at;
   int e;
 
   nv = vbm_ntfs_mount (target);
   if (nv || target->io_failed)
     return nv;
   e = errno;
-  if (m->vol->length >= 2 * SECTOR &&
-      vbm_volume_pread (m->ctx, m->vol, backup, SECTOR,
-                        (m->vol->length / SECTOR - 1) * SECTOR) == 0 &&
-      vbm_ntfs_probe (backup, SECTOR)) {
+  while (tries++ < MAX_BACKUP_MOUNTS &&
+         ntfs_next_backup (m->ctx, m->vol, &s, backup, &at)) {
     target->boot = backup;
     nv = vbm_ntfs_mount (target);
     if (nv) {
       ntfs_warn (m, "primary boot sector unusable (%s): using the backup "
-                 "boot sector", strerror (e));
+                 "boot sector in sector %" PRIu64, strerror (e),
+                 at / SECTOR);
       return nv;
     }
     if (target->io_failed)
       return NULL;
   }
+  target->boot = NULL;
   ntfs_warn (m, "NTFS volume not mapped: %s", strerror (e));
   return NULL;
 }
