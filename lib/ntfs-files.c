@@ -61,7 +61,8 @@ struct file {
   ntfs_inode *ni;
   struct attr *attrs;
   size_t nattrs;
-  char *path;                   /* primary path, or <$name> */
+  const char *path;             /* primary path, or pathbuf */
+  char *pathbuf;                /* "<$name>", "<unreachable record N>" */
   bool system, dir;
   uint64_t dangling;
   uint8_t *seen;                /* records mapped, one bit each */
@@ -477,21 +478,22 @@ map_file (struct file *f, uint64_t mref, const struct ntfs_name *names,
   f->system = (no < FILE_first_user && no != FILE_root) ||
     (n && strncmp (names[0].path, "/$Extend", 8) == 0);
 
-  free (f->path);
+  free (f->pathbuf);
+  f->pathbuf = NULL;
+  r = 0;
   if (n == 0) {
-    r = asprintf (&f->path, "<unreachable record %" PRIu64 ">", no);
+    r = asprintf (&f->pathbuf, "<unreachable record %" PRIu64 ">", no);
     f->unreachable++;
   }
   else if (f->system)
-    r = asprintf (&f->path, "<%s>", names[0].path + 1);
-  else
-    r = asprintf (&f->path, "%s", names[0].path);
+    r = asprintf (&f->pathbuf, "<%s>", names[0].path + 1);
   if (r == -1) {
-    f->path = NULL;
+    f->pathbuf = NULL;
     ntfs_inode_close (f->ni);
     vbm_set_error (m->ctx->err, ENOMEM, "building paths");
     return -1;
   }
+  f->path = f->pathbuf ? f->pathbuf : names[0].path;
   if (collect_attrs (f) == -1)
     ntfs_warn (m, "%s: cannot read the attributes: %s", f->path,
                strerror (errno));
@@ -593,6 +595,6 @@ ntfs_map_files (struct ntfs_map *m)
                "mapped as <unreachable record N>", f.unreachable);
   free (f.seen);
   free (f.attrs);
-  free (f.path);
+  free (f.pathbuf);
   return r;
 }

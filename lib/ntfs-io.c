@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -65,6 +66,59 @@ io_seek (struct ntfs_device *dev, s64 offset, int whence)
   return t->pos;
 }
 
+/* Reads through the windows: a small read that misses them loads the
+ * window-aligned bytes around it into the least recently used one.
+ */
+static int
+window_read (struct vbm_ntfs_io_target *t, void *buf, size_t count,
+             uint64_t offset)
+{
+  const uint64_t start = offset / NTFS_IO_WINDOW * NTFS_IO_WINDOW;
+  struct vbm_ntfs_io_window *w = NULL;
+  uint64_t len;
+  size_t i;
+
+  for (i = 0; i < NTFS_IO_WINDOWS; i++) {
+    struct vbm_ntfs_io_window *x = &t->win[i];
+
+    if (x->len && offset >= x->start && offset + count <= x->start + x->len) {
+      x->last_use = ++t->tick;
+      memcpy (buf, x->data + (offset - x->start), count);
+      return 0;
+    }
+    if (w == NULL || x->last_use < w->last_use)
+      w = x;
+  }
+  len = t->vol->length - start;
+  if (len > NTFS_IO_WINDOW)
+    len = NTFS_IO_WINDOW;
+  /* Big reads, and reads straddling a window's end, go straight. */
+  if (count > NTFS_IO_WINDOWED || offset + count > start + len)
+    return vbm_volume_pread (t->ctx, t->vol, buf, count, offset);
+  if (w->data == NULL && (w->data = malloc (NTFS_IO_WINDOW)) == NULL)
+    return vbm_volume_pread (t->ctx, t->vol, buf, count, offset);
+  w->len = 0;
+  if (vbm_volume_pread (t->ctx, t->vol, w->data, len, start) == -1)
+    return -1;
+  w->start = start;
+  w->len = len;
+  w->last_use = ++t->tick;
+  memcpy (buf, w->data + (offset - start), count);
+  return 0;
+}
+
+void
+vbm_ntfs_io_free (struct vbm_ntfs_io_target *t)
+{
+  size_t i;
+
+  for (i = 0; i < NTFS_IO_WINDOWS; i++) {
+    free (t->win[i].data);
+    t->win[i].data = NULL;
+    t->win[i].len = 0;
+  }
+}
+
 static s64
 io_pread (struct ntfs_device *dev, void *buf, s64 count, s64 offset)
 {
@@ -86,7 +140,7 @@ io_pread (struct ntfs_device *dev, void *buf, s64 count, s64 offset)
   if (count == 0)
     return 0;
   saved = *t->ctx->err;
-  if (vbm_volume_pread (t->ctx, t->vol, buf, count, offset) == -1) {
+  if (window_read (t, buf, count, offset) == -1) {
     if (!t->io_failed) {
       t->io_failed = true;
       t->io_error = *t->ctx->err;

@@ -41,6 +41,10 @@
 
 /* ---- ntfs-io.c: device operations reading through vbm_volume_pread. */
 
+#define NTFS_IO_WINDOW (64 * 1024)
+#define NTFS_IO_WINDOWS 4
+#define NTFS_IO_WINDOWED 1024   /* reads of at most this many bytes */
+
 struct vbm_ntfs_io_target {
   struct vbm_ctx *ctx;
   const struct vbm_volume *vol;
@@ -49,6 +53,16 @@ struct vbm_ntfs_io_target {
    */
   const unsigned char *boot;
   s64 pos;                      /* for seek and read */
+  /* MFT records (1 KiB reads, in order when the files are mapped)
+   * are served from a few windows read ahead, the least recently used
+   * reloaded.  Bigger reads (index blocks, scattered) go straight.
+   */
+  struct vbm_ntfs_io_window {
+    unsigned char *data;        /* NTFS_IO_WINDOW bytes, or NULL */
+    uint64_t start, len;        /* len bytes valid at volume offset start */
+    uint64_t last_use;
+  } win[NTFS_IO_WINDOWS];
+  uint64_t tick;
   /* A read of the source failed: fatal, reported by vbm_map_ntfs. */
   bool io_failed;
   struct vbm_error io_error;
@@ -56,6 +70,8 @@ struct vbm_ntfs_io_target {
 
 /* Mounts read-only through target, or returns NULL with errno set. */
 extern ntfs_volume *vbm_ntfs_mount (struct vbm_ntfs_io_target *target);
+/* Frees the read-ahead windows (after unmounting). */
+extern void vbm_ntfs_io_free (struct vbm_ntfs_io_target *target);
 
 /* ---- Backup boot sectors (ntfs-boot.c). ---- */
 

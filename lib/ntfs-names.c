@@ -17,9 +17,12 @@
 #include <ntfs-3g/inode.h>
 #include <ntfs-3g/unistr.h>
 
+#define NAME_BUF 1024
+
 struct walk {
   struct ntfs_map *m;
   const char *dirpath;
+  size_t dirlen;                /* 0 for the root: its children are "/x" */
   uint64_t max_names;
   uint64_t bad_names;
   bool full;                    /* max_names reached */
@@ -33,14 +36,16 @@ filldir (void *opaque, const ntfschar *uname, const int uname_len,
 {
   struct walk *w = opaque;
   struct ntfs_map *m = w->m;
-  char *name = NULL, *path;
-  const bool root = strcmp (w->dirpath, "/") == 0;
+  /* A name is at most 255 UTF-16 units: 3 bytes of UTF-8 each. */
+  char buf[NAME_BUF], *name = buf, *path;
   struct ntfs_name n;
+  size_t len;
 
   (void) pos;
   if (name_type == FILE_NAME_DOS)
     return 0;
-  if (ntfs_ucstombs (uname, uname_len, &name, 0) < 0 || name == NULL) {
+  /* Into buf: no allocation per name. */
+  if (ntfs_ucstombs (uname, uname_len, &name, sizeof buf) < 0) {
     w->bad_names++;
     return 0;
   }
@@ -48,20 +53,21 @@ filldir (void *opaque, const ntfschar *uname, const int uname_len,
       strchr (name, '/') != NULL || name[0] == '\0') {
     if (name[0] != '.')
       w->bad_names++;
-    free (name);
     return 0;
   }
   if (m->names.len >= w->max_names) {
     w->full = true;
-    free (name);
     return -1;                  /* stops ntfs_readdir */
   }
-  if (asprintf (&path, "%s/%s", root ? "" : w->dirpath, name) == -1) {
-    free (name);
+  len = strlen (name);
+  path = malloc (w->dirlen + 1 + len + 1);
+  if (path == NULL) {
     w->fatal = true;
     return -1;
   }
-  free (name);
+  memcpy (path, w->dirpath, w->dirlen);
+  path[w->dirlen] = '/';
+  memcpy (path + w->dirlen + 1, name, len + 1);
   n.mref = mref;
   n.path = path;
   n.order = m->names.len;
@@ -135,6 +141,7 @@ ntfs_collect_names (struct ntfs_map *m)
     }
     listed[no / 8] |= 1u << (no % 8);
     w.dirpath = m->names.ptr[i].path;
+    w.dirlen = strcmp (w.dirpath, "/") == 0 ? 0 : strlen (w.dirpath);
     if (ntfs_readdir (ni, &pos, &w, filldir) == -1 && !w.full && !w.fatal)
       ntfs_warn (m, "%s: cannot read the directory: %s", w.dirpath,
                  strerror (errno));

@@ -402,6 +402,7 @@ vbm_map_ntfs (struct vbm_ctx *ctx, const struct vbm_volume *vol)
       *ctx->err = target.io_error;
     r = -1;
   }
+  vbm_ntfs_io_free (&target);
   ntfs_free_names (&m);
   free (m.claimed);
   return r;
