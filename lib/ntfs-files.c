@@ -4,7 +4,7 @@
  *
  * Extents: the unnamed $DATA at object offset vcn * cluster size, the
  * part past the initialized size UNWRITTEN (it reads as zeroes), past
- * the data size PAST_EOF; sparse runs unmapped; compressed streams
+ * the data size rounded up to a cluster PAST_EOF; sparse runs unmapped; compressed streams
  * are mapped as stored (whole compression units) and flagged
  * COMPRESSED; encrypted ones (EFS) are ciphertext, flagged ENCRYPTED.
  * A named stream is its own object "path:stream".  A directory's $I30
@@ -275,8 +275,13 @@ map_nonresident (struct file *f, int64_t obj, const struct attr *x)
   if (na->data_flags & ATTR_COMPRESSION_MASK)
     flags |= VBM_EXTENT_COMPRESSED;
   else if (na->initialized_size >= 0 && na->data_size >= 0) {
-    m->init_size = na->initialized_size;
-    m->data_size = na->data_size;
+    /* The tail of the last cluster is the file's: a byte split there
+     * would double the extents of small files.  Unwritten bytes are
+     * split exactly: on disk they may hold anything.
+     */
+    m->past_eof = ((uint64_t) na->data_size + m->cs - 1) / m->cs * m->cs;
+    m->init_size = na->initialized_size < na->data_size
+      ? (uint64_t) na->initialized_size : m->past_eof;
   }
 
   for (rl = na->rl; rl->length > 0; rl++) {
@@ -299,7 +304,7 @@ map_nonresident (struct file *f, int64_t obj, const struct attr *x)
     if (r == -1)
       break;
   }
-  m->init_size = m->data_size = UINT64_MAX;
+  m->init_size = m->past_eof = UINT64_MAX;
   ntfs_attr_close (na);
   return r;
 }

@@ -118,10 +118,11 @@ struct ntfs_map {
   uint64_t tracked;
   uint8_t *claimed;             /* one bit per tracked cluster */
   int64_t boot_obj;             /* <$Boot>, for the backup boot sector */
-  /* The stream being mapped: where its initialized data and its data
-   * end (UINT64_MAX: not split).
+  /* The stream being mapped: where its initialized data ends, and
+   * where its allocation past EOF starts: its size rounded up to a
+   * cluster, as ext2 does with blocks (UINT64_MAX: not split).
    */
-  uint64_t init_size, data_size;
+  uint64_t init_size, past_eof;
 
   ntfs_name_vector names;       /* sorted by mref, then order */
 

@@ -69,10 +69,10 @@ emit (struct ntfs_map *m, int64_t object, uint64_t start, uint64_t len,
       if (m->init_size - o < k)
         k = m->init_size - o;
     }
-    else if (o < m->data_size) {
+    else if (o < m->past_eof) {
       fl |= VBM_EXTENT_UNWRITTEN;
-      if (m->data_size - o < k)
-        k = m->data_size - o;
+      if (m->past_eof - o < k)
+        k = m->past_eof - o;
     }
     else
       fl |= VBM_EXTENT_PAST_EOF;
@@ -358,7 +358,7 @@ vbm_map_ntfs (struct vbm_ctx *ctx, const struct vbm_volume *vol)
 {
   struct vbm_ntfs_io_target target = { .ctx = ctx, .vol = vol };
   struct ntfs_map m = {
-    .ctx = ctx, .vol = vol, .init_size = UINT64_MAX, .data_size = UINT64_MAX,
+    .ctx = ctx, .vol = vol, .init_size = UINT64_MAX, .past_eof = UINT64_MAX,
   };
   unsigned char backup[SECTOR];
   int r = -1;

@@ -6,7 +6,8 @@
 # of its streams "encrypted" (ntfs-check-map checks their runs against
 # ntfsinfo and skips their content, as ciphertext), the $EFS stream is
 # an object "path:$EFS:$LOGGED_UTILITY_STREAM" checked with ntfscat.
-# The bytes mapped are the bytes stored (here what the helper wrote).
+# The bytes mapped are the bytes stored (here what the helper wrote),
+# up to the file's size.
 source ./functions.sh
 set -x
 requires mkntfs --version
@@ -48,9 +49,11 @@ awk -F'\t' '($6 == "/d/secret" || $6 == "/d/secret:ads") && $8 != "-" {
     END { exit bad || n < 2 }' $tmp/map.tsv
 grep -q '/d/secret:$EFS:$LOGGED_UTILITY_STREAM	' $tmp/map.tsv
 
-# The stored bytes, read at the mapped offsets, are the helper's.
+# The stored bytes, read at the mapped offsets, are the helper's (the
+# last cluster's tail past the size aside).
 virt-bmap query $tmp/ntfs.bmap --path /dev/sda:/d/secret |
-    awk -F'\t' '$8 != "-" && $9 !~ /past_eof/ { print $2, $3 - $2, $8 }' > $tmp/extents
+    awk -F'\t' '$8 != "-" && $9 !~ /past_eof/ {
+        n = $3 - $2; if ($8 + n > $10) n = $10 - $8; print $2, n, $8 }' > $tmp/extents
 test -s $tmp/extents
 while read -r start len off; do
     cmp <(dd if=$img bs=1M iflag=skip_bytes,count_bytes skip=$start count=$len status=none) \
