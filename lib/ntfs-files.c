@@ -4,9 +4,10 @@
  *
  * Extents: the unnamed $DATA at object offset vcn * cluster size, the
  * part past the initialized size UNWRITTEN (it reads as zeroes), past
- * the data size rounded up to a cluster PAST_EOF; sparse runs unmapped; compressed streams
- * are mapped as stored (whole compression units) and flagged
- * COMPRESSED; encrypted ones (EFS) are ciphertext, flagged ENCRYPTED.
+ * the data size rounded up to a cluster PAST_EOF; sparse runs
+ * unmapped; compressed streams are mapped as stored (whole compression
+ * units) and flagged COMPRESSED; encrypted ones (EFS) are ciphertext,
+ * flagged ENCRYPTED.
  * A named stream is its own object "path:stream".  A directory's $I30
  * index allocation belongs to the directory.  Every other
  * non-resident attribute (an attribute list, a bitmap, $EFS, a view
