@@ -214,9 +214,15 @@ main (int argc, char *argv[])
   if (o.trace && (t.trace = open_output (o.trace)) == NULL)
     goto out;
   t.trace_format = o.trace_format;
-  if (t.trace)
-    output_trace_header (&t);
+  /* The header's wall-clock start is the t_ns origin. */
   t.start_ns = tracer_now_ns ();
+  if (t.trace) {
+    struct trace_info info = {
+      .map_path = o.map, .map = map, .disks = &argv[first], .ndisks = n,
+      .mode = mode,
+    };
+    output_trace_header (&t, &info);
+  }
   nbds_server_set_request_hook (srv, tracer_hook, &t);
 
   r = nbds_frontend_run (fe, srv);
