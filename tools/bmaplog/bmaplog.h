@@ -60,6 +60,9 @@ extern uint64_t tracer_now_ns (void);
 extern void output_log_piece (struct tracer *t, const struct piece *p);
 extern void output_trace_header (struct tracer *t,
                                  const struct trace_info *info);
+
+/* report-main.c: bmaplog report, the reports made from traces. */
+extern int report_main (int argc, char *argv[]);
 extern void output_trace_piece (struct tracer *t, const struct piece *p);
 
 #endif /* BMAPLOG_H */

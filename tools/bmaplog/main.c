@@ -33,6 +33,8 @@ usage (int status)
           "\n"
           "Usage:\n"
           "  %s -m MAP [-o LOG] [--trace FILE] [OPTIONS] DISK [DISK...]\n"
+          "  %s report [-m MAP] [-o REPORT.html] [--json FILE] TRACE\n"
+          "  %s report --diff TRACE1 TRACE2\n"
           "\n"
           "  -m, --map MAP          the disks' map, from virt-bmap\n"
           "  -o, --log FILE         the human log (default: stdout)\n"
@@ -47,8 +49,9 @@ usage (int status)
           "  %s -m disk.bmap disk.img -U - --trace boot.jsonl \\\n"
           "    --run 'qemu-system-x86_64 -drive file=$nbd,format=raw,if=virtio ...'\n"
           "\n"
+          "The reports made from a trace: %s report --help.\n"
           "See %s(1).\n",
-          PROG, PROG, nbds_frontend_options_help, PROG, PROG);
+          PROG, PROG, PROG, PROG, nbds_frontend_options_help, PROG, PROG, PROG);
   exit (EXIT_SUCCESS);
 }
 
@@ -155,6 +158,9 @@ main (int argc, char *argv[])
   struct vbm_error err;
   enum nbds_file_mode mode;
   int first, n, i, r = EXIT_FAILURE;
+
+  if (argc > 1 && strcmp (argv[1], "report") == 0)
+    return report_main (argc - 1, &argv[1]);
 
   fe = nbds_frontend_parse (PROG, argc, argv, "m:o:", extra_long,
                             parse_extra, &o, usage, &first);
