@@ -43,13 +43,26 @@ struct tracer {
   uint64_t requests, pieces;
 };
 
+/* What the trace header records: the provenance of the run. */
+struct trace_info {
+  const char *map_path;
+  struct vbm_map *map;
+  char **disks;
+  int ndisks;
+  enum nbds_file_mode mode;
+};
+
 /* tracer.c: the server's request hook. */
 extern void tracer_hook (void *opaque, const struct nbds_request_info *req);
 extern uint64_t tracer_now_ns (void);
 
 /* output.c: called with the tracer's lock held. */
 extern void output_log_piece (struct tracer *t, const struct piece *p);
-extern void output_trace_header (struct tracer *t);
+extern void output_trace_header (struct tracer *t,
+                                 const struct trace_info *info);
+
+/* report-main.c: bmaplog report, the reports made from traces. */
+extern int report_main (int argc, char *argv[]);
 extern void output_trace_piece (struct tracer *t, const struct piece *p);
 
 #endif /* BMAPLOG_H */

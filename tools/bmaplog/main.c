@@ -33,6 +33,8 @@ usage (int status)
           "\n"
           "Usage:\n"
           "  %s -m MAP [-o LOG] [--trace FILE] [OPTIONS] DISK [DISK...]\n"
+          "  %s report [-m MAP] [-o REPORT.html] [--json FILE] TRACE\n"
+          "  %s report --diff TRACE1 TRACE2\n"
           "\n"
           "  -m, --map MAP          the disks' map, from virt-bmap\n"
           "  -o, --log FILE         the human log (default: stdout)\n"
@@ -47,8 +49,9 @@ usage (int status)
           "  %s -m disk.bmap disk.img -U - --trace boot.jsonl \\\n"
           "    --run 'qemu-system-x86_64 -drive file=$nbd,format=raw,if=virtio ...'\n"
           "\n"
+          "The reports made from a trace: %s report --help.\n"
           "See %s(1).\n",
-          PROG, PROG, nbds_frontend_options_help, PROG, PROG);
+          PROG, PROG, PROG, PROG, nbds_frontend_options_help, PROG, PROG, PROG);
   exit (EXIT_SUCCESS);
 }
 
@@ -156,6 +159,9 @@ main (int argc, char *argv[])
   enum nbds_file_mode mode;
   int first, n, i, r = EXIT_FAILURE;
 
+  if (argc > 1 && strcmp (argv[1], "report") == 0)
+    return report_main (argc - 1, &argv[1]);
+
   fe = nbds_frontend_parse (PROG, argc, argv, "m:o:", extra_long,
                             parse_extra, &o, usage, &first);
   if (fe == NULL)
@@ -214,9 +220,15 @@ main (int argc, char *argv[])
   if (o.trace && (t.trace = open_output (o.trace)) == NULL)
     goto out;
   t.trace_format = o.trace_format;
-  if (t.trace)
-    output_trace_header (&t);
+  /* The header's wall-clock start is the t_ns origin. */
   t.start_ns = tracer_now_ns ();
+  if (t.trace) {
+    struct trace_info info = {
+      .map_path = o.map, .map = map, .disks = &argv[first], .ndisks = n,
+      .mode = mode,
+    };
+    output_trace_header (&t, &info);
+  }
   nbds_server_set_request_hook (srv, tracer_hook, &t);
 
   r = nbds_frontend_run (fe, srv);

@@ -5,10 +5,14 @@
 #include <config.h>
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "bmaplog.h"
 #include "json.h"
+#include "tsv.h"
 
 void
 output_log_piece (struct tracer *t, const struct piece *p)
@@ -45,12 +49,108 @@ output_log_piece (struct tracer *t, const struct piece *p)
   }
 }
 
-void
-output_trace_header (struct tracer *t)
+/* The image's size, format and modification time, as the map and the
+ * file have them now: the report compares them with the image later.
+ */
+static void
+image_info (const struct trace_info *info, int i, struct vbm_disk_info *di,
+            int64_t *mtime)
 {
-  if (t->trace_format == TRACE_TSV)
+  struct vbm_error err;
+  struct stat st;
+
+  if (vbm_map_get_disk (info->map, i, di, &err) == -1) {
+    di->size = 0;
+    snprintf (di->format, sizeof di->format, "raw");
+  }
+  *mtime = -1;
+  if (stat (info->disks[i], &st) == 0 && S_ISREG (st.st_mode))
+    *mtime = st.st_mtime;
+}
+
+/* Provenance first: when the trace started (wall clock: t_ns counts
+ * from here), which tool, which map and which images.  Absolute paths
+ * so the report finds them from anywhere.
+ */
+void
+output_trace_header (struct tracer *t, const struct trace_info *info)
+{
+  static const char *const modes[] = {
+    [NBDS_FILE_READONLY] = "ro", [NBDS_FILE_COW] = "cow",
+    [NBDS_FILE_RW] = "rw",
+  };
+  const char *mode = (unsigned) info->mode < 3 ? modes[info->mode] : "?";
+  char start[64], created[64] = "", tool_version[64] = "";
+  struct vbm_disk_info di;
+  struct vbm_error err;
+  struct timespec ts;
+  struct tm tm;
+  FILE *fp = t->trace;
+  int64_t mtime;
+  char *abs;
+  int i;
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  strftime (start, sizeof start - 16, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf (start + strlen (start), 16, ".%06dZ", (int) (ts.tv_nsec / 1000));
+  vbm_map_get_meta (info->map, "created", created, sizeof created, &err);
+  vbm_map_get_meta (info->map, "tool_version", tool_version,
+                    sizeof tool_version, &err);
+
+  if (t->trace_format == TRACE_TSV) {
+    fprintf (fp, "#bmaplog_trace\t1\n#version\t%s\n#start\t%s\n#mode\t%s\n",
+             PACKAGE_VERSION, start, mode);
+    abs = realpath (info->map_path, NULL);
+    fputs ("#map\t", fp);
+    tsv_write_field (fp, abs ? abs : info->map_path);
+    fputc ('\t', fp);
+    tsv_write_field (fp, *created ? created : NULL);
+    fputc ('\t', fp);
+    tsv_write_field (fp, *tool_version ? tool_version : NULL);
+    fputc ('\n', fp);
+    free (abs);
+    for (i = 0; i < info->ndisks; ++i) {
+      image_info (info, i, &di, &mtime);
+      abs = realpath (info->disks[i], NULL);
+      fprintf (fp, "#image\t%d\t", i);
+      tsv_write_field (fp, abs ? abs : info->disks[i]);
+      fprintf (fp, "\t%s\t%" PRIu64 "\t", di.format, di.size);
+      if (mtime >= 0)
+        fprintf (fp, "%" PRId64 "\n", mtime);
+      else
+        fputs ("-\n", fp);
+      free (abs);
+    }
     fputs ("#t_ns\tconn\top\tdisk\toffset\tlength\tkind\tdevice\tpath"
-           "\tinode\tobject_offset\terror\n", t->trace);
+           "\tinode\tobject_offset\terror\n", fp);
+    return;
+  }
+
+  fprintf (fp, "{\"bmaplog_trace\":1,\"version\":\"%s\",\"start\":\"%s\""
+           ",\"mode\":\"%s\",\"map\":{\"path\":", PACKAGE_VERSION, start, mode);
+  abs = realpath (info->map_path, NULL);
+  json_write_string (fp, abs ? abs : info->map_path);
+  free (abs);
+  fputs (",\"created\":", fp);
+  json_write_string (fp, created);
+  fputs (",\"tool_version\":", fp);
+  json_write_string (fp, tool_version);
+  fputs ("},\"images\":[", fp);
+  for (i = 0; i < info->ndisks; ++i) {
+    image_info (info, i, &di, &mtime);
+    abs = realpath (info->disks[i], NULL);
+    fprintf (fp, "%s{\"disk\":%d,\"path\":", i ? "," : "", i);
+    json_write_string (fp, abs ? abs : info->disks[i]);
+    fprintf (fp, ",\"format\":\"%s\",\"size\":%" PRIu64 ",\"mtime\":",
+             di.format, di.size);
+    if (mtime >= 0)
+      fprintf (fp, "%" PRId64 "}", mtime);
+    else
+      fputs ("null}", fp);
+    free (abs);
+  }
+  fputs ("]}\n", fp);
 }
 
 void
@@ -61,10 +161,13 @@ output_trace_piece (struct tracer *t, const struct piece *p)
 
   if (t->trace_format == TRACE_TSV) {
     fprintf (fp, "%" PRIu64 "\t%" PRIu64 "\t%s\t%u\t%" PRIu64 "\t%" PRIu64
-             "\t%c\t%s\t%s\t%" PRIu64 "\t",
+             "\t%c\t",
              p->t_ns, p->conn, p->op, p->disk, p->offset, p->length,
-             h ? h->kind : '-', h ? h->device : "-",
-             h && h->path ? h->path : "-", h ? h->inode : 0);
+             h ? h->kind : '-');
+    tsv_write_field (fp, h ? h->device : NULL);
+    fputc ('\t', fp);
+    tsv_write_field (fp, h ? h->path : NULL);
+    fprintf (fp, "\t%" PRIu64 "\t", h ? h->inode : 0);
     if (p->object_offset >= 0)
       fprintf (fp, "%" PRId64, p->object_offset);
     else

@@ -1,0 +1,660 @@
+/* Reading a trace, one record at a time: JSON Lines or TSV, with or
+ * without the provenance header.  Lines are bounded; anything
+ * malformed stops the report with the line number, since a report
+ * from a half-understood trace would mislead.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checked-overflow.h"
+#include "report.h"
+#include "tsv.h"
+
+#define LINE_MAX_BYTES (1 << 20)
+#define BUF_BYTES (LINE_MAX_BYTES + (64 << 10))
+#define MAX_IMAGES 1024
+
+const char *const op_names[NR_OPS] = {
+  "read", "write", "trim", "zero", "cache", "flush",
+};
+
+static int __attribute__ ((format (printf, 2, 3)))
+rerror (struct trace_reader *r, const char *fmt, ...)
+{
+  va_list ap;
+  int n = 0;
+
+  if (r->line)
+    n = snprintf (r->err, sizeof r->err, "line %" PRIu64 ": ", r->line);
+  va_start (ap, fmt);
+  vsnprintf (r->err + n, sizeof r->err - n, fmt, ap);
+  va_end (ap);
+  return -1;
+}
+
+/* 1: a line (NUL-terminated, in the buffer until the next call),
+ * 0: end of file, -1: error.
+ */
+static int
+read_line (struct trace_reader *r, char **line)
+{
+  char *nl;
+  size_t n, len;
+
+  for (;;) {
+    nl = memchr (r->buf + r->pos, '\n', r->fill - r->pos);
+    if (nl) {
+      *line = r->buf + r->pos;
+      len = nl - *line;
+      *nl = '\0';
+      r->pos += len + 1;
+      r->line++;
+      if (memchr (*line, '\0', len))
+        return rerror (r, "NUL byte: not a text trace");
+      if (len && (*line)[len - 1] == '\r')
+        (*line)[len - 1] = '\0';
+      return 1;
+    }
+    if (r->eof) {
+      if (r->pos == r->fill)
+        return 0;
+      r->line++;
+      return rerror (r, "truncated: the last line has no end "
+                     "(was bmaplog stopped while writing?)");
+    }
+    if (r->fill - r->pos >= LINE_MAX_BYTES) {
+      r->line++;
+      return rerror (r, "line longer than %d bytes", LINE_MAX_BYTES);
+    }
+    memmove (r->buf, r->buf + r->pos, r->fill - r->pos);
+    r->fill -= r->pos;
+    r->pos = 0;
+    n = fread (r->buf + r->fill, 1, BUF_BYTES - r->fill, r->fp);
+    r->bytes += n;
+    if (n == 0) {
+      if (ferror (r->fp))
+        return rerror (r, "read: %s", strerror (errno));
+      r->eof = true;
+    }
+    r->fill += n;
+  }
+}
+
+static int
+parse_op (const char *s, enum rec_op *op)
+{
+  int i;
+
+  for (i = 0; i < NR_OPS; ++i)
+    if (strcmp (s, op_names[i]) == 0) {
+      *op = i;
+      return 0;
+    }
+  return -1;
+}
+
+static bool
+valid_kind (const char *s)
+{
+  return s[0] && !s[1] && strchr ("vplmdfu", s[0]);
+}
+
+/* Checks common to both formats. */
+static int
+check_record (struct trace_reader *r, const struct trace_record *rec)
+{
+  uint64_t end;
+
+  if (ADD_OVERFLOW (rec->offset, rec->length, &end) || end > INT64_MAX)
+    return rerror (r, "offset %" PRIu64 " + length %" PRIu64
+                   " is beyond any disk", rec->offset, rec->length);
+  if (rec->kind == 0 && rec->path)
+    return rerror (r, "a path without a kind");
+  return 0;
+}
+
+/* ---- JSON Lines ---- */
+
+enum {
+  F_T_NS = 1, F_CONN = 2, F_OP = 4, F_DISK = 8, F_OFFSET = 16, F_LENGTH = 32,
+  F_REQUIRED = 63, F_HEADER = 64,
+};
+
+struct line_ctx {
+  struct trace_reader *r;
+  struct trace_record *rec;
+  struct trace_header *h;       /* collect header fields, or NULL */
+  unsigned seen;
+  char ferr[256];
+};
+
+static int __attribute__ ((format (printf, 2, 3)))
+field_error (struct line_ctx *c, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  vsnprintf (c->ferr, sizeof c->ferr, fmt, ap);
+  va_end (ap);
+  return -1;
+}
+
+static int
+get_uint (struct line_ctx *c, const char *key, const struct jvalue *v,
+          uint64_t max, uint64_t *r)
+{
+  if (json_uint (v, r) == -1 || *r > max)
+    return field_error (c, "\"%s\": not an integer from 0 to %" PRIu64, key, max);
+  return 0;
+}
+
+static int
+set_str (struct line_ctx *c, char **dst, const struct jvalue *v)
+{
+  if (v->type == J_NULL)
+    return 0;
+  if (v->type != J_STRING)
+    return field_error (c, "header: a string was expected");
+  free (*dst);
+  *dst = strdup (v->s);
+  if (*dst == NULL)
+    return field_error (c, "%s", strerror (errno));
+  return 0;
+}
+
+static int
+header_field (struct line_ctx *c, const struct jpath *p,
+              const struct jvalue *v)
+{
+  struct trace_header *h = c->h;
+  struct trace_image *im;
+  const char *k = p->key[0];
+  uint64_t n;
+
+  if (p->depth == 1) {
+    if (strcmp (k, "version") == 0) return set_str (c, &h->tool_version, v);
+    if (strcmp (k, "start") == 0) return set_str (c, &h->start, v);
+    if (strcmp (k, "mode") == 0) return set_str (c, &h->mode, v);
+    return 0;
+  }
+  if (p->depth == 2 && strcmp (k, "map") == 0 && p->key[1]) {
+    if (strcmp (p->key[1], "path") == 0) return set_str (c, &h->map_path, v);
+    if (strcmp (p->key[1], "created") == 0)
+      return set_str (c, &h->map_created, v);
+    if (strcmp (p->key[1], "tool_version") == 0)
+      return set_str (c, &h->map_tool_version, v);
+    return 0;
+  }
+  if (p->depth == 3 && strcmp (k, "images") == 0 && p->key[2]) {
+    if (p->index[1] < 0 || p->index[1] >= MAX_IMAGES)
+      return field_error (c, "header: too many images");
+    while (h->nimages <= (size_t) p->index[1]) {
+      im = realloc (h->images, (h->nimages + 1) * sizeof *im);
+      if (im == NULL)
+        return field_error (c, "%s", strerror (errno));
+      h->images = im;
+      im = &h->images[h->nimages];
+      memset (im, 0, sizeof *im);
+      im->disk = h->nimages++;
+      im->mtime = -1;
+    }
+    im = &h->images[p->index[1]];
+    k = p->key[2];
+    if (strcmp (k, "path") == 0) return set_str (c, &im->path, v);
+    if (strcmp (k, "format") == 0) return set_str (c, &im->format, v);
+    if (strcmp (k, "size") == 0)
+      return get_uint (c, "size", v, INT64_MAX, &im->size);
+    if (strcmp (k, "mtime") == 0 && v->type != J_NULL) {
+      if (get_uint (c, "mtime", v, INT64_MAX, &n) == -1)
+        return -1;
+      im->mtime = n;
+    }
+    return 0;
+  }
+  return 0;
+}
+
+static int
+record_field (void *opaque, const struct jpath *p, const struct jvalue *v)
+{
+  struct line_ctx *c = opaque;
+  struct trace_record *rec = c->rec;
+  const char *k = p->key[0];
+  uint64_t n;
+
+  if (p->depth == 1 && strcmp (k, "bmaplog_trace") == 0) {
+    if (get_uint (c, k, v, INT_MAX, &n) == -1)
+      return -1;
+    c->seen |= F_HEADER;
+    if (c->h)
+      c->h->version = n;
+    return 0;
+  }
+  if (c->h && header_field (c, p, v) == -1)
+    return -1;
+  if (p->depth != 1)
+    return 0;
+
+  switch (k[0]) {
+  case 't':
+    if (strcmp (k, "t_ns") == 0) {
+      c->seen |= F_T_NS;
+      return get_uint (c, k, v, INT64_MAX, &rec->t_ns);
+    }
+    break;
+  case 'c':
+    if (strcmp (k, "conn") == 0) {
+      c->seen |= F_CONN;
+      return get_uint (c, k, v, INT64_MAX, &rec->conn);
+    }
+    break;
+  case 'o':
+    if (strcmp (k, "op") == 0) {
+      c->seen |= F_OP;
+      if (v->type != J_STRING || parse_op (v->s, &rec->op) == -1)
+        return field_error (c, "\"op\": not an operation bmaplog traces");
+      return 0;
+    }
+    if (strcmp (k, "offset") == 0) {
+      c->seen |= F_OFFSET;
+      return get_uint (c, k, v, INT64_MAX, &rec->offset);
+    }
+    if (strcmp (k, "object_offset") == 0) {
+      if (v->type == J_NULL) {
+        rec->object_offset = -1;
+        return 0;
+      }
+      if (get_uint (c, k, v, INT64_MAX, &n) == -1)
+        return -1;
+      rec->object_offset = n;
+      return 0;
+    }
+    break;
+  case 'd':
+    if (strcmp (k, "disk") == 0) {
+      c->seen |= F_DISK;
+      if (get_uint (c, k, v, UINT_MAX, &n) == -1)
+        return -1;
+      rec->disk = n;
+      return 0;
+    }
+    if (strcmp (k, "device") == 0) {
+      if (v->type == J_NULL)
+        rec->device = "";
+      else if (v->type == J_STRING)
+        rec->device = v->s;
+      else
+        return field_error (c, "\"device\": not a string");
+      return 0;
+    }
+    break;
+  case 'l':
+    if (strcmp (k, "length") == 0) {
+      c->seen |= F_LENGTH;
+      return get_uint (c, k, v, INT64_MAX, &rec->length);
+    }
+    break;
+  case 'k':
+    if (strcmp (k, "kind") == 0) {
+      if (v->type == J_NULL)
+        rec->kind = 0;
+      else if (v->type == J_STRING && valid_kind (v->s))
+        rec->kind = v->s[0];
+      else
+        return field_error (c, "\"kind\": not one of v p l m d f u or null");
+      return 0;
+    }
+    break;
+  case 'p':
+    if (strcmp (k, "path") == 0) {
+      if (v->type == J_NULL)
+        rec->path = NULL;
+      else if (v->type == J_STRING)
+        rec->path = v->s;
+      else
+        return field_error (c, "\"path\": not a string");
+      return 0;
+    }
+    break;
+  case 'i':
+    if (strcmp (k, "inode") == 0)
+      return get_uint (c, k, v, UINT64_MAX, &rec->inode);
+    break;
+  case 'e':
+    if (strcmp (k, "error") == 0) {
+      if (get_uint (c, k, v, INT_MAX, &n) == -1)
+        return -1;
+      rec->error = n;
+      return 0;
+    }
+    break;
+  }
+  return 0;                     /* fields of later versions */
+}
+
+static void
+record_defaults (struct trace_record *rec)
+{
+  memset (rec, 0, sizeof *rec);
+  rec->device = "";
+  rec->object_offset = -1;
+}
+
+/* Parses a JSON line into rec; with h, a header is accepted too (and
+ * *is_header set).
+ */
+static int
+parse_jsonl (struct trace_reader *r, char *line, struct trace_record *rec,
+             struct trace_header *h, bool *is_header)
+{
+  struct line_ctx c = { .r = r, .rec = rec, .h = h };
+  char jerr[256];
+
+  record_defaults (rec);
+  if (json_parse_line (line, record_field, &c, jerr, sizeof jerr) == -1)
+    return rerror (r, "%s", c.ferr[0] ? c.ferr : jerr);
+  if (c.seen & F_HEADER) {
+    if (h == NULL)
+      return rerror (r, "a second trace header (were traces concatenated?)");
+    if (h->version != 1)
+      return rerror (r, "trace format version %d: this report reads "
+                     "version 1", h->version);
+    *is_header = true;
+    return 0;
+  }
+  if ((c.seen & F_REQUIRED) != F_REQUIRED)
+    return rerror (r, "not a bmaplog trace record (it needs t_ns, conn, op, "
+                   "disk, offset and length)");
+  if (is_header)
+    *is_header = false;
+  return check_record (r, rec);
+}
+
+/* ---- TSV ---- */
+
+#define TSV_FIELDS 12
+
+static int
+split_tabs (char *line, char **f, int max)
+{
+  int n = 0;
+
+  for (;;) {
+    if (n == max)
+      return max + 1;
+    f[n++] = line;
+    line = strchr (line, '\t');
+    if (line == NULL)
+      return n;
+    *line++ = '\0';
+  }
+}
+
+static int
+tsv_uint (struct trace_reader *r, const char *name, const char *s,
+          uint64_t max, uint64_t *v)
+{
+  struct jvalue jv = { .type = J_NUMBER, .s = s, .len = strlen (s) };
+
+  if (json_uint (&jv, v) == -1 || *v > max)
+    return rerror (r, "%s: '%.40s' is not an integer from 0 to %" PRIu64,
+                   name, s, max);
+  return 0;
+}
+
+static int
+parse_tsv (struct trace_reader *r, char *line, struct trace_record *rec)
+{
+  char *f[TSV_FIELDS + 1];
+  uint64_t n;
+  int nf = split_tabs (line, f, TSV_FIELDS);
+
+  if (nf != TSV_FIELDS)
+    return rerror (r, "%s fields, a TSV trace record has %d",
+                   nf > TSV_FIELDS ? "more than 12" : nf == 1 ? "1" : "fewer",
+                   TSV_FIELDS);
+  record_defaults (rec);
+  if (tsv_uint (r, "t_ns", f[0], INT64_MAX, &rec->t_ns) == -1 ||
+      tsv_uint (r, "conn", f[1], INT64_MAX, &rec->conn) == -1)
+    return -1;
+  if (parse_op (f[2], &rec->op) == -1)
+    return rerror (r, "op: '%.40s' is not an operation bmaplog traces", f[2]);
+  if (tsv_uint (r, "disk", f[3], UINT_MAX, &n) == -1)
+    return -1;
+  rec->disk = n;
+  if (tsv_uint (r, "offset", f[4], INT64_MAX, &rec->offset) == -1 ||
+      tsv_uint (r, "length", f[5], INT64_MAX, &rec->length) == -1)
+    return -1;
+  if (strcmp (f[6], "-") != 0) {
+    if (!valid_kind (f[6]))
+      return rerror (r, "kind: '%.40s' is not one of v p l m d f u -", f[6]);
+    rec->kind = f[6][0];
+  }
+  if (strcmp (f[7], "-") != 0) {
+    if (tsv_unescape (f[7]) == -1)
+      return rerror (r, "device: bad escape");
+    rec->device = f[7];
+  }
+  if (strcmp (f[8], "-") != 0) {
+    if (tsv_unescape (f[8]) == -1)
+      return rerror (r, "path: bad escape");
+    rec->path = f[8];
+  }
+  if (tsv_uint (r, "inode", f[9], UINT64_MAX, &rec->inode) == -1)
+    return -1;
+  if (strcmp (f[10], "-") != 0) {
+    if (tsv_uint (r, "object_offset", f[10], INT64_MAX, &n) == -1)
+      return -1;
+    rec->object_offset = n;
+  }
+  if (tsv_uint (r, "error", f[11], INT_MAX, &n) == -1)
+    return -1;
+  rec->error = n;
+  return check_record (r, rec);
+}
+
+static int
+dup_field (struct trace_reader *r, char **dst, char *s)
+{
+  if (strcmp (s, "-") == 0)
+    return 0;
+  if (tsv_unescape (s) == -1)
+    return rerror (r, "header: bad escape");
+  free (*dst);
+  *dst = strdup (s);
+  if (*dst == NULL)
+    return rerror (r, "%s", strerror (errno));
+  return 0;
+}
+
+/* "#key\tvalue..." lines before the first record. */
+static int
+parse_tsv_header (struct trace_reader *r, char *line)
+{
+  struct trace_header *h = &r->header;
+  struct trace_image *im;
+  char *f[8];
+  uint64_t n;
+  int nf = split_tabs (line + 1, f, 7);
+
+  if (strcmp (f[0], "bmaplog_trace") == 0 && nf == 2) {
+    if (tsv_uint (r, "bmaplog_trace", f[1], INT_MAX, &n) == -1)
+      return -1;
+    if (n != 1)
+      return rerror (r, "trace format version %" PRIu64 ": this report "
+                     "reads version 1", n);
+    h->present = true;
+    h->version = n;
+    return 0;
+  }
+  if (!h->present)
+    return 0;                   /* a comment, or the column names */
+  if (strcmp (f[0], "version") == 0 && nf == 2)
+    return dup_field (r, &h->tool_version, f[1]);
+  if (strcmp (f[0], "start") == 0 && nf == 2)
+    return dup_field (r, &h->start, f[1]);
+  if (strcmp (f[0], "mode") == 0 && nf == 2)
+    return dup_field (r, &h->mode, f[1]);
+  if (strcmp (f[0], "map") == 0 && nf == 4)
+    return dup_field (r, &h->map_path, f[1]) == -1 ||
+      dup_field (r, &h->map_created, f[2]) == -1 ||
+      dup_field (r, &h->map_tool_version, f[3]) == -1 ? -1 : 0;
+  if (strcmp (f[0], "image") == 0 && nf == 6) {
+    if (tsv_uint (r, "image", f[1], MAX_IMAGES - 1, &n) == -1)
+      return -1;
+    if (n != h->nimages)
+      return rerror (r, "header: images out of order");
+    im = realloc (h->images, (h->nimages + 1) * sizeof *im);
+    if (im == NULL)
+      return rerror (r, "%s", strerror (errno));
+    h->images = im;
+    im = &h->images[h->nimages++];
+    memset (im, 0, sizeof *im);
+    im->disk = n;
+    im->mtime = -1;
+    if (dup_field (r, &im->path, f[2]) == -1 ||
+        dup_field (r, &im->format, f[3]) == -1 ||
+        tsv_uint (r, "size", f[4], INT64_MAX, &im->size) == -1)
+      return -1;
+    if (strcmp (f[5], "-") != 0) {
+      if (tsv_uint (r, "mtime", f[5], INT64_MAX, &n) == -1)
+        return -1;
+      im->mtime = n;
+    }
+    return 0;
+  }
+  return 0;
+}
+
+/* ---- The reader ---- */
+
+static void
+header_free (struct trace_header *h)
+{
+  size_t i;
+
+  free (h->tool_version);
+  free (h->start);
+  free (h->mode);
+  free (h->map_path);
+  free (h->map_created);
+  free (h->map_tool_version);
+  for (i = 0; i < h->nimages; ++i) {
+    free (h->images[i].path);
+    free (h->images[i].format);
+  }
+  free (h->images);
+  memset (h, 0, sizeof *h);
+}
+
+
+int
+trace_open (struct trace_reader *r, const char *path)
+{
+  char *line;
+  bool is_header;
+  int n;
+
+  memset (r, 0, sizeof *r);
+  r->name = path;
+  r->fp = strcmp (path, "-") == 0 ? stdin : fopen (path, "r");
+  if (r->fp == NULL) {
+    snprintf (r->err, sizeof r->err, "%s", strerror (errno));
+    return -1;
+  }
+  r->buf = malloc (BUF_BYTES + 1);
+  if (r->buf == NULL) {
+    snprintf (r->err, sizeof r->err, "%s", strerror (errno));
+    return -1;
+  }
+
+  /* The first line tells the format; blank lines do not count. */
+  do {
+    n = read_line (r, &line);
+    if (n <= 0) {
+      if (n == 0)
+        snprintf (r->err, sizeof r->err,
+                  "empty: not a bmaplog trace");
+      return -1;
+    }
+  } while (line[strspn (line, " \t")] == '\0');
+
+  if (line[0] == '{') {
+    r->format = TF_JSONL;
+    if (parse_jsonl (r, line, &r->first, &r->header, &is_header) == -1)
+      return -1;
+    if (is_header)
+      r->header.present = true;
+    else {
+      /* Fields that looked like a header's in a record: not one. */
+      header_free (&r->header);
+      r->pending = true;
+      r->records++;
+    }
+    return 0;
+  }
+  if (line[0] == '#' || (line[0] >= '0' && line[0] <= '9')) {
+    r->format = TF_TSV;
+    /* The header's comment lines, all of them, before the records. */
+    while (line[0] == '#' || line[strspn (line, " \t")] == '\0') {
+      if (line[0] == '#' && parse_tsv_header (r, line) == -1)
+        return -1;
+      n = read_line (r, &line);
+      if (n <= 0)
+        return n;
+    }
+    if (parse_tsv (r, line, &r->first) == -1)
+      return -1;
+    r->pending = true;
+    r->records++;
+    return 0;
+  }
+  return rerror (r, "not a bmaplog trace (neither JSON Lines nor TSV)");
+}
+
+int
+trace_next (struct trace_reader *r, struct trace_record *rec)
+{
+  char *line;
+  int n;
+
+  if (r->pending) {
+    r->pending = false;
+    *rec = r->first;
+    return 1;
+  }
+  for (;;) {
+    n = read_line (r, &line);
+    if (n <= 0)
+      return n;
+    if (line[strspn (line, " \t")] == '\0')
+      continue;
+    if (r->format == TF_TSV) {
+      if (line[0] == '#')
+        continue;               /* comments */
+      if (parse_tsv (r, line, rec) == -1)
+        return -1;
+    }
+    else if (parse_jsonl (r, line, rec, NULL, NULL) == -1)
+      return -1;
+    r->records++;
+    return 1;
+  }
+}
+
+void
+trace_close (struct trace_reader *r)
+{
+  if (r->fp && r->fp != stdin)
+    fclose (r->fp);
+  r->fp = NULL;
+  free (r->buf);
+  r->buf = NULL;
+  header_free (&r->header);
+}
