@@ -5,7 +5,7 @@
 void
 tsv_write_field (FILE *fp, const char *s)
 {
-  if (s == NULL) {
+  if (s == NULL || *s == '\0') {
     fputc ('-', fp);
     return;
   }

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-/* Writes s as one field: '-' for NULL; backslash, tab, newline,
+/* Writes s as one field: '-' for NULL or empty; backslash, tab, newline,
  * carriage return and other control characters escaped (\\ \t \n \r
  * \xNN), so a name never breaks a row or a column.
  */

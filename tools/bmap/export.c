@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tsv.h"
 #include "virt-bmap.h"
 #include "cleanup.h"
 #include "json.h"
@@ -47,7 +48,7 @@ export_tsv_extent (void *opaque, const struct vbm_hit *h)
   else
     fprintf (fp, "%u\t%" PRIu64 "\t%" PRIu64 "\t%c\t%s\t",
              h->disk, h->start, h->end, h->kind, h->device);
-  tsv_write (fp, h->path);
+  tsv_write_field (fp, h->path);
   fprintf (fp, "\t%" PRIu64 "\t%s\t%s\t%" PRIu64 "\t%s\n",
            h->inode, offset, eflags, h->object_size, oflags);
   return 0;

@@ -43,30 +43,6 @@ format_object_flags (unsigned flags, char *buf, size_t len)
   format_flags (flags, names, sizeof names / sizeof names[0], buf, len);
 }
 
-void
-tsv_write (FILE *fp, const char *s)
-{
-  if (s == NULL || *s == '\0') {
-    fputc ('-', fp);
-    return;
-  }
-  /* File names are bytes: escape what would break a row or a column. */
-  for (; *s; ++s) {
-    unsigned char c = *s;
-    switch (c) {
-    case '\\': fputs ("\\\\", fp); break;
-    case '\t': fputs ("\\t", fp); break;
-    case '\n': fputs ("\\n", fp); break;
-    case '\r': fputs ("\\r", fp); break;
-    default:
-      if (c < 0x20 || c == 0x7f)
-        fprintf (fp, "\\x%02x", c);
-      else
-        fputc (c, fp);
-    }
-  }
-}
-
 int
 parse_offset (const char *s, uint64_t *r)
 {

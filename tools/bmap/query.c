@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tsv.h"
 #include "virt-bmap.h"
 #include "cleanup.h"
 
@@ -28,7 +29,7 @@ print_hit (void *opaque, const struct vbm_hit *h)
     snprintf (inside, sizeof inside, "-");
   printf ("%" PRIu64 "\t%u\t%c\t%s\t", q->offset, h->disk, h->kind,
           h->device);
-  tsv_write (stdout, h->path);
+  tsv_write_field (stdout, h->path);
   printf ("\t%" PRIu64 "\t%s\t%" PRIu64 "\t%" PRIu64 "\t%s\n",
           h->inode, inside, h->start, h->end, flags);
   return 0;

@@ -33,10 +33,6 @@ extern void format_extent_flags (unsigned flags, char *buf, size_t len);
 extern void format_object_flags (unsigned flags, char *buf, size_t len);
 /* Parses a decimal, 0x hex, or size with k/M/G/T suffix (powers of 1024). */
 extern int parse_offset (const char *s, uint64_t *r);
-/* Writes s for tab-separated output: "-" if empty, backslash escapes
- * for backslash, tab, newline and other control characters.
- */
-extern void tsv_write (FILE *fp, const char *s);
 extern void usage_error (const char *fs, ...)
   __attribute__ ((format (printf, 1, 2), noreturn));
 
