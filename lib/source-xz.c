@@ -1,10 +1,13 @@
 /* xz images with random access: the stream index says where each
  * block lies; a read decodes only the blocks holding the bytes it
- * wants, and keeps decoded blocks in a bounded LRU cache.
+ * wants, and keeps decoded blocks in a bounded LRU cache.  A file that
+ * is one block too big for the cache (plain xz output) is streamed
+ * instead (source-xz-stream.c).
  */
 #include <config.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -18,15 +21,10 @@
 #include "cleanup.h"
 #include "internal.h"
 #include "source.h"
+#include "source-xz.h"
 
-/* Input buffer for the index and the block decoder. */
-#define XZ_INBUF (64 * 1024)
 /* The index of a huge image with small blocks stays far below this. */
 #define XZ_INDEX_MEMLIMIT (256 * 1024 * 1024)
-/* Decoder memory (mostly the dictionary) allowed on top of the cache
- * cap: xz -9 needs 65 MiB.
- */
-#define XZ_DECODER_MEMLIMIT (256 * 1024 * 1024)
 #define XZ_MAX_CACHED_BLOCKS 1024
 /* Idle decoders kept for reuse: a fresh one allocates its dictionary
  * again, which costs more than decoding a small block.
@@ -43,6 +41,9 @@ struct xz {
   pthread_mutex_t pool_lock;
   lzma_stream pool[XZ_DECODER_POOL];
   size_t npool;
+  struct xz_stream *stream;     /* a single block, streamed; or NULL */
+  uint64_t blocks_decoded;      /* atomic */
+  uint64_t bytes_decoded;       /* atomic */
 };
 
 static void
@@ -79,43 +80,23 @@ vbm_source_is_xz (const void *buf, size_t len)
   return len >= sizeof xz_magic && memcmp (buf, xz_magic, sizeof xz_magic) == 0;
 }
 
-static const char *
-lzma_strerror (lzma_ret r)
+/* liblzma reports a cut file as damaged: an xz file ends with the
+ * footer magic "YZ", then maybe stream padding (null bytes, by 4), a
+ * cut one almost never does.  Looks at the last XZ_INBUF bytes only:
+ * this only chooses an error message.
+ */
+static bool
+ends_with_footer (int fd, uint64_t file_size)
 {
-  switch (r) {
-  case LZMA_MEM_ERROR: return "out of memory";
-  case LZMA_MEMLIMIT_ERROR: return "memory limit reached";
-  case LZMA_FORMAT_ERROR: return "not an xz file";
-  case LZMA_OPTIONS_ERROR: return "unsupported xz options";
-  case LZMA_DATA_ERROR: return "corrupt xz data";
-  case LZMA_BUF_ERROR: return "truncated xz data";
-  default: return "liblzma error";
-  }
-}
+  CLEANUP_FREE uint8_t *buf = malloc (XZ_INBUF);
+  size_t n = file_size < XZ_INBUF ? file_size : XZ_INBUF, got;
 
-static int
-read_full (int fd, void *buf, size_t count, uint64_t offset, size_t *got)
-{
-  char *p = buf;
-
-  /* A short read leaves errno 0, so callers can tell it from an error. */
-  errno = 0;
-  *got = 0;
-  while (count > 0) {
-    ssize_t r = pread (fd, p, count, offset);
-    if (r == -1) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    if (r == 0)
-      break;
-    p += r;
-    count -= r;
-    offset += r;
-    *got += r;
-  }
-  return 0;
+  if (buf == NULL ||
+      xz_read_full (fd, buf, n, file_size - n, &got) == -1 || got != n)
+    return true;
+  while (n >= 4 && memcmp (buf + n - 4, "\0\0\0\0", 4) == 0)
+    n -= 4;
+  return n >= 2 && buf[n - 2] == 'Y' && buf[n - 1] == 'Z';
 }
 
 /* Reads the index of every stream (lzma_file_info_decoder seeks to the
@@ -138,7 +119,7 @@ read_index (const char *path, int fd, uint64_t file_size,
   r = lzma_file_info_decoder (&strm, &idx, XZ_INDEX_MEMLIMIT, file_size);
   if (r != LZMA_OK) {
     vbm_set_error (err, ENOMEM, "%s: lzma_file_info_decoder: %s",
-                   path, lzma_strerror (r));
+                   path, xz_strerror (r));
     return NULL;
   }
   for (;;) {
@@ -147,7 +128,7 @@ read_index (const char *path, int fd, uint64_t file_size,
     if (strm.avail_in == 0) {
       size_t got;
 
-      if (read_full (fd, buf, XZ_INBUF, pos, &got) == -1) {
+      if (xz_read_full (fd, buf, XZ_INBUF, pos, &got) == -1) {
         vbm_set_error (err, errno, "%s: read: %s", path, strerror (errno));
         goto fail;
       }
@@ -172,16 +153,17 @@ read_index (const char *path, int fd, uint64_t file_size,
     if (r != LZMA_OK) {
       if (r == LZMA_FORMAT_ERROR)
         vbm_set_error (err, EINVAL, "%s: not an xz file", path);
-      else if (r == LZMA_BUF_ERROR || action == LZMA_FINISH)
+      else if (r == LZMA_BUF_ERROR || action == LZMA_FINISH ||
+               !ends_with_footer (fd, file_size))
         vbm_set_error (err, EINVAL,
-                       "%s: truncated xz file (no valid stream footer "
-                       "and index at its end)", path);
+                       "%s: truncated xz file (it does not end with an xz "
+                       "stream footer)", path);
       else if (r == LZMA_DATA_ERROR)
         vbm_set_error (err, EINVAL, "%s: corrupt xz file: the stream "
                        "header, footer or index is damaged", path);
       else
         vbm_set_error (err, EINVAL, "%s: reading the xz index: %s",
-                       path, lzma_strerror (r));
+                       path, xz_strerror (r));
       goto fail;
     }
   }
@@ -195,36 +177,21 @@ read_index (const char *path, int fd, uint64_t file_size,
   return NULL;
 }
 
-/* Every block must fit in the cache, or reads would decode it again
- * and again.
+/* Every block must lie inside the file and fit in the cache, or reads
+ * would decode it again and again; a file of one block too big for the
+ * cache is streamed (*stream set).
  */
 static int
 check_blocks (const char *path, lzma_index *idx, uint64_t file_size,
-              size_t cache_max, struct vbm_error *err)
+              size_t cache_max, bool *stream, struct xz_block *first,
+              struct vbm_error *err)
 {
   lzma_index_iter iter;
+  bool too_big = false;
 
+  *stream = false;
   lzma_index_iter_init (&iter, idx);
   while (!lzma_index_iter_next (&iter, LZMA_INDEX_ITER_NONEMPTY_BLOCK)) {
-    if (iter.block.uncompressed_size > cache_max) {
-      if (lzma_index_block_count (idx) == 1)
-        vbm_set_error (err, ENOTSUP,
-                       "%s: this xz file is a single block of %" PRIu64
-                       " bytes (plain 'xz' output), which cannot be read at "
-                       "random without decompressing all of it; recompress "
-                       "it in blocks with: xz -dc '%s' | xz --block-size=16MiB"
-                       " > NEW.xz",
-                       path, (uint64_t) iter.block.uncompressed_size, path);
-      else
-        vbm_set_error (err, ENOTSUP,
-                       "%s: xz block %" PRIu64 " holds %" PRIu64 " bytes, "
-                       "more than the block cache (%zu bytes); recompress "
-                       "with smaller blocks (xz --block-size=16MiB) or "
-                       "raise VIRT_BMAP_XZ_CACHE",
-                       path, (uint64_t) iter.block.number_in_file,
-                       (uint64_t) iter.block.uncompressed_size, cache_max);
-      return -1;
-    }
     if (iter.block.compressed_file_offset > file_size ||
         iter.block.total_size > file_size - iter.block.compressed_file_offset) {
       vbm_set_error (err, EINVAL, "%s: corrupt xz index: block %" PRIu64
@@ -232,119 +199,54 @@ check_blocks (const char *path, lzma_index *idx, uint64_t file_size,
                      (uint64_t) iter.block.number_in_file);
       return -1;
     }
+    if (iter.block.uncompressed_size > cache_max && !too_big) {
+      too_big = true;
+      xz_block_from_iter (first, &iter);
+    }
   }
-  return 0;
+  if (!too_big)
+    return 0;
+  if (lzma_index_block_count (idx) == 1) {
+    *stream = true;
+    return 0;
+  }
+  vbm_set_error (err, ENOTSUP,
+                 "%s: xz block %" PRIu64 " holds %" PRIu64 " bytes, "
+                 "more than the block cache (%zu bytes); recompress "
+                 "with smaller blocks (xz --block-size=16MiB) or "
+                 "raise VIRT_BMAP_XZ_CACHE",
+                 path, first->number, first->size, cache_max);
+  return -1;
 }
 
-/* Decodes the block iter points to into a new buffer. */
+/* Decodes block b into a new buffer. */
 static uint8_t *
-decode_block (struct vbm_source *src, const lzma_index_iter *iter,
+decode_block (struct vbm_source *src, const struct xz_block *b,
               struct vbm_error *err)
 {
   struct xz *xz = src->priv;
-  lzma_filter filters[LZMA_FILTERS_MAX + 1];
-  lzma_block block = { 0 };
-  lzma_stream strm;
-  CLEANUP_FREE uint8_t *in = malloc (XZ_INBUF);
+  struct xz_reader *r = malloc (sizeof *r);
   uint8_t *out = NULL;
-  uint64_t pos = iter->block.compressed_file_offset;
-  uint64_t end = pos + iter->block.total_size;
-  size_t out_size = iter->block.uncompressed_size, got;
-  uint64_t bn = iter->block.number_in_file;
-  lzma_ret r;
+  bool ok = false;
 
-  get_decoder (xz, &strm);
-  if (in == NULL || (out = malloc (out_size ? out_size : 1)) == NULL) {
+  if (r == NULL || (out = malloc (b->size ? b->size : 1)) == NULL) {
     vbm_set_error (err, errno, "malloc: %s", strerror (errno));
-    goto fail;
+    free (r);
+    return NULL;
   }
-
-  /* The block header: its first byte gives its size. */
-  if (read_full (xz->fd, in, 1, pos, &got) == -1 || got != 1)
-    goto io_error;
-  block.version = 1;
-  block.check = iter->stream.flags->check;
-  block.filters = filters;
-  block.header_size = lzma_block_header_size_decode (in[0]);
-  if (in[0] == 0 || block.header_size > iter->block.total_size)
-    goto corrupt;
-  if (read_full (xz->fd, in, block.header_size, pos, &got) == -1 ||
-      got != block.header_size)
-    goto io_error;
-  if (lzma_block_header_decode (&block, NULL, in) != LZMA_OK)
-    goto corrupt;
-  if (lzma_block_compressed_size (&block, iter->block.unpadded_size)
-      != LZMA_OK ||
-      (block.uncompressed_size != LZMA_VLI_UNKNOWN &&
-       block.uncompressed_size != iter->block.uncompressed_size)) {
-    lzma_filters_free (filters, NULL);
-    goto corrupt;
+  get_decoder (xz, &r->strm);
+  if (xz_reader_start (r, src->path, xz->fd, b, err) == 0 &&
+      xz_reader_decode (r, out, b->size, err) == 0)
+    ok = true;
+  put_decoder (xz, &r->strm, ok);
+  free (r);
+  if (!ok) {
+    free (out);
+    return NULL;
   }
-  block.uncompressed_size = iter->block.uncompressed_size;
-  /* A hostile header could ask for a huge dictionary. */
-  if (lzma_raw_decoder_memusage (filters) > XZ_DECODER_MEMLIMIT) {
-    lzma_filters_free (filters, NULL);
-    vbm_set_error (err, ENOMEM, "%s: xz block %" PRIu64 " needs more than "
-                   "%d MiB of decoder memory", src->path, bn,
-                   XZ_DECODER_MEMLIMIT >> 20);
-    goto fail;
-  }
-  r = lzma_block_decoder (&strm, &block);
-  lzma_filters_free (filters, NULL);
-  if (r != LZMA_OK) {
-    vbm_set_error (err, EINVAL, "%s: xz block %" PRIu64 ": %s",
-                   src->path, bn, lzma_strerror (r));
-    goto fail;
-  }
-
-  pos += block.header_size;
-  strm.next_out = out;
-  strm.avail_out = out_size;
-  for (;;) {
-    lzma_action action = LZMA_RUN;
-
-    if (strm.avail_in == 0) {
-      size_t want = end - pos < XZ_INBUF ? end - pos : XZ_INBUF;
-
-      if (read_full (xz->fd, in, want, pos, &got) == -1)
-        goto io_error;
-      pos += got;
-      strm.next_in = in;
-      strm.avail_in = got;
-      if (got == 0)
-        action = LZMA_FINISH;
-    }
-    r = lzma_code (&strm, action);
-    if (r == LZMA_STREAM_END)
-      break;
-    if (r != LZMA_OK) {
-      vbm_set_error (err, EINVAL, "%s: xz block %" PRIu64 " at file offset %"
-                     PRIu64 ": %s", src->path, bn,
-                     (uint64_t) iter->block.compressed_file_offset,
-                     lzma_strerror (r));
-      goto fail;
-    }
-    if (action == LZMA_FINISH)
-      goto corrupt;
-  }
-  if (strm.avail_out != 0)
-    goto corrupt;
-  put_decoder (xz, &strm, true);
+  __atomic_add_fetch (&xz->blocks_decoded, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch (&xz->bytes_decoded, b->size, __ATOMIC_RELAXED);
   return out;
-
- io_error:
-  vbm_set_error (err, errno ? errno : EIO, "%s: read of xz block %" PRIu64
-                 ": %s", src->path, bn,
-                 errno ? strerror (errno) : "unexpected end of file");
-  goto fail;
- corrupt:
-  vbm_set_error (err, EINVAL, "%s: corrupt xz block %" PRIu64
-                 " at file offset %" PRIu64, src->path, bn,
-                 (uint64_t) iter->block.compressed_file_offset);
- fail:
-  put_decoder (xz, &strm, false);
-  free (out);
-  return NULL;
 }
 
 static int
@@ -354,8 +256,13 @@ xz_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
   struct xz *xz = src->priv;
   char *p = buf;
 
+  /* The only block starts at offset 0. */
+  if (xz->stream)
+    return xz_stream_read (xz->stream, buf, count, offset, err);
+
   while (count > 0) {
     lzma_index_iter iter;
+    struct xz_block b;
     uint64_t start, bsize;
     size_t in_block, n;
     uint8_t *data;
@@ -374,7 +281,8 @@ xz_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
     if (!blockcache_read (&xz->cache, iter.block.number_in_file,
                           p, n, in_block)) {
       /* Decoded without the lock: other threads keep reading. */
-      data = decode_block (src, &iter, err);
+      xz_block_from_iter (&b, &iter);
+      data = decode_block (src, &b, err);
       if (data == NULL) {
         blockcache_abandon (&xz->cache, iter.block.number_in_file);
         return -1;
@@ -390,11 +298,27 @@ xz_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
 }
 
 static void
+xz_stats (struct vbm_source *src, struct vbm_source_stats *stats)
+{
+  struct xz *xz = src->priv;
+
+  stats->blocks_decoded += __atomic_load_n (&xz->blocks_decoded,
+                                            __ATOMIC_RELAXED);
+  stats->bytes_decoded += __atomic_load_n (&xz->bytes_decoded,
+                                           __ATOMIC_RELAXED);
+  if (xz->stream) {
+    stats->streamed = 1;
+    xz_stream_stats (xz->stream, stats);
+  }
+}
+
+static void
 xz_close (struct vbm_source *src)
 {
   struct xz *xz = src->priv;
 
   if (xz) {
+    xz_stream_free (xz->stream);
     while (xz->npool > 0)
       lzma_end (&xz->pool[--xz->npool]);
     pthread_mutex_destroy (&xz->pool_lock);
@@ -410,13 +334,18 @@ static const struct vbm_source_ops xz_ops = {
   .name = "xz",
   .pread = xz_pread,
   .close = xz_close,
+  .stats = xz_stats,
 };
 
 struct vbm_source *
-vbm_source_open_xz (const char *path, size_t cache_max, struct vbm_error *err)
+vbm_source_open_xz (const char *path, size_t cache_max,
+                    vbm_warning_fn warning, void *opaque,
+                    struct vbm_error *err)
 {
   struct vbm_source *src;
   struct xz *xz;
+  struct xz_block big;
+  bool stream;
   struct stat st;
   uint8_t magic[sizeof xz_magic];
   size_t got;
@@ -437,7 +366,7 @@ vbm_source_open_xz (const char *path, size_t cache_max, struct vbm_error *err)
     close (fd);
     return NULL;
   }
-  if (read_full (fd, magic, sizeof magic, 0, &got) == -1 ||
+  if (xz_read_full (fd, magic, sizeof magic, 0, &got) == -1 ||
       !vbm_source_is_xz (magic, got)) {
     vbm_set_error (err, EINVAL, "%s: not an xz file (no xz magic)", path);
     close (fd);
@@ -463,10 +392,32 @@ vbm_source_open_xz (const char *path, size_t cache_max, struct vbm_error *err)
   }
   xz->idx = read_index (path, fd, xz->file_size, err);
   if (xz->idx == NULL ||
-      check_blocks (path, xz->idx, xz->file_size, cache_max, err) == -1) {
+      check_blocks (path, xz->idx, xz->file_size, cache_max, &stream, &big,
+                    err) == -1) {
     vbm_source_close (src);
     return NULL;
   }
   src->size = lzma_index_uncompressed_size (xz->idx);
+  if (stream) {
+    /* The window takes the cache's share of memory. */
+    xz->stream = xz_stream_new (src->path, fd, &big, cache_max, err);
+    if (xz->stream == NULL) {
+      vbm_source_close (src);
+      return NULL;
+    }
+    if (warning) {
+      char msg[1024];
+
+      snprintf (msg, sizeof msg,
+                "%s is a single xz block of %" PRIu64 " bytes (plain 'xz' "
+                "output), more than the %zu-byte cache: it is streamed, so "
+                "reads are fast going forward but every read behind the last "
+                "%zu bytes decompresses it again from the start.  For random "
+                "access recompress it in blocks: xz -dc '%s' | "
+                "xz --block-size=16MiB > NEW.xz",
+                path, big.size, cache_max, cache_max, path);
+      warning (opaque, msg);
+    }
+  }
   return src;
 }

@@ -42,13 +42,14 @@ xz_cache_max (size_t *max, struct vbm_error *err)
 }
 
 static struct vbm_source *
-open_xz (const char *path, struct vbm_error *err)
+open_xz (const char *path, vbm_warning_fn warning, void *opaque,
+         struct vbm_error *err)
 {
   size_t max;
 
   if (xz_cache_max (&max, err) == -1)
     return NULL;
-  return vbm_source_open_xz (path, max, err);
+  return vbm_source_open_xz (path, max, warning, opaque, err);
 }
 
 /* The format from the first bytes of a file: xz and qcow2 have magic
@@ -77,6 +78,14 @@ detect (const char *path)
 struct vbm_source *
 vbm_source_open (const char *path, const char *format, struct vbm_error *err)
 {
+  return vbm_source_open_warn (path, format, NULL, NULL, err);
+}
+
+struct vbm_source *
+vbm_source_open_warn (const char *path, const char *format,
+                      vbm_warning_fn warning, void *opaque,
+                      struct vbm_error *err)
+{
   if (format == NULL) {
     if (vbm_source_is_nbd_uri (path))
       return vbm_source_open_nbd_uri (path, err);
@@ -85,7 +94,7 @@ vbm_source_open (const char *path, const char *format, struct vbm_error *err)
   if (strcmp (format, "raw") == 0)
     return vbm_source_open_raw (path, err);
   if (strcmp (format, "xz") == 0)
-    return open_xz (path, err);
+    return open_xz (path, warning, opaque, err);
   if (strcmp (format, "nbd") == 0)
     return vbm_source_open_nbd_uri (path, err);
   if (vbm_source_qemu_format (format))
@@ -138,6 +147,14 @@ vbm_source_new (const char *path, const struct vbm_source_ops *ops,
   src->ops = ops;
   src->mtime = -1;
   return src;
+}
+
+void
+vbm_source_get_stats (struct vbm_source *src, struct vbm_source_stats *stats)
+{
+  memset (stats, 0, sizeof *stats);
+  if (src->ops->stats)
+    src->ops->stats (src, stats);
 }
 
 void

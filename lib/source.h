@@ -19,12 +19,17 @@ extern struct vbm_source *vbm_source_new (const char *path,
 extern struct vbm_source *vbm_source_open_raw (const char *path,
                                                struct vbm_error *err);
 
+/* The warning callback of vbm_source_open_warn. */
+typedef void (*vbm_warning_fn) (void *opaque, const char *msg);
+
 /* xz with random access (source-xz.c); cache_max bounds the decoded
- * blocks kept in memory.
+ * blocks kept in memory, or the window of a streamed single block.
  */
 #define VBM_XZ_CACHE_DEFAULT (64 * 1024 * 1024)
 extern struct vbm_source *vbm_source_open_xz (const char *path,
                                               size_t cache_max,
+                                              vbm_warning_fn warning,
+                                              void *opaque,
                                               struct vbm_error *err);
 extern int vbm_source_is_xz (const void *buf, size_t len);
 

@@ -57,6 +57,16 @@ struct vbm_error {
 
 struct vbm_source;
 
+/* What reading a source has cost so far (vbm_source_get_stats). */
+struct vbm_source_stats {
+  uint64_t blocks_decoded;      /* compressed blocks decompressed */
+  uint64_t bytes_decoded;       /* bytes they decompressed to */
+  uint64_t restarts;            /* streamed: decoding began again */
+  int streamed;                 /* 1: a single decoder reads forward, and
+                                 * reads behind a window restart it:
+                                 * serve it in order, one connection */
+};
+
 struct vbm_source_ops {
   const char *name;             /* "raw", ... */
   /* Read exactly count bytes at offset; -1 on error (err filled).
@@ -65,6 +75,8 @@ struct vbm_source_ops {
   int (*pread) (struct vbm_source *src, void *buf, size_t count,
                 uint64_t offset, struct vbm_error *err);
   void (*close) (struct vbm_source *src);
+  /* Adds to stats (may be NULL: nothing is decompressed). */
+  void (*stats) (struct vbm_source *src, struct vbm_source_stats *stats);
 };
 
 struct vbm_source {
@@ -82,10 +94,23 @@ struct vbm_source {
 extern struct vbm_source *vbm_source_open (const char *path,
                                            const char *format,
                                            struct vbm_error *err);
+/* The same, calling warning (if not NULL) with what the caller should
+ * know about reading this image: an xz image that is one block too big
+ * to cache is streamed, and says how to recompress it.
+ */
+extern struct vbm_source *vbm_source_open_warn (const char *path,
+                                                const char *format,
+                                                void (*warning) (void *opaque,
+                                                                 const char *msg),
+                                                void *opaque,
+                                                struct vbm_error *err);
 extern int vbm_source_pread (struct vbm_source *src, void *buf,
                              size_t count, uint64_t offset,
                              struct vbm_error *err);
 extern void vbm_source_close (struct vbm_source *src);
+/* Fills stats; safe while other threads read. */
+extern void vbm_source_get_stats (struct vbm_source *src,
+                                  struct vbm_source_stats *stats);
 
 /* ---- Building a map. ---- */
 

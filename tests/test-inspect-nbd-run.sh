@@ -30,11 +30,23 @@ test $r -eq 7
 inspect-nbd "$tmp/disk.img.xz" --run 'nbdinfo --json "$uri"' > "$tmp/info"
 grep '"is_read_only": true' "$tmp/info"
 
-# Single-block xz bigger than the cache, not an image: clear errors.
-xz -T1 -c "$tmp/disk.img" > "$tmp/single.xz"
-VIRT_BMAP_XZ_CACHE=16M expect_fail inspect-nbd "$tmp/single.xz" --run true 2> "$tmp/err"
-grep -- '--block-size=16MiB' "$tmp/err"
-expect_fail inspect-nbd --format xz "$tmp/disk.img" 2> "$tmp/err"
-grep 'not an xz file' "$tmp/err"
-expect_fail inspect-nbd 2> "$tmp/err"
-expect_fail inspect-nbd "$tmp/disk.img" "$tmp/disk.img" 2> "$tmp/err"
+# Bad images fail before the command runs, with clear errors:
+# truncated xz, a corrupt index, not xz at all, qcow2 without qemu-nbd.
+size=$(stat -c %s disk.img.xz)
+head -c $((size / 2)) disk.img.xz > trunc.xz
+expect_fail inspect-nbd trunc.xz --run 'touch ran' 2> err
+grep 'trunc.xz: truncated xz file' err
+cp disk.img.xz badindex.xz
+printf '\x55\xaa' | dd of=badindex.xz bs=1 seek=$((size - 20)) \
+                       conv=notrunc status=none
+expect_fail inspect-nbd badindex.xz --run 'touch ran' 2> err
+grep 'badindex.xz: corrupt xz' err
+expect_fail inspect-nbd --format xz disk.img --run 'touch ran' 2> err
+grep 'disk.img: not an xz file' err
+mkdir bin
+expect_fail env PATH="$tmp/bin" "$(command -v inspect-nbd)" disk.qcow2 \
+            --run 'touch ran' 2> err
+grep 'qemu-nbd.*qemu-utils' err
+test ! -e ran
+expect_fail inspect-nbd 2> err
+expect_fail inspect-nbd disk.img disk.img 2> err

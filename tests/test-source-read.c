@@ -1,7 +1,8 @@
 /* test-source-read IMAGE [FORMAT] RAW: reads IMAGE through the public
  * source API at random offsets and lengths (many crossing block
  * boundaries), from several threads at once, and compares every byte
- * with the same range of the plain file RAW.
+ * with the same range of the plain file RAW.  $READS sets the reads
+ * per thread (default 300).
  */
 #include <config.h>
 
@@ -24,6 +25,7 @@
 static struct vbm_source *src;
 static int raw_fd;
 static uint64_t size;
+static int reads = READS;
 
 static void *
 worker (void *arg)
@@ -36,7 +38,7 @@ worker (void *arg)
 
   if (a == NULL || b == NULL)
     failed = "malloc";
-  for (i = 0; !failed && i < READS; ++i) {
+  for (i = 0; !failed && i < reads; ++i) {
     uint64_t offset = ((uint64_t) rand_r (&seed) << 16 ^ rand_r (&seed)) % size;
     size_t count = rand_r (&seed) % (i % 4 == 0 ? MAX_READ : 4096) + 1;
 
@@ -73,6 +75,8 @@ main (int argc, char *argv[])
     exit (EXIT_FAILURE);
   }
   format = strcmp (argv[2], "-") == 0 ? NULL : argv[2];
+  if (getenv ("READS"))
+    reads = atoi (getenv ("READS"));
   src = vbm_source_open (argv[1], format, &err);
   if (src == NULL) {
     fprintf (stderr, "%s\n", err.msg);
@@ -115,6 +119,13 @@ main (int argc, char *argv[])
       fprintf (stderr, "bounds check failed\n");
       r = EXIT_FAILURE;
     }
+  }
+  {
+    struct vbm_source_stats stats;
+    vbm_source_get_stats (src, &stats);
+    printf ("decompressed %" PRIu64 " blocks, %" PRIu64 " restarts%s\n",
+            stats.blocks_decoded, stats.restarts,
+            stats.streamed ? ", streamed" : "");
   }
   vbm_source_close (src);
   close (raw_fd);

@@ -134,7 +134,8 @@ build_main (int argc, char *argv[])
     exit (EXIT_FAILURE);
   }
   for (i = 0; i < ndisks; ++i) {
-    disks[i] = vbm_source_open (argv[optind + i], format, &err);
+    disks[i] = vbm_source_open_warn (argv[optind + i], format, on_warning,
+                                     &ui, &err);
     if (disks[i] == NULL) {
       fprintf (stderr, "%s: %s\n", PROG, err.msg);
       r = EXIT_FAILURE;

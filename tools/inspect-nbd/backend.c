@@ -13,6 +13,7 @@
 struct handle {
   struct vbm_source *src;
   int verbose;
+  uint64_t served;              /* bytes, atomic */
 };
 
 static int
@@ -23,9 +24,10 @@ source_pread (void *h, void *buf, uint32_t count, uint64_t offset)
 
   if (vbm_source_pread (hd->src, buf, count, offset, &err) == -1) {
     /* The client only sees EIO: say why here. */
-    fprintf (stderr, "%s: %s\n", PROG, err.msg);
+    message ("%s", err.msg);
     return err.errnum > 0 ? err.errnum : EIO;
   }
+  __atomic_add_fetch (&hd->served, count, __ATOMIC_RELAXED);
   return 0;
 }
 
@@ -34,6 +36,14 @@ source_close (void *h)
 {
   struct handle *hd = h;
 
+  if (hd->verbose) {
+    struct vbm_source_stats st;
+
+    vbm_source_get_stats (hd->src, &st);
+    message ("served %" PRIu64 " bytes; decompressed %" PRIu64 " blocks "
+             "(%" PRIu64 " bytes), %" PRIu64 " restarts",
+             hd->served, st.blocks_decoded, st.bytes_decoded, st.restarts);
+  }
   vbm_source_close (hd->src);
   free (hd);
 }
@@ -43,32 +53,53 @@ static const struct nbds_backend_ops source_ops = {
   .close = source_close,
 };
 
+static void
+on_warning (void *opaque, const char *msg)
+{
+  message ("warning: %s", msg);
+}
+
 int
 source_export (const char *path, const char *format, int verbose,
-               struct nbds_export *exp)
+               struct nbds_export *exp, bool *streamed)
 {
   struct handle *hd = calloc (1, sizeof *hd);
+  struct vbm_source_stats stats;
   struct vbm_error err;
 
   if (hd == NULL) {
     perror ("calloc");
     return -1;
   }
-  hd->src = vbm_source_open (path, format, &err);
+  hd->src = vbm_source_open_warn (path, format, on_warning, NULL, &err);
   if (hd->src == NULL) {
-    fprintf (stderr, "%s: %s\n", PROG, err.msg);
+    message ("%s", err.msg);
     free (hd);
     return -1;
   }
   hd->verbose = verbose;
   if (verbose)
-    fprintf (stderr, "%s: %s: format %s, %" PRIu64 " bytes\n",
-             PROG, path, hd->src->format, hd->src->size);
+    message ("%s: format %s, %" PRIu64 " bytes", path, hd->src->format,
+             hd->src->size);
+  vbm_source_get_stats (hd->src, &stats);
+  *streamed = stats.streamed;
   memset (exp, 0, sizeof *exp);
   exp->size = hd->src->size;
   exp->readonly = true;
-  exp->multi_conn = true;
+  /* A streamed source is fast only when read in order: one connection
+   * keeps nbdcopy from reading several places at once.
+   */
+  exp->multi_conn = !stats.streamed;
   exp->ops = &source_ops;
   exp->handle = hd;
   return 0;
+}
+
+void
+source_progress (void *handle, uint64_t *served, struct vbm_source_stats *stats)
+{
+  struct handle *hd = handle;
+
+  *served = __atomic_load_n (&hd->served, __ATOMIC_RELAXED);
+  vbm_source_get_stats (hd->src, stats);
 }

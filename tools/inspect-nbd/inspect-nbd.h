@@ -4,6 +4,9 @@
 #ifndef INSPECT_NBD_H
 #define INSPECT_NBD_H
 
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <guestfs.h>
@@ -13,9 +16,31 @@
 
 #define PROG "inspect-nbd"
 
-/* backend.c: a vbm_source as a read-only NBD export. */
+/* backend.c: a vbm_source as a read-only NBD export; *streamed if it
+ * must be read in order (see vbm_source_stats).
+ */
 extern int source_export (const char *path, const char *format, int verbose,
-                          struct nbds_export *exp);
+                          struct nbds_export *exp, bool *streamed);
+/* What the export's handle has done so far. */
+extern void source_progress (void *handle, uint64_t *served,
+                             struct vbm_source_stats *stats);
+
+/* progress.c: "inspect-nbd: MSG" on stderr, clearing the status line. */
+extern void message (const char *fs, ...)
+  __attribute__ ((format (printf, 1, 2)));
+
+/* A status line on stderr while inspecting, if enable and stderr is a
+ * terminal.
+ */
+struct progress {
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  bool running, stop;
+  void *handle;
+};
+extern void progress_start (struct progress *p, void *handle, bool enable);
+extern void progress_stop (struct progress *p);
 
 /* What inspection found about one operating system. */
 struct fs_info {

@@ -20,6 +20,7 @@ enum output { OUT_TEXT, OUT_XML, OUT_JSON };
 struct options {
   const char *format;
   enum output output;
+  bool quiet;
 };
 
 static void
@@ -32,13 +33,15 @@ usage (int status)
   printf ("%s: inspect the operating system on a disk image\n"
           "\n"
           "Usage:\n"
-          "  %s [--format F] [--xml|--json] [-v] DISK\n"
+          "  %s [--format F] [--xml|--json] [-q|-v] DISK\n"
           "  %s [--format F] DISK --run 'CMD'\n"
           "\n"
           "  --format F   raw, xz, qcow2, vmdk, vdi, vhdx, vpc, qed or nbd (an\n"
           "               NBD URI); default: detect\n"
           "  --xml        virt-inspector's XML\n"
           "  --json       JSON\n"
+          "  -q, --quiet  no status line (bytes served, xz blocks\n"
+          "               decompressed) while inspecting\n"
           "\n"
           "With --run the disk is served read-only (by default on a private\n"
           "Unix socket) while CMD runs; libguestfs wants\n"
@@ -57,6 +60,7 @@ static const struct option extra_long[] = {
   { "format", required_argument, NULL, OPT_FORMAT },
   { "xml", no_argument, NULL, OPT_XML },
   { "json", no_argument, NULL, OPT_JSON },
+  { "quiet", no_argument, NULL, 'q' },
   { NULL }
 };
 
@@ -69,6 +73,7 @@ parse_extra (void *opaque, int c, const char *arg)
   case OPT_FORMAT: o->format = arg; return 0;
   case OPT_XML: o->output = OUT_XML; return 0;
   case OPT_JSON: o->output = OUT_JSON; return 0;
+  case 'q': o->quiet = true; return 0;
   }
   return -1;
 }
@@ -118,8 +123,10 @@ serve (void *srv)
  * inspects it.
  */
 static int
-inspect_served (struct nbds_server *srv, int verbose, struct os_info **oses)
+inspect_served (struct nbds_server *srv, void *handle, int verbose,
+                bool quiet, struct os_info **oses)
 {
+  struct progress progress;
   char dir[] = "/tmp/inspect-nbdXXXXXX";
   char sock[sizeof dir + 16];
   struct nbds_error err;
@@ -144,7 +151,10 @@ inspect_served (struct nbds_server *srv, int verbose, struct os_info **oses)
     rmdir (dir);
     return -1;
   }
+  /* The appliance's messages (-v) would break the status line. */
+  progress_start (&progress, handle, !verbose && !quiet);
   n = inspect (sock, verbose, oses);
+  progress_stop (&progress);
   nbds_server_shutdown (srv);
   pthread_join (thread, NULL);
   unlink (sock);
@@ -161,12 +171,12 @@ main (int argc, char *argv[])
   struct nbds_export exp;
   struct os_info *oses = NULL;
   char **nargv;
-  bool run;
+  bool run, streamed;
   int first, n, r = EXIT_FAILURE, verbose;
 
   nargv = default_private_socket (&argc, argv);
   run = nargv != argv;
-  fe = nbds_frontend_parse (PROG, argc, nargv, "", extra_long,
+  fe = nbds_frontend_parse (PROG, argc, nargv, "q", extra_long,
                             parse_extra, &o, usage, &first);
   if (fe == NULL)
     usage (EXIT_FAILURE);
@@ -181,8 +191,13 @@ main (int argc, char *argv[])
     perror ("nbds_server_new");
     goto out;
   }
-  if (source_export (nargv[first], o.format, verbose, &exp) == -1)
+  if (source_export (nargv[first], o.format, verbose, &exp, &streamed) == -1)
     goto out;
+  /* Requests handled one at a time reach a streamed source in the
+   * order the client sent them (-t still says otherwise).
+   */
+  if (streamed)
+    nbds_server_set_threads (srv, 1);
   exp.name = "";
   exp.description = nargv[first];
   if (nbds_server_add_export (srv, &exp) == -1) {
@@ -198,7 +213,7 @@ main (int argc, char *argv[])
 
   signal (SIGPIPE, SIG_IGN);
   nbds_server_set_log (srv, NULL, NULL, verbose);
-  n = inspect_served (srv, verbose, &oses);
+  n = inspect_served (srv, exp.handle, verbose, o.quiet, &oses);
   if (n == -1)
     goto out;
   if (n == 0) {
