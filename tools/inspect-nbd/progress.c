@@ -50,7 +50,7 @@ draw (uint64_t served, const struct vbm_source_stats *st)
     fprintf (stderr, ", %" PRIu64 " xz blocks decompressed (%.1f MiB)",
              st->blocks_decoded, st->bytes_decoded / 1048576.0);
   if (st->restarts)
-    fprintf (stderr, ", %" PRIu64 " restarts", st->restarts);
+    fprintf (stderr, ", %" PRIu64 " decoder restarts", st->restarts);
   fputs ("\033[K", stderr);
   fflush (stderr);
   line_shown = true;
