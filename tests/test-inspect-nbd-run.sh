@@ -24,6 +24,10 @@ for img in disk.img.xz disk.qcow2; do
     cmp copy.img disk.img
 done
 
+# With a listening option of its own, --run still serves (no inspection).
+inspect-nbd -U "$tmp/sock" disk.img.xz --run 'nbdinfo --size "$uri"' > size
+test "$(cat size)" -eq "$(stat -c %s disk.img)"
+
 # The command's exit status is ours; the export is read-only.
 r=0; inspect-nbd "$tmp/disk.img.xz" --run 'exit 7' || r=$?
 test $r -eq 7

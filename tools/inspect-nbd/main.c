@@ -79,25 +79,26 @@ parse_extra (void *opaque, int c, const char *arg)
 }
 
 /* With --run and no listening option, serve on a private socket
- * (-U -) rather than the TCP default: returns a new argv.
+ * (-U -) rather than the TCP default: returns a new argv.  Sets *run
+ * if --run is given.
  */
 static char **
-default_private_socket (int *argc, char **argv)
+default_private_socket (int *argc, char **argv, bool *run)
 {
-  bool run = false, listen = false;
+  bool listen = false;
   char **nargv;
   int i;
 
   for (i = 1; i < *argc && strcmp (argv[i], "--") != 0; ++i) {
     const char *a = argv[i];
     if (strcmp (a, "--run") == 0 || strncmp (a, "--run=", 6) == 0)
-      run = true;
+      *run = true;
     else if (strncmp (a, "--unix", 6) == 0 || strncmp (a, "--port", 6) == 0 ||
              strcmp (a, "--vsock") == 0 || strcmp (a, "--single") == 0 ||
              (a[0] == '-' && a[1] != '-' && strpbrk (a, "Ups")))
       listen = true;
   }
-  if (!run || listen)
+  if (!*run || listen)
     return argv;
   nargv = calloc (*argc + 3, sizeof *nargv);
   if (nargv == NULL) {
@@ -171,11 +172,10 @@ main (int argc, char *argv[])
   struct nbds_export exp;
   struct os_info *oses = NULL;
   char **nargv;
-  bool run, streamed;
+  bool run = false, streamed;
   int first, n, r = EXIT_FAILURE, verbose;
 
-  nargv = default_private_socket (&argc, argv);
-  run = nargv != argv;
+  nargv = default_private_socket (&argc, argv, &run);
   fe = nbds_frontend_parse (PROG, argc, nargv, "q", extra_long,
                             parse_extra, &o, usage, &first);
   if (fe == NULL)
