@@ -5,11 +5,28 @@
 #include <config.h>
 
 #include <errno.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blockcache.h"
+
+static uint8_t *
+buffer_new (size_t size)
+{
+  void *p = mmap (NULL, size ? size : 1, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+  return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+buffer_free (uint8_t *p, size_t size)
+{
+  if (p)
+    munmap (p, size ? size : 1);
+}
 
 int
 blockcache_init (struct blockcache *c, size_t max_bytes, size_t max_entries)
@@ -46,7 +63,7 @@ blockcache_free (struct blockcache *c)
   if (c->entries == NULL)
     return;
   for (i = 0; i < c->n; ++i)
-    free (c->entries[i].data);
+    buffer_free (c->entries[i].data, c->entries[i].size);
   free (c->entries);
   c->entries = NULL;
   pthread_cond_destroy (&c->done);
@@ -83,10 +100,8 @@ drop_pending (struct blockcache *c, uint64_t key)
 {
   ssize_t i = find_pending (c, key);
 
-  if (i >= 0) {
+  if (i >= 0)
     c->pending[i] = c->pending[--c->npending];
-    pthread_cond_broadcast (&c->done);
-  }
 }
 
 int
@@ -116,26 +131,64 @@ blockcache_read (struct blockcache *c, uint64_t key,
   return r;
 }
 
-void
-blockcache_abandon (struct blockcache *c, uint64_t key)
-{
-  pthread_mutex_lock (&c->lock);
-  drop_pending (c, key);
-  pthread_mutex_unlock (&c->lock);
-}
-
-/* Called with the lock held. */
-static void
-evict_lru (struct blockcache *c)
+/* Called with the lock held: removes the least recently used entry and
+ * returns its buffer if it has the size wanted, else frees it.
+ */
+static uint8_t *
+evict_lru (struct blockcache *c, size_t want)
 {
   size_t i, lru = 0;
+  struct blockcache_entry e;
 
   for (i = 1; i < c->n; ++i)
     if (c->entries[i].last_use < c->entries[lru].last_use)
       lru = i;
-  c->bytes -= c->entries[lru].size;
-  free (c->entries[lru].data);
+  e = c->entries[lru];
   c->entries[lru] = c->entries[--c->n];
+  c->bytes -= e.size;
+  if (e.size == want)
+    return e.data;
+  buffer_free (e.data, e.size);
+  return NULL;
+}
+
+uint8_t *
+blockcache_reserve (struct blockcache *c, size_t size)
+{
+  uint8_t *data = NULL;
+
+  /* Callers check that their blocks fit. */
+  if (size > c->max_bytes) {
+    errno = EFBIG;
+    return NULL;
+  }
+  pthread_mutex_lock (&c->lock);
+  /* Waits only while other decodes hold the room: each ends with an
+   * insert or an abandon, which wakes us.
+   */
+  while (c->bytes + size > c->max_bytes) {
+    if (c->n > 0) {
+      uint8_t *d = evict_lru (c, size);
+      if (d && data == NULL)
+        data = d;
+      else if (d)
+        buffer_free (d, size);
+    }
+    else
+      pthread_cond_wait (&c->done, &c->lock);
+  }
+  c->bytes += size;
+  pthread_mutex_unlock (&c->lock);
+
+  if (data == NULL && (data = buffer_new (size)) == NULL) {
+    int e = errno;
+    pthread_mutex_lock (&c->lock);
+    c->bytes -= size;
+    pthread_cond_broadcast (&c->done);
+    pthread_mutex_unlock (&c->lock);
+    errno = e;
+  }
+  return data;
 }
 
 void
@@ -146,19 +199,32 @@ blockcache_insert (struct blockcache *c, uint64_t key,
 
   pthread_mutex_lock (&c->lock);
   drop_pending (c, key);
-  if (find (c, key) != NULL || size > c->max_bytes) {
-    pthread_mutex_unlock (&c->lock);
-    free (data);
-    return;
+  if (find (c, key) != NULL) {
+    /* Decoded twice (too many pending): keep the first. */
+    c->bytes -= size;
+    buffer_free (data, size);
   }
-  while (c->n > 0 &&
-         (c->n == c->max_entries || c->bytes + size > c->max_bytes))
-    evict_lru (c);
-  e = &c->entries[c->n++];
-  e->key = key;
-  e->data = data;
-  e->size = size;
-  e->last_use = ++c->tick;
-  c->bytes += size;
+  else {
+    if (c->n == c->max_entries)
+      evict_lru (c, (size_t) -1);
+    e = &c->entries[c->n++];
+    e->key = key;
+    e->data = data;
+    e->size = size;
+    e->last_use = ++c->tick;
+  }
+  pthread_cond_broadcast (&c->done);
   pthread_mutex_unlock (&c->lock);
+}
+
+void
+blockcache_abandon (struct blockcache *c, uint64_t key,
+                    uint8_t *data, size_t size)
+{
+  pthread_mutex_lock (&c->lock);
+  drop_pending (c, key);
+  c->bytes -= size;
+  pthread_cond_broadcast (&c->done);
+  pthread_mutex_unlock (&c->lock);
+  buffer_free (data, size);
 }

@@ -1,5 +1,12 @@
 /* A bounded LRU cache of decoded blocks, keyed by block number, safe
  * to use from many threads.  Used by sources that decompress (xz).
+ *
+ * The bound covers the blocks being decoded too: a decoder first
+ * reserves room for its block (blockcache_reserve), so cached and
+ * in-flight data together never exceed max_bytes.  Block buffers are
+ * mapped pages, returned to the system when dropped (a malloc arena
+ * per thread would keep them), and an evicted block's buffer is handed
+ * to the next block of the same size.
  */
 #ifndef VBM_BLOCKCACHE_H
 #define VBM_BLOCKCACHE_H
@@ -27,7 +34,7 @@ struct blockcache {
   size_t npending;
   struct blockcache_entry *entries;
   size_t n, max_entries;
-  size_t bytes, max_bytes;
+  size_t bytes, max_bytes;      /* bytes: cached plus reserved */
   uint64_t tick;
   uint64_t hits, misses;
 };
@@ -43,17 +50,28 @@ extern void blockcache_free (struct blockcache *c);
 /* Copies count bytes at offset inside block key to buf and returns 1
  * if the block is cached.  If another thread is decoding it, waits for
  * that first.  Otherwise returns 0: the caller must decode the block
- * and then call blockcache_insert, or blockcache_abandon on failure.
+ * (blockcache_reserve) and then call blockcache_insert, or
+ * blockcache_abandon on failure.
  */
 extern int blockcache_read (struct blockcache *c, uint64_t key,
                             void *buf, size_t count, size_t offset);
 
-/* Takes ownership of data (malloc'd, size bytes), evicting least
- * recently used blocks to make room (data is freed if it is bigger
- * than the cache), and wakes the threads waiting for it.
+/* Waits until size bytes (at most max_bytes) fit beside the cached
+ * blocks and the other reservations, evicting least recently used
+ * blocks, and returns a buffer of size bytes for the block, or NULL
+ * (errno set, nothing reserved).
+ */
+extern uint8_t *blockcache_reserve (struct blockcache *c, size_t size);
+
+/* Takes ownership of data (from blockcache_reserve, size bytes) in
+ * place of its reservation, and wakes the threads waiting for it.
  */
 extern void blockcache_insert (struct blockcache *c, uint64_t key,
                                uint8_t *data, size_t size);
-extern void blockcache_abandon (struct blockcache *c, uint64_t key);
+/* Gives up on block key: frees data (may be NULL) and its reservation
+ * of size bytes (0 if none was made).
+ */
+extern void blockcache_abandon (struct blockcache *c, uint64_t key,
+                                uint8_t *data, size_t size);
 
 #endif /* VBM_BLOCKCACHE_H */

@@ -26,10 +26,11 @@
 /* The index of a huge image with small blocks stays far below this. */
 #define XZ_INDEX_MEMLIMIT (256 * 1024 * 1024)
 #define XZ_MAX_CACHED_BLOCKS 1024
-/* Idle decoders kept for reuse: a fresh one allocates its dictionary
- * again, which costs more than decoding a small block.
+/* Decoders at work at once, at most: one per CPU, since decoding is
+ * all CPU, and each holds a dictionary (8 MiB for xz -6).  Idle ones
+ * are kept for reuse: a fresh one allocates its dictionary again.
  */
-#define XZ_DECODER_POOL 8
+#define XZ_MAX_DECODERS 4
 
 static const uint8_t xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
 
@@ -39,13 +40,16 @@ struct xz {
   lzma_index *idx;              /* read-only after open: threads share it */
   struct blockcache cache;
   pthread_mutex_t pool_lock;
-  lzma_stream pool[XZ_DECODER_POOL];
-  size_t npool;
+  pthread_cond_t pool_free;     /* a decoder went back to the pool */
+  lzma_stream pool[XZ_MAX_DECODERS];
+  size_t npool;                 /* idle decoders */
+  unsigned busy, max_busy;      /* decoders at work */
   struct xz_stream *stream;     /* a single block, streamed; or NULL */
   uint64_t blocks_decoded;      /* atomic */
   uint64_t bytes_decoded;       /* atomic */
 };
 
+/* Waits for a decoder slot and gives an idle decoder or a new one. */
 static void
 get_decoder (struct xz *xz, lzma_stream *strm)
 {
@@ -53,6 +57,9 @@ get_decoder (struct xz *xz, lzma_stream *strm)
 
   *strm = init;
   pthread_mutex_lock (&xz->pool_lock);
+  while (xz->busy >= xz->max_busy)
+    pthread_cond_wait (&xz->pool_free, &xz->pool_lock);
+  xz->busy++;
   if (xz->npool > 0)
     *strm = xz->pool[--xz->npool];
   pthread_mutex_unlock (&xz->pool_lock);
@@ -63,12 +70,14 @@ static void
 put_decoder (struct xz *xz, lzma_stream *strm, bool ok)
 {
   pthread_mutex_lock (&xz->pool_lock);
-  if (ok && xz->npool < XZ_DECODER_POOL) {
+  xz->busy--;
+  if (ok && xz->npool < XZ_MAX_DECODERS) {
     xz->pool[xz->npool++] = *strm;
     ok = false;
   }
   else
     ok = true;
+  pthread_cond_signal (&xz->pool_free);
   pthread_mutex_unlock (&xz->pool_lock);
   if (ok)
     lzma_end (strm);
@@ -177,6 +186,26 @@ read_index (const char *path, int fd, uint64_t file_size,
   return NULL;
 }
 
+/* The default cache cap for idx (see VBM_XZ_CACHE_DEFAULT). */
+static size_t
+default_cache_max (lzma_index *idx)
+{
+  lzma_index_iter iter;
+  uint64_t largest = 0;
+
+  if (lzma_index_block_count (idx) <= 1)
+    return VBM_XZ_CACHE_DEFAULT;
+  lzma_index_iter_init (&iter, idx);
+  while (!lzma_index_iter_next (&iter, LZMA_INDEX_ITER_NONEMPTY_BLOCK))
+    if (iter.block.uncompressed_size > largest)
+      largest = iter.block.uncompressed_size;
+  if (largest > VBM_XZ_CACHE_AUTO_MAX / VBM_XZ_CACHE_BLOCKS)
+    return VBM_XZ_CACHE_AUTO_MAX;
+  if (largest * VBM_XZ_CACHE_BLOCKS < VBM_XZ_CACHE_DEFAULT)
+    return VBM_XZ_CACHE_DEFAULT;
+  return largest * VBM_XZ_CACHE_BLOCKS;
+}
+
 /* Every block must lie inside the file and fit in the cache, or reads
  * would decode it again and again; a file of one block too big for the
  * cache is streamed (*stream set).
@@ -219,34 +248,46 @@ check_blocks (const char *path, lzma_index *idx, uint64_t file_size,
   return -1;
 }
 
-/* Decodes block b into a new buffer. */
-static uint8_t *
+/* Decodes block b into the cache (it was found missing), and copies
+ * count bytes at offset inside it to buf.
+ */
+static int
 decode_block (struct vbm_source *src, const struct xz_block *b,
-              struct vbm_error *err)
+              void *buf, size_t count, size_t offset, struct vbm_error *err)
 {
   struct xz *xz = src->priv;
   struct xz_reader *r = malloc (sizeof *r);
-  uint8_t *out = NULL;
+  uint8_t *data = NULL;
   bool ok = false;
 
-  if (r == NULL || (out = malloc (b->size ? b->size : 1)) == NULL) {
+  if (r == NULL) {
     vbm_set_error (err, errno, "malloc: %s", strerror (errno));
-    free (r);
-    return NULL;
+    blockcache_abandon (&xz->cache, b->number, NULL, 0);
+    return -1;
   }
+  /* A decoder first, then room in the cache: whoever holds room is
+   * decoding, so waiting for room always ends.
+   */
   get_decoder (xz, &r->strm);
-  if (xz_reader_start (r, src->path, xz->fd, b, err) == 0 &&
-      xz_reader_decode (r, out, b->size, err) == 0)
+  data = blockcache_reserve (&xz->cache, b->size);
+  if (data == NULL)
+    vbm_set_error (err, errno, "xz block %" PRIu64 ": %s",
+                   b->number, strerror (errno));
+  else if (xz_reader_start (r, src->path, xz->fd, b, err) == 0 &&
+           xz_reader_decode (r, data, b->size, err) == 0)
     ok = true;
   put_decoder (xz, &r->strm, ok);
   free (r);
   if (!ok) {
-    free (out);
-    return NULL;
+    blockcache_abandon (&xz->cache, b->number, data, data ? b->size : 0);
+    return -1;
   }
+  /* Before the insert: from then on the block may be evicted. */
+  memcpy (buf, data + offset, count);
+  blockcache_insert (&xz->cache, b->number, data, b->size);
   __atomic_add_fetch (&xz->blocks_decoded, 1, __ATOMIC_RELAXED);
   __atomic_add_fetch (&xz->bytes_decoded, b->size, __ATOMIC_RELAXED);
-  return out;
+  return 0;
 }
 
 static int
@@ -265,7 +306,6 @@ xz_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
     struct xz_block b;
     uint64_t start, bsize;
     size_t in_block, n;
-    uint8_t *data;
 
     lzma_index_iter_init (&iter, xz->idx);
     if (lzma_index_iter_locate (&iter, offset)) {
@@ -282,13 +322,8 @@ xz_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
                           p, n, in_block)) {
       /* Decoded without the lock: other threads keep reading. */
       xz_block_from_iter (&b, &iter);
-      data = decode_block (src, &b, err);
-      if (data == NULL) {
-        blockcache_abandon (&xz->cache, iter.block.number_in_file);
+      if (decode_block (src, &b, p, n, in_block, err) == -1)
         return -1;
-      }
-      memcpy (p, data + in_block, n);
-      blockcache_insert (&xz->cache, iter.block.number_in_file, data, bsize);
     }
     p += n;
     count -= n;
@@ -321,6 +356,7 @@ xz_close (struct vbm_source *src)
     xz_stream_free (xz->stream);
     while (xz->npool > 0)
       lzma_end (&xz->pool[--xz->npool]);
+    pthread_cond_destroy (&xz->pool_free);
     pthread_mutex_destroy (&xz->pool_lock);
     blockcache_free (&xz->cache);
     if (xz->idx)
@@ -346,6 +382,7 @@ vbm_source_open_xz (const char *path, size_t cache_max,
   struct xz *xz;
   struct xz_block big;
   bool stream;
+  long ncpus;
   struct stat st;
   uint8_t magic[sizeof xz_magic];
   size_t got;
@@ -382,18 +419,26 @@ vbm_source_open_xz (const char *path, size_t cache_max,
   xz->fd = fd;
   xz->file_size = st.st_size;
   pthread_mutex_init (&xz->pool_lock, NULL);
+  pthread_cond_init (&xz->pool_free, NULL);
+  ncpus = sysconf (_SC_NPROCESSORS_ONLN);
+  xz->max_busy = ncpus < 1 ? 1 : ncpus > XZ_MAX_DECODERS ? XZ_MAX_DECODERS
+    : (unsigned) ncpus;
   src->format = "xz";
   src->mtime = st.st_mtime;
-  if (blockcache_init (&xz->cache, cache_max, XZ_MAX_CACHED_BLOCKS) == -1) {
-    vbm_set_error (err, errno, "blockcache_init: %s", strerror (errno));
-    xz->cache.entries = NULL;
+  xz->idx = read_index (path, fd, xz->file_size, err);
+  if (xz->idx == NULL) {
     vbm_source_close (src);
     return NULL;
   }
-  xz->idx = read_index (path, fd, xz->file_size, err);
-  if (xz->idx == NULL ||
-      check_blocks (path, xz->idx, xz->file_size, cache_max, &stream, &big,
+  if (cache_max == 0)
+    cache_max = default_cache_max (xz->idx);
+  if (check_blocks (path, xz->idx, xz->file_size, cache_max, &stream, &big,
                     err) == -1) {
+    vbm_source_close (src);
+    return NULL;
+  }
+  if (blockcache_init (&xz->cache, cache_max, XZ_MAX_CACHED_BLOCKS) == -1) {
+    vbm_set_error (err, errno, "blockcache_init: %s", strerror (errno));
     vbm_source_close (src);
     return NULL;
   }

@@ -13,7 +13,7 @@
 #include "source.h"
 
 /* The xz block cache cap: VIRT_BMAP_XZ_CACHE (bytes, or with a K, M
- * or G suffix) or the default.
+ * or G suffix) or 0 for the default.
  */
 static int
 xz_cache_max (size_t *max, struct vbm_error *err)
@@ -22,7 +22,7 @@ xz_cache_max (size_t *max, struct vbm_error *err)
   unsigned long long v;
   char *end;
 
-  *max = VBM_XZ_CACHE_DEFAULT;
+  *max = 0;
   if (s == NULL || *s == '\0')
     return 0;
   errno = 0;

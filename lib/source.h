@@ -23,9 +23,16 @@ extern struct vbm_source *vbm_source_open_raw (const char *path,
 typedef void (*vbm_warning_fn) (void *opaque, const char *msg);
 
 /* xz with random access (source-xz.c); cache_max bounds the decoded
- * blocks kept in memory, or the window of a streamed single block.
+ * blocks kept in memory, or the window of a streamed single block;
+ * 0 for the default: VBM_XZ_CACHE_DEFAULT, or room for
+ * VBM_XZ_CACHE_BLOCKS of the file's largest blocks up to
+ * VBM_XZ_CACHE_AUTO_MAX (so that two readers going forward, each
+ * with a block in use and the next one coming, do not evict each
+ * other's blocks).
  */
-#define VBM_XZ_CACHE_DEFAULT (64 * 1024 * 1024)
+#define VBM_XZ_CACHE_DEFAULT (48 * 1024 * 1024)
+#define VBM_XZ_CACHE_BLOCKS 3
+#define VBM_XZ_CACHE_AUTO_MAX (256 * 1024 * 1024)
 extern struct vbm_source *vbm_source_open_xz (const char *path,
                                               size_t cache_max,
                                               vbm_warning_fn warning,
