@@ -106,19 +106,25 @@ drop_pending (struct blockcache *c, uint64_t key)
 
 int
 blockcache_read (struct blockcache *c, uint64_t key,
-                 void *buf, size_t count, size_t offset)
+                 void *buf, size_t count, size_t offset, int nowait)
 {
   struct blockcache_entry *e;
   int r = 0;
 
   pthread_mutex_lock (&c->lock);
   /* Bounded: each wakeup means a pending decode ended. */
-  while ((e = find (c, key)) == NULL && find_pending (c, key) >= 0)
+  while ((e = find (c, key)) == NULL && find_pending (c, key) >= 0) {
+    if (nowait) {
+      pthread_mutex_unlock (&c->lock);
+      return -1;
+    }
     pthread_cond_wait (&c->done, &c->lock);
+  }
   if (e && offset <= e->size && count <= e->size - offset) {
     memcpy (buf, e->data + offset, count);
     e->last_use = ++c->tick;
     c->hits++;
+    c->last_hit = key;
     r = 1;
   }
   else {
@@ -126,6 +132,21 @@ blockcache_read (struct blockcache *c, uint64_t key,
     /* When too many decodes run at once, decode without waiters. */
     if (c->npending < BLOCKCACHE_MAX_PENDING)
       c->pending[c->npending++] = key;
+  }
+  pthread_mutex_unlock (&c->lock);
+  return r;
+}
+
+int
+blockcache_claim_next (struct blockcache *c, uint64_t key, uint64_t prev)
+{
+  int r = 0;
+
+  pthread_mutex_lock (&c->lock);
+  if (c->last_hit == prev && find (c, key) == NULL &&
+      find_pending (c, key) == -1 && c->npending < BLOCKCACHE_MAX_PENDING) {
+    c->pending[c->npending++] = key;
+    r = 1;
   }
   pthread_mutex_unlock (&c->lock);
   return r;

@@ -37,6 +37,7 @@ struct blockcache {
   size_t bytes, max_bytes;      /* bytes: cached plus reserved */
   uint64_t tick;
   uint64_t hits, misses;
+  uint64_t last_hit;            /* key of the block last read from */
 };
 
 /* max_bytes bounds the decoded data held; max_entries the number of
@@ -49,12 +50,20 @@ extern void blockcache_free (struct blockcache *c);
 
 /* Copies count bytes at offset inside block key to buf and returns 1
  * if the block is cached.  If another thread is decoding it, waits for
- * that first.  Otherwise returns 0: the caller must decode the block
- * (blockcache_reserve) and then call blockcache_insert, or
- * blockcache_abandon on failure.
+ * that first, or returns -1 at once if nowait.  Otherwise returns 0:
+ * the caller must decode the block (blockcache_reserve) and then call
+ * blockcache_insert, or blockcache_abandon on failure.
  */
 extern int blockcache_read (struct blockcache *c, uint64_t key,
-                            void *buf, size_t count, size_t offset);
+                            void *buf, size_t count, size_t offset,
+                            int nowait);
+
+/* Readahead: returns 1, with key marked as being decoded by the
+ * caller, if key is neither cached nor being decoded and the block
+ * last read from was prev (a reader going forward); else 0.
+ */
+extern int blockcache_claim_next (struct blockcache *c, uint64_t key,
+                                  uint64_t prev);
 
 /* Waits until size bytes (at most max_bytes) fit beside the cached
  * blocks and the other reservations, evicting least recently used

@@ -283,11 +283,39 @@ decode_block (struct vbm_source *src, const struct xz_block *b,
     return -1;
   }
   /* Before the insert: from then on the block may be evicted. */
-  memcpy (buf, data + offset, count);
+  if (count > 0)
+    memcpy (buf, data + offset, count);
   blockcache_insert (&xz->cache, b->number, data, b->size);
   __atomic_add_fetch (&xz->blocks_decoded, 1, __ATOMIC_RELAXED);
   __atomic_add_fetch (&xz->bytes_decoded, b->size, __ATOMIC_RELAXED);
   return 0;
+}
+
+/* Block iter is being decoded by another thread for a reader like
+ * this one: if the block before was the last read (a reader going
+ * forward), decode the next block meanwhile, so that a single
+ * sequential client keeps two decoders busy.
+ */
+static void
+read_ahead (struct vbm_source *src, const lzma_index_iter *iter)
+{
+  struct xz *xz = src->priv;
+  uint64_t next = iter->block.uncompressed_file_offset +
+    iter->block.uncompressed_size;
+  lzma_index_iter it;
+  struct xz_block b;
+  struct vbm_error ignored;
+
+  if (iter->block.number_in_file <= 1 || next >= src->size)
+    return;
+  lzma_index_iter_init (&it, xz->idx);
+  if (lzma_index_iter_locate (&it, next) ||
+      !blockcache_claim_next (&xz->cache, it.block.number_in_file,
+                              iter->block.number_in_file - 1))
+    return;
+  xz_block_from_iter (&b, &it);
+  /* A failure is reported to the reader that wants the block. */
+  decode_block (src, &b, NULL, 0, 0, &ignored);
 }
 
 static int
@@ -306,6 +334,7 @@ xz_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
     struct xz_block b;
     uint64_t start, bsize;
     size_t in_block, n;
+    int r;
 
     lzma_index_iter_init (&iter, xz->idx);
     if (lzma_index_iter_locate (&iter, offset)) {
@@ -318,8 +347,14 @@ xz_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
     in_block = offset - start;
     n = bsize - in_block < count ? bsize - in_block : count;
 
-    if (!blockcache_read (&xz->cache, iter.block.number_in_file,
-                          p, n, in_block)) {
+    r = blockcache_read (&xz->cache, iter.block.number_in_file,
+                         p, n, in_block, 1);
+    if (r == -1) {
+      read_ahead (src, &iter);
+      r = blockcache_read (&xz->cache, iter.block.number_in_file,
+                           p, n, in_block, 0);
+    }
+    if (r == 0) {
       /* Decoded without the lock: other threads keep reading. */
       xz_block_from_iter (&b, &iter);
       if (decode_block (src, &b, p, n, in_block, err) == -1)
