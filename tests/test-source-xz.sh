@@ -13,6 +13,8 @@ requires sfdisk --version
 xz -T1 --block-size=1MiB -c "$tmp/disk.img" > "$tmp/disk.img.xz"
 
 VIRT_BMAP_XZ_CACHE=4M ./test-source-read "$tmp/disk.img.xz" - "$tmp/disk.img"
+# Room for one block only: the readers wait for each other's room.
+VIRT_BMAP_XZ_CACHE=1M READS=100 ./test-source-read "$tmp/disk.img.xz" - "$tmp/disk.img"
 ./test-source-read "$tmp/disk.img.xz" xz "$tmp/disk.img"
 
 # Several streams (with padding between them), and odd block sizes.
