@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <sys/types.h>
 #include <stdlib.h>
@@ -71,6 +72,21 @@ blockcache_free (struct blockcache *c)
 }
 
 /* Called with the lock held. */
+static void
+note_read (struct blockcache_entry *e, size_t count, size_t offset)
+{
+  e->served = count > SIZE_MAX - e->served ? SIZE_MAX : e->served + count;
+  if (count > 0 && offset + count == e->size)
+    e->tail_read = 1;
+}
+
+static int
+read_through (const struct blockcache_entry *e)
+{
+  return e->tail_read && e->served >= e->size;
+}
+
+/* Called with the lock held. */
 static struct blockcache_entry *
 find (struct blockcache *c, uint64_t key)
 {
@@ -122,6 +138,7 @@ blockcache_read (struct blockcache *c, uint64_t key,
   }
   if (e && offset <= e->size && count <= e->size - offset) {
     memcpy (buf, e->data + offset, count);
+    note_read (e, count, offset);
     e->last_use = ++c->tick;
     c->hits++;
     c->last_hit = key;
@@ -138,22 +155,32 @@ blockcache_read (struct blockcache *c, uint64_t key,
 }
 
 int
-blockcache_claim_next (struct blockcache *c, uint64_t key, uint64_t prev)
+blockcache_claim_next (struct blockcache *c, uint64_t key, uint64_t prev,
+                       size_t size)
 {
+  size_t room, i;
   int r = 0;
 
   pthread_mutex_lock (&c->lock);
-  if (c->last_hit == prev && find (c, key) == NULL &&
-      find_pending (c, key) == -1 && c->npending < BLOCKCACHE_MAX_PENDING) {
+  if (c->last_hit != prev || find (c, key) != NULL ||
+      find_pending (c, key) >= 0 || c->npending == BLOCKCACHE_MAX_PENDING)
+    goto out;
+  room = c->max_bytes - c->bytes;
+  for (i = 0; i < c->n; ++i)
+    if (read_through (&c->entries[i]))
+      room += c->entries[i].size;
+  if (room >= size) {
     c->pending[c->npending++] = key;
     r = 1;
   }
+ out:
   pthread_mutex_unlock (&c->lock);
   return r;
 }
 
-/* Called with the lock held: removes the least recently used entry and
- * returns its buffer if it has the size wanted, else frees it.
+/* Called with the lock held: removes the least recently used entry,
+ * among those read through if any, and returns its buffer if it has
+ * the size wanted, else frees it.
  */
 static uint8_t *
 evict_lru (struct blockcache *c, size_t want)
@@ -161,9 +188,12 @@ evict_lru (struct blockcache *c, size_t want)
   size_t i, lru = 0;
   struct blockcache_entry e;
 
-  for (i = 1; i < c->n; ++i)
-    if (c->entries[i].last_use < c->entries[lru].last_use)
+  for (i = 1; i < c->n; ++i) {
+    const int a = read_through (&c->entries[i]);
+    const int b = read_through (&c->entries[lru]);
+    if (a > b || (a == b && c->entries[i].last_use < c->entries[lru].last_use))
       lru = i;
+  }
   e = c->entries[lru];
   c->entries[lru] = c->entries[--c->n];
   c->bytes -= e.size;
@@ -214,7 +244,7 @@ blockcache_reserve (struct blockcache *c, size_t size)
 
 void
 blockcache_insert (struct blockcache *c, uint64_t key,
-                   uint8_t *data, size_t size)
+                   uint8_t *data, size_t size, size_t count, size_t offset)
 {
   struct blockcache_entry *e;
 
@@ -232,6 +262,9 @@ blockcache_insert (struct blockcache *c, uint64_t key,
     e->key = key;
     e->data = data;
     e->size = size;
+    e->served = 0;
+    e->tail_read = 0;
+    note_read (e, count, offset);
     e->last_use = ++c->tick;
   }
   pthread_cond_broadcast (&c->done);

@@ -1,6 +1,11 @@
 /* A bounded LRU cache of decoded blocks, keyed by block number, safe
  * to use from many threads.  Used by sources that decompress (xz).
  *
+ * Blocks read through to their end, every byte once (what readers
+ * going forward do), are evicted first: each reader then keeps only
+ * the block it is in, and clients like nbdcopy reading several regions
+ * at once do not evict each other's blocks.
+ *
  * The bound covers the blocks being decoded too: a decoder first
  * reserves room for its block (blockcache_reserve), so cached and
  * in-flight data together never exceed max_bytes.  Block buffers are
@@ -20,6 +25,8 @@ struct blockcache_entry {
   uint8_t *data;
   size_t size;
   uint64_t last_use;            /* tick of the last hit */
+  size_t served;                /* bytes read from it (saturating) */
+  int tail_read;                /* its last byte was read */
 };
 
 /* Blocks being decoded right now: other readers of the same block wait
@@ -59,11 +66,13 @@ extern int blockcache_read (struct blockcache *c, uint64_t key,
                             int nowait);
 
 /* Readahead: returns 1, with key marked as being decoded by the
- * caller, if key is neither cached nor being decoded and the block
- * last read from was prev (a reader going forward); else 0.
+ * caller, if key (size bytes) is neither cached nor being decoded,
+ * the block last read from was prev (a reader going forward), and
+ * there is room for it without evicting blocks not read through;
+ * else 0.
  */
 extern int blockcache_claim_next (struct blockcache *c, uint64_t key,
-                                  uint64_t prev);
+                                  uint64_t prev, size_t size);
 
 /* Waits until size bytes (at most max_bytes) fit beside the cached
  * blocks and the other reservations, evicting least recently used
@@ -74,9 +83,11 @@ extern uint8_t *blockcache_reserve (struct blockcache *c, size_t size);
 
 /* Takes ownership of data (from blockcache_reserve, size bytes) in
  * place of its reservation, and wakes the threads waiting for it.
+ * The caller has read count bytes at offset from it.
  */
 extern void blockcache_insert (struct blockcache *c, uint64_t key,
-                               uint8_t *data, size_t size);
+                               uint8_t *data, size_t size,
+                               size_t count, size_t offset);
 /* Gives up on block key: frees data (may be NULL) and its reservation
  * of size bytes (0 if none was made).
  */

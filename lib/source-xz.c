@@ -285,7 +285,7 @@ decode_block (struct vbm_source *src, const struct xz_block *b,
   /* Before the insert: from then on the block may be evicted. */
   if (count > 0)
     memcpy (buf, data + offset, count);
-  blockcache_insert (&xz->cache, b->number, data, b->size);
+  blockcache_insert (&xz->cache, b->number, data, b->size, count, offset);
   __atomic_add_fetch (&xz->blocks_decoded, 1, __ATOMIC_RELAXED);
   __atomic_add_fetch (&xz->bytes_decoded, b->size, __ATOMIC_RELAXED);
   return 0;
@@ -293,8 +293,8 @@ decode_block (struct vbm_source *src, const struct xz_block *b,
 
 /* Block iter is being decoded by another thread for a reader like
  * this one: if the block before was the last read (a reader going
- * forward), decode the next block meanwhile, so that a single
- * sequential client keeps two decoders busy.
+ * forward) and a decoder is idle, decode the next block meanwhile, so
+ * that a single sequential client keeps two decoders busy.
  */
 static void
 read_ahead (struct vbm_source *src, const lzma_index_iter *iter)
@@ -306,12 +306,23 @@ read_ahead (struct vbm_source *src, const lzma_index_iter *iter)
   struct xz_block b;
   struct vbm_error ignored;
 
+  bool idle;
+
   if (iter->block.number_in_file <= 1 || next >= src->size)
+    return;
+  /* Only with a decoder to spare: never at the cost of another
+   * reader's block.
+   */
+  pthread_mutex_lock (&xz->pool_lock);
+  idle = xz->busy < xz->max_busy;
+  pthread_mutex_unlock (&xz->pool_lock);
+  if (!idle)
     return;
   lzma_index_iter_init (&it, xz->idx);
   if (lzma_index_iter_locate (&it, next) ||
       !blockcache_claim_next (&xz->cache, it.block.number_in_file,
-                              iter->block.number_in_file - 1))
+                              iter->block.number_in_file - 1,
+                              it.block.uncompressed_size))
     return;
   xz_block_from_iter (&b, &it);
   /* A failure is reported to the reader that wants the block. */
