@@ -572,6 +572,9 @@ vbm_index_lookup (const struct vbm_index *idx, unsigned disk, uint64_t offset,
   }
   if (e->kind == '\0')
     return -1;
+  /* The caller will most likely read the path: start fetching it. */
+  if (e->path != UINT32_MAX)
+    __builtin_prefetch (idx->pool.ptr + e->path);
   *hit = (struct vbm_hit) {
     .disk = disk,
     .kind = e->kind,

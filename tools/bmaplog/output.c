@@ -214,8 +214,10 @@ output_trace_piece (text *out, enum trace_format format,
   const char *device, *path;
   size_t dlen, plen;
 
-  object_strings (p, &device, &dlen, &path, &plen);
-  if (text_room (out, 512 + 6 * (dlen + plen)) == -1)
+  /* The numbers first, the strings after: the index has started
+   * fetching the path, which is likely not in the cache.
+   */
+  if (text_room (out, 256) == -1)
     return -1;
 
   if (format == TRACE_TSV) {
@@ -237,6 +239,9 @@ output_trace_piece (text *out, enum trace_format format,
     text_char (out, '\t');
     text_char (out, h ? h->kind : '-');
     text_char (out, '\t');
+    object_strings (p, &device, &dlen, &path, &plen);
+    if (text_room (out, 64 + 4 * (dlen + plen)) == -1)
+      return -1;
     text_tsv_field (out, device, dlen);
     text_char (out, '\t');
     text_tsv_field (out, path, plen);
@@ -266,6 +271,9 @@ output_trace_piece (text *out, enum trace_format format,
   text_lit (out, ",\"length\":");
   text_u64 (out, p->length);
   text_lit (out, ",\"kind\":");
+  object_strings (p, &device, &dlen, &path, &plen);
+  if (text_room (out, 128 + 6 * (dlen + plen)) == -1)
+    return -1;
   if (h) {
     text_char (out, '"');
     text_char (out, h->kind);

@@ -188,6 +188,11 @@ add_piece (struct request *r, const struct piece *p)
 
   if (r->failed)
     return;
+  /* The trace first: it starts with numbers, while the path (which
+   * the index started fetching) may still be on its way.
+   */
+  if (t->trace && output_trace_piece (&l->trace, t->trace_format, p) == -1)
+    goto fail;
   if (t->log) {
     /* The first piece gets its heading for now: the locked section
      * drops it if the log's current heading is the same.
@@ -200,8 +205,6 @@ add_piece (struct request *r, const struct piece *p)
     if (output_log_line (&l->log, p) == -1)
       goto fail;
   }
-  if (t->trace && output_trace_piece (&l->trace, t->trace_format, p) == -1)
-    goto fail;
   if (first)
     r->first = h;
   r->last = h;
