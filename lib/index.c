@@ -441,7 +441,7 @@ vbm_index_load (struct vbm_map *map, struct vbm_error *err)
   struct vbm_index *idx;
   bext_vector ext = empty_vector;
   sqlite3_stmt *s = NULL;
-  int64_t *id_to_index = NULL, max_id = 0;
+  int64_t *id_to_index = NULL, max_id = 0, count;
   size_t i, j;
   int r;
 
@@ -452,6 +452,19 @@ vbm_index_load (struct vbm_map *map, struct vbm_error *err)
   }
   if (load_objects (idx, db, &id_to_index, &max_id, err) == -1)
     goto fail;
+
+  /* Room for all the extents at once, not twice as much by doubling. */
+  if (sqlite3_prepare_v2 (db, "SELECT count(*) FROM extents", -1, &s,
+                          NULL) != SQLITE_OK ||
+      sqlite3_step (s) != SQLITE_ROW)
+    goto db_fail;
+  count = sqlite3_column_int64 (s, 0);
+  sqlite3_finalize (s);
+  s = NULL;
+  if (count > 0 && bext_vector_reserve (&ext, count) == -1) {
+    vbm_set_error (err, errno, "index: %s", strerror (errno));
+    goto fail;
+  }
 
   if (sqlite3_prepare_v2 (db, "SELECT disk, start, end, offset, flags, object"
                           " FROM extents", -1, &s, NULL) != SQLITE_OK)
@@ -499,21 +512,28 @@ vbm_index_load (struct vbm_map *map, struct vbm_error *err)
   for (i = 0; i < ext.len; i = j) {
     for (j = i; j < ext.len && ext.ptr[j].disk == ext.ptr[i].disk; ++j)
       ;
-    struct idx_disk *d = &idx->disks[ext.ptr[i].disk];
-
-    if (sweep_disk (idx, d, &ext.ptr[i], j - i) == -1 ||
-        make_entries (idx, d) == -1) {
+    if (sweep_disk (idx, &idx->disks[ext.ptr[i].disk], &ext.ptr[i],
+                    j - i) == -1) {
       vbm_set_error (err, errno, "index: %s", strerror (errno));
       goto fail;
     }
   }
+  /* Each step frees what the next does not need: the peak of memory
+   * while loading stays near the index's own size.
+   */
   bext_vector_reset (&ext);
   free (id_to_index);
+  id_to_index = NULL;
+  shrink (&idx->pool);
+  for (i = 0; i < idx->ndisks; ++i)
+    if (make_entries (idx, &idx->disks[i]) == -1) {
+      vbm_set_error (err, errno, "index: %s", strerror (errno));
+      goto fail;
+    }
   /* The entries hold what lookups need of the objects. */
   free (idx->objects);
   idx->objects = NULL;
   idx->nobjects = 0;
-  shrink (&idx->pool);
   return idx;
 
  db_fail:
