@@ -1,6 +1,6 @@
 /* The in-memory index: the map flattened into sorted, non-overlapping
- * segments, each naming the most specific object covering it, so a
- * lookup is one binary search.
+ * segments, each naming the most specific object covering it, found
+ * through a table of buckets by offset.
  */
 #include <config.h>
 
@@ -35,19 +35,46 @@ struct idx_segment {
 };
 
 DEFINE_VECTOR_TYPE (segment_vector, struct idx_segment);
+
+/* What a lookup reads: a segment with its object's fields copied in,
+ * in one cache line.  A random lookup in a big map costs its cache
+ * misses, not its instructions: the bucket's line and this one.
+ */
+struct idx_entry {
+  uint64_t start;
+  int64_t offset;               /* inside the object at start, or -1 */
+  uint64_t inode;
+  uint64_t object_size;
+  int64_t object_id;
+  uint32_t device;              /* offsets into the string pool */
+  uint32_t path;                /* UINT32_MAX if none */
+  uint32_t flags;               /* extent flags */
+  uint32_t object_flags;
+  char kind;                    /* '\0': no object here */
+} __attribute__ ((aligned (64)));
 DEFINE_VECTOR_TYPE (char_vector, char);
 
+/* A lookup first goes to the bucket of its offset: the disk from the
+ * first segment's start is cut into buckets of 2^shift bytes, about
+ * one per segment, and bucket[b] is the last segment starting at or
+ * before bucket b's start.  The answer lies between bucket[b] and
+ * bucket[b + 1]: usually the same segment or the next, so a random
+ * lookup touches two or three cache lines instead of one per level of
+ * a binary search over a million segments.
+ */
 struct idx_disk {
-  segment_vector segs;
-  /* The segments' starts again, densely: the binary search touches
-   * only these, so more of them fit in the cache.
-   */
-  uint64_t *starts;
+  segment_vector segs;          /* while building */
+  struct idx_entry *entries;
+  size_t nentries;
+  uint32_t *bucket;             /* nbuckets + 1 entries */
+  size_t nbuckets;
+  unsigned shift;
+  uint64_t base;                /* the first segment's start */
   uint64_t end;                 /* first byte after the last extent */
 };
 
 struct vbm_index {
-  struct idx_object *objects;
+  struct idx_object *objects;   /* while building */
   size_t nobjects;
   char_vector pool;
   struct idx_disk *disks;
@@ -63,6 +90,18 @@ struct bext {
   unsigned disk;
 };
 DEFINE_VECTOR_TYPE (bext_vector, struct bext);
+
+/* Gives back a finished pool's spare room. */
+static void
+shrink (char_vector *v)
+{
+  char *p = v->len ? realloc (v->ptr, v->len) : NULL;
+
+  if (p) {
+    v->ptr = p;
+    v->cap = v->len;
+  }
+}
 
 static int
 pool_add (struct vbm_index *idx, const char *s, uint32_t *r)
@@ -325,6 +364,66 @@ sweep_disk (struct vbm_index *idx, struct idx_disk *d,
   return -1;
 }
 
+/* Turns a disk's segments into entries and builds its buckets. */
+static int
+make_entries (struct vbm_index *idx, struct idx_disk *d)
+{
+  const size_t n = d->segs.len;
+  uint64_t span;
+  size_t b, i;
+
+  if (n == 0)
+    return 0;
+  /* Entry numbers are stored in 32 bits. */
+  if (n > UINT32_MAX) {
+    errno = E2BIG;
+    return -1;
+  }
+  d->entries = aligned_alloc (sizeof *d->entries, n * sizeof *d->entries);
+  if (d->entries == NULL)
+    return -1;
+  d->nentries = n;
+  for (i = 0; i < n; ++i) {
+    const struct idx_segment *seg = &d->segs.ptr[i];
+    struct idx_entry *e = &d->entries[i];
+
+    memset (e, 0, sizeof *e);
+    e->start = seg->start;
+    e->offset = seg->offset;
+    e->flags = seg->flags;
+    if (seg->object != NO_OBJECT) {
+      const struct idx_object *o = &idx->objects[seg->object];
+      e->kind = o->kind ? o->kind : '?';
+      e->inode = o->inode;
+      e->object_size = o->size;
+      e->object_id = o->id;
+      e->device = o->device;
+      e->path = o->path;
+      e->object_flags = o->flags;
+    }
+  }
+  segment_vector_reset (&d->segs);
+
+  d->base = d->entries[0].start;
+  span = d->end - d->base;      /* > 0: the last segment is not empty */
+  d->shift = 0;
+  while ((span - 1) >> d->shift >= n)
+    d->shift++;
+  d->nbuckets = ((span - 1) >> d->shift) + 1;
+  d->bucket = malloc ((d->nbuckets + 1) * sizeof *d->bucket);
+  if (d->bucket == NULL)
+    return -1;
+  for (b = 0, i = 0; b < d->nbuckets; ++b) {
+    const uint64_t at = d->base + ((uint64_t) b << d->shift);
+    while (i + 1 < n && d->entries[i + 1].start <= at)
+      i++;
+    d->bucket[b] = i;
+  }
+  /* The last bucket's search ends at the last segment. */
+  d->bucket[d->nbuckets] = n - 1;
+  return 0;
+}
+
 static int
 compare_bext (const struct bext *a, const struct bext *b)
 {
@@ -342,7 +441,7 @@ vbm_index_load (struct vbm_map *map, struct vbm_error *err)
   struct vbm_index *idx;
   bext_vector ext = empty_vector;
   sqlite3_stmt *s = NULL;
-  int64_t *id_to_index = NULL, max_id = 0;
+  int64_t *id_to_index = NULL, max_id = 0, count;
   size_t i, j;
   int r;
 
@@ -353,6 +452,19 @@ vbm_index_load (struct vbm_map *map, struct vbm_error *err)
   }
   if (load_objects (idx, db, &id_to_index, &max_id, err) == -1)
     goto fail;
+
+  /* Room for all the extents at once, not twice as much by doubling. */
+  if (sqlite3_prepare_v2 (db, "SELECT count(*) FROM extents", -1, &s,
+                          NULL) != SQLITE_OK ||
+      sqlite3_step (s) != SQLITE_ROW)
+    goto db_fail;
+  count = sqlite3_column_int64 (s, 0);
+  sqlite3_finalize (s);
+  s = NULL;
+  if (count > 0 && bext_vector_reserve (&ext, count) == -1) {
+    vbm_set_error (err, errno, "index: %s", strerror (errno));
+    goto fail;
+  }
 
   if (sqlite3_prepare_v2 (db, "SELECT disk, start, end, offset, flags, object"
                           " FROM extents", -1, &s, NULL) != SQLITE_OK)
@@ -400,19 +512,28 @@ vbm_index_load (struct vbm_map *map, struct vbm_error *err)
   for (i = 0; i < ext.len; i = j) {
     for (j = i; j < ext.len && ext.ptr[j].disk == ext.ptr[i].disk; ++j)
       ;
-    struct idx_disk *d = &idx->disks[ext.ptr[i].disk];
-    size_t k;
-
-    if (sweep_disk (idx, d, &ext.ptr[i], j - i) == -1 ||
-        (d->starts = malloc ((d->segs.len + 1) * sizeof *d->starts)) == NULL) {
+    if (sweep_disk (idx, &idx->disks[ext.ptr[i].disk], &ext.ptr[i],
+                    j - i) == -1) {
       vbm_set_error (err, errno, "index: %s", strerror (errno));
       goto fail;
     }
-    for (k = 0; k < d->segs.len; ++k)
-      d->starts[k] = d->segs.ptr[k].start;
   }
+  /* Each step frees what the next does not need: the peak of memory
+   * while loading stays near the index's own size.
+   */
   bext_vector_reset (&ext);
   free (id_to_index);
+  id_to_index = NULL;
+  shrink (&idx->pool);
+  for (i = 0; i < idx->ndisks; ++i)
+    if (make_entries (idx, &idx->disks[i]) == -1) {
+      vbm_set_error (err, errno, "index: %s", strerror (errno));
+      goto fail;
+    }
+  /* The entries hold what lookups need of the objects. */
+  free (idx->objects);
+  idx->objects = NULL;
+  idx->nobjects = 0;
   return idx;
 
  db_fail:
@@ -435,7 +556,8 @@ vbm_index_free (struct vbm_index *idx)
   if (idx->disks)
     for (d = 0; d < idx->ndisks; ++d) {
       segment_vector_reset (&idx->disks[d].segs);
-      free (idx->disks[d].starts);
+      free (idx->disks[d].entries);
+      free (idx->disks[d].bucket);
     }
   free (idx->disks);
   free (idx->objects);
@@ -448,45 +570,44 @@ vbm_index_lookup (const struct vbm_index *idx, unsigned disk, uint64_t offset,
                   struct vbm_hit *hit)
 {
   const struct idx_disk *d;
-  const struct idx_segment *seg;
-  const struct idx_object *o;
-  const uint64_t *base;
-  size_t lo, n;
+  const struct idx_entry *e;
+  size_t b, n;
 
   if (disk >= idx->ndisks)
     return -1;
   d = &idx->disks[disk];
-  if (d->segs.len == 0 || offset < d->starts[0] || offset >= d->end)
+  if (d->nentries == 0 || offset < d->base || offset >= d->end)
     return -1;
-  /* The last segment starting at or before offset: a branchless
-   * binary search (the compiler emits a conditional move), which
-   * avoids a mispredicted branch per level.
+  b = (offset - d->base) >> d->shift;
+  e = &d->entries[d->bucket[b]];
+  n = d->bucket[b + 1] - d->bucket[b] + 1;
+  /* The last entry starting at or before offset among those n: a
+   * branchless binary search (the compiler emits a conditional move),
+   * for the rare crowded bucket.
    */
-  base = d->starts;
-  n = d->segs.len;
   while (n > 1) {
     size_t half = n / 2;
-    base = base[half] <= offset ? base + half : base;
+    e = e[half].start <= offset ? e + half : e;
     n -= half;
   }
-  lo = base - d->starts;
-  seg = &d->segs.ptr[lo];
-  if (seg->object == NO_OBJECT)
+  if (e->kind == '\0')
     return -1;
-  o = &idx->objects[seg->object];
+  /* The caller will most likely read the path: start fetching it. */
+  if (e->path != UINT32_MAX)
+    __builtin_prefetch (idx->pool.ptr + e->path);
   *hit = (struct vbm_hit) {
     .disk = disk,
-    .kind = o->kind,
-    .device = idx->pool.ptr + o->device,
-    .path = o->path == UINT32_MAX ? NULL : idx->pool.ptr + o->path,
-    .inode = o->inode,
-    .object_size = o->size,
-    .object_flags = o->flags,
-    .start = seg->start,
-    .end = lo + 1 < d->segs.len ? d->segs.ptr[lo + 1].start : d->end,
-    .object_offset = seg->offset,
-    .extent_flags = seg->flags,
-    .object_id = o->id,
+    .kind = e->kind,
+    .device = idx->pool.ptr + e->device,
+    .path = e->path == UINT32_MAX ? NULL : idx->pool.ptr + e->path,
+    .inode = e->inode,
+    .object_size = e->object_size,
+    .object_flags = e->object_flags,
+    .start = e->start,
+    .end = e + 1 < d->entries + d->nentries ? e[1].start : d->end,
+    .object_offset = e->offset,
+    .extent_flags = e->flags,
+    .object_id = e->object_id,
   };
   return 0;
 }
@@ -494,12 +615,12 @@ vbm_index_lookup (const struct vbm_index *idx, unsigned disk, uint64_t offset,
 size_t
 vbm_index_memory (const struct vbm_index *idx)
 {
-  size_t bytes = sizeof *idx + idx->nobjects * sizeof *idx->objects +
-    idx->pool.cap + idx->ndisks * sizeof *idx->disks;
+  size_t bytes = sizeof *idx + idx->pool.cap +
+    idx->ndisks * sizeof *idx->disks;
   unsigned d;
 
   for (d = 0; d < idx->ndisks; ++d)
-    bytes += idx->disks[d].segs.cap * sizeof (struct idx_segment) +
-      idx->disks[d].segs.len * sizeof (uint64_t);
+    bytes += idx->disks[d].nentries * sizeof (struct idx_entry) +
+      (idx->disks[d].nbuckets + 1) * sizeof (uint32_t);
   return bytes;
 }

@@ -55,3 +55,8 @@ jq -e -s --argjson off $((size - 4096)) '
   map(select(.op == "read" and .offset == $off)) |
   length == 1 and .[0].length == 1048576 and .[0].error == 22
 ' "$tmp/bad.jsonl"
+
+# A trace that cannot be written is an error, reported at exit.
+expect_fail bmaplog -m "$tmp/disk.bmap" "$tmp/disk.img" -U - --no-log \
+    --trace /dev/full --run "nbdsh -u \"\$uri\" -c 'h.pread(4096, 0)'" 2>"$tmp/err"
+grep -q 'trace: No space left on device' "$tmp/err"

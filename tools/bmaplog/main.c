@@ -220,6 +220,11 @@ main (int argc, char *argv[])
   if (o.trace && (t.trace = open_output (o.trace)) == NULL)
     goto out;
   t.trace_format = o.trace_format;
+  writer_init (&t);
+  if (tracer_init (&t) == -1) {
+    fprintf (stderr, "%s: %s\n", PROG, strerror (errno));
+    goto out;
+  }
   /* The header's wall-clock start is the t_ns origin. */
   t.start_ns = tracer_now_ns ();
   if (t.trace) {
@@ -238,15 +243,32 @@ main (int argc, char *argv[])
              PROG, t.requests, t.pieces);
 
  out:
-  /* The server first: no hook runs after this. */
+  /* The server first: no hook runs after this.  Then the writer
+   * writes what is queued.
+   */
   nbds_server_free (srv);
-  if (t.log && fflush (t.log) == EOF) {
+  writer_stop (&t);
+  tracer_fini (&t);
+  if (t.error) {
+    fprintf (stderr, "%s: %s: the log and trace are incomplete\n",
+             PROG, strerror (t.error));
+    r = EXIT_FAILURE;
+  }
+  if (t.log_sink.error) {
+    fprintf (stderr, "%s: log: %s\n", PROG, strerror (t.log_sink.error));
+    r = EXIT_FAILURE;
+  }
+  if (t.trace_sink.error) {
+    fprintf (stderr, "%s: trace: %s\n", PROG, strerror (t.trace_sink.error));
+    r = EXIT_FAILURE;
+  }
+  if (t.log && fflush (t.log) == EOF && !t.log_sink.error) {
     fprintf (stderr, "%s: log: %s\n", PROG, strerror (errno));
     r = EXIT_FAILURE;
   }
   if (t.log && t.log != stdout)
     fclose (t.log);
-  if (t.trace && fclose (t.trace) == EOF) {
+  if (t.trace && fclose (t.trace) == EOF && !t.trace_sink.error) {
     fprintf (stderr, "%s: trace: %s\n", PROG, strerror (errno));
     r = EXIT_FAILURE;
   }

@@ -1,6 +1,7 @@
 /* The two outputs: the human log (requests grouped under the object
  * they touched) and the machine-readable trace (one record per piece).
- * Called with the tracer's lock held.
+ * Pieces are formatted by the request's thread into its own buffer,
+ * without the tracer's lock; the header is written before serving.
  */
 #include <config.h>
 
@@ -14,39 +15,91 @@
 #include "json.h"
 #include "tsv.h"
 
-void
-output_log_piece (struct tracer *t, const struct piece *p)
+/* The strings of a piece's object: lengths measured once per piece. */
+static void
+object_strings (const struct piece *p, const char **device, size_t *dlen,
+                const char **path, size_t *plen)
 {
-  int64_t object = p->hit ? p->hit->object_id : -1;
+  *device = p->hit ? p->hit->device : NULL;
+  *path = p->hit ? p->hit->path : NULL;
+  *dlen = *device ? strlen (*device) : 0;
+  *plen = *path ? strlen (*path) : 0;
+}
 
-  /* A new heading whenever the operation or the object changes. */
-  if (!t->have_heading || strcmp (t->heading_op, p->op) != 0 ||
-      t->heading_disk != p->disk || t->heading_object != object) {
-    t->have_heading = true;
-    snprintf (t->heading_op, sizeof t->heading_op, "%s", p->op);
-    t->heading_disk = p->disk;
-    t->heading_object = object;
-    if (p->hit)
-      fprintf (t->log, "%s %c %s%s%s\n", p->op, p->hit->kind, p->hit->device,
-               p->hit->path ? " " : "", p->hit->path ? p->hit->path : "");
-    else if (strcmp (p->op, "flush") == 0)
-      fprintf (t->log, "flush\n");
-    else
-      fprintf (t->log, "%s - disk %u <unmapped>\n", p->op, p->disk);
+const char op_read[] = "read", op_write[] = "write", op_trim[] = "trim",
+  op_zero[] = "zero", op_cache[] = "cache", op_flush[] = "flush";
+
+int
+output_log_heading (text *out, const struct piece *p)
+{
+  const char *device, *path;
+  size_t dlen, plen;
+
+  object_strings (p, &device, &dlen, &path, &plen);
+  if (text_room (out, 64 + dlen + plen) == -1)
+    return -1;
+  /* "%s %c %s%s%s\n", "flush\n" or "%s - disk %u <unmapped>\n" */
+  if (p->hit) {
+    text_mem (out, p->op, strlen (p->op));
+    text_char (out, ' ');
+    text_char (out, p->hit->kind);
+    text_char (out, ' ');
+    text_mem (out, device, dlen);
+    if (path) {
+      text_char (out, ' ');
+      text_mem (out, path, plen);
+    }
   }
-  if (strcmp (p->op, "flush") == 0 && p->hit == NULL && p->length == 0)
-    fprintf (t->log, "    conn %" PRIu64 "%s%s\n", p->conn,
-             p->error ? " error: " : "", p->error ? strerror (p->error) : "");
+  else if (p->op == op_flush)
+    text_lit (out, "flush");
   else {
-    fprintf (t->log, "    disk 0x%09" PRIx64 " +%-8" PRIu64, p->offset,
-             p->length);
-    if (p->object_offset >= 0)
-      fprintf (t->log, " at 0x%" PRIx64, (uint64_t) p->object_offset);
-    fprintf (t->log, "  conn %" PRIu64, p->conn);
-    if (p->error)
-      fprintf (t->log, "  error: %s", strerror (p->error));
-    fputc ('\n', t->log);
+    text_mem (out, p->op, strlen (p->op));
+    text_lit (out, " - disk ");
+    text_u64 (out, p->disk);
+    text_lit (out, " <unmapped>");
   }
+  text_char (out, '\n');
+  return 0;
+}
+
+int
+output_log_line (text *out, const struct piece *p)
+{
+  const char *err = p->error ? strerror (p->error) : "";
+  size_t elen = strlen (err);
+
+  if (text_room (out, 128 + elen) == -1)
+    return -1;
+  if (p->op == op_flush && p->hit == NULL && p->length == 0) {
+    /* "    conn %" PRIu64 "%s%s\n" */
+    text_lit (out, "    conn ");
+    text_u64 (out, p->conn);
+    if (p->error) {
+      text_lit (out, " error: ");
+      text_mem (out, err, elen);
+    }
+  }
+  else {
+    /* "    disk 0x%09" PRIx64 " +%-8" PRIu64 [" at 0x%" PRIx64]
+     * "  conn %" PRIu64 ["  error: %s"]
+     */
+    text_lit (out, "    disk 0x");
+    text_hex (out, p->offset, 9);
+    text_lit (out, " +");
+    text_u64_left (out, p->length, 8);
+    if (p->object_offset >= 0) {
+      text_lit (out, " at 0x");
+      text_hex (out, p->object_offset, 1);
+    }
+    text_lit (out, "  conn ");
+    text_u64 (out, p->conn);
+    if (p->error) {
+      text_lit (out, "  error: ");
+      text_mem (out, err, elen);
+    }
+  }
+  text_char (out, '\n');
+  return 0;
 }
 
 /* The image's size, format and modification time, as the map and the
@@ -153,49 +206,96 @@ output_trace_header (struct tracer *t, const struct trace_info *info)
   fputs ("]}\n", fp);
 }
 
-void
-output_trace_piece (struct tracer *t, const struct piece *p)
+int
+output_trace_piece (text *out, enum trace_format format,
+                    const struct piece *p)
 {
   const struct vbm_hit *h = p->hit;
-  FILE *fp = t->trace;
+  const char *device, *path;
+  size_t dlen, plen;
 
-  if (t->trace_format == TRACE_TSV) {
-    fprintf (fp, "%" PRIu64 "\t%" PRIu64 "\t%s\t%u\t%" PRIu64 "\t%" PRIu64
-             "\t%c\t",
-             p->t_ns, p->conn, p->op, p->disk, p->offset, p->length,
-             h ? h->kind : '-');
-    tsv_write_field (fp, h ? h->device : NULL);
-    fputc ('\t', fp);
-    tsv_write_field (fp, h ? h->path : NULL);
-    fprintf (fp, "\t%" PRIu64 "\t", h ? h->inode : 0);
+  /* The numbers first, the strings after: the index has started
+   * fetching the path, which is likely not in the cache.
+   */
+  if (text_room (out, 256) == -1)
+    return -1;
+
+  if (format == TRACE_TSV) {
+    /* "%" PRIu64 "\t%" PRIu64 "\t%s\t%u\t%" PRIu64 "\t%" PRIu64
+     * "\t%c\t" then device and path as tsv_write_field writes them,
+     * "\t%" PRIu64 "\t", the object offset or '-', "\t%d\n"
+     */
+    text_u64 (out, p->t_ns);
+    text_char (out, '\t');
+    text_u64 (out, p->conn);
+    text_char (out, '\t');
+    text_mem (out, p->op, strlen (p->op));
+    text_char (out, '\t');
+    text_u64 (out, p->disk);
+    text_char (out, '\t');
+    text_u64 (out, p->offset);
+    text_char (out, '\t');
+    text_u64 (out, p->length);
+    text_char (out, '\t');
+    text_char (out, h ? h->kind : '-');
+    text_char (out, '\t');
+    object_strings (p, &device, &dlen, &path, &plen);
+    if (text_room (out, 64 + 4 * (dlen + plen)) == -1)
+      return -1;
+    text_tsv_field (out, device, dlen);
+    text_char (out, '\t');
+    text_tsv_field (out, path, plen);
+    text_char (out, '\t');
+    text_u64 (out, h ? h->inode : 0);
+    text_char (out, '\t');
     if (p->object_offset >= 0)
-      fprintf (fp, "%" PRId64, p->object_offset);
+      text_u64 (out, p->object_offset);
     else
-      fputc ('-', fp);
-    fprintf (fp, "\t%d\n", p->error);
-    return;
+      text_char (out, '-');
+    text_char (out, '\t');
+    text_int (out, p->error);
+    text_char (out, '\n');
+    return 0;
   }
 
-  fprintf (fp, "{\"t_ns\":%" PRIu64 ",\"conn\":%" PRIu64 ",\"op\":\"%s\""
-           ",\"disk\":%u,\"offset\":%" PRIu64 ",\"length\":%" PRIu64
-           ",\"kind\":",
-           p->t_ns, p->conn, p->op, p->disk, p->offset, p->length);
+  text_lit (out, "{\"t_ns\":");
+  text_u64 (out, p->t_ns);
+  text_lit (out, ",\"conn\":");
+  text_u64 (out, p->conn);
+  text_lit (out, ",\"op\":\"");
+  text_mem (out, p->op, strlen (p->op));
+  text_lit (out, "\",\"disk\":");
+  text_u64 (out, p->disk);
+  text_lit (out, ",\"offset\":");
+  text_u64 (out, p->offset);
+  text_lit (out, ",\"length\":");
+  text_u64 (out, p->length);
+  text_lit (out, ",\"kind\":");
+  object_strings (p, &device, &dlen, &path, &plen);
+  if (text_room (out, 128 + 6 * (dlen + plen)) == -1)
+    return -1;
   if (h) {
-    fprintf (fp, "\"%c\",\"device\":", h->kind);
-    json_write_string (fp, h->device);
-    fputs (",\"path\":", fp);
-    if (h->path)
-      json_write_string (fp, h->path);
+    text_char (out, '"');
+    text_char (out, h->kind);
+    text_lit (out, "\",\"device\":");
+    text_json_string (out, device, dlen);
+    text_lit (out, ",\"path\":");
+    if (path)
+      text_json_string (out, path, plen);
     else
-      fputs ("null", fp);
-    fprintf (fp, ",\"inode\":%" PRIu64, h->inode);
+      text_lit (out, "null");
+    text_lit (out, ",\"inode\":");
+    text_u64 (out, h->inode);
   }
   else
-    fputs ("null,\"device\":null,\"path\":null,\"inode\":0", fp);
-  fputs (",\"object_offset\":", fp);
+    text_lit (out, "null,\"device\":null,\"path\":null,\"inode\":0");
+  text_lit (out, ",\"object_offset\":");
   if (p->object_offset >= 0)
-    fprintf (fp, "%" PRId64, p->object_offset);
+    text_u64 (out, p->object_offset);
   else
-    fputs ("null", fp);
-  fprintf (fp, ",\"error\":%d}\n", p->error);
+    text_lit (out, "null");
+  text_lit (out, ",\"error\":");
+  text_int (out, p->error);
+  text_lit (out, "}\n");
+  return 0;
 }

@@ -1,17 +1,59 @@
 /* The request hook: cuts each request at object boundaries using the
- * in-memory index, and hands the pieces to the log and the trace.
+ * in-memory index and formats its pieces for the log and the trace.
+ *
+ * Tracing must cost the server (almost) nothing, so the work is done
+ * where it does not serialise the requests: each server thread formats
+ * its request into its own buffers, with no lock held; then one short
+ * locked section puts the request in the global order (the human log's
+ * grouping is decided there) and copies its text to the outputs'
+ * pending buffers, which the writer thread writes out (writer.c).
+ *
+ * A request's pieces stay together: if they do not fit in the thread's
+ * buffers (a huge request over many small objects), the thread takes
+ * the lock early and hands over its text in chunks, keeping the lock
+ * until the request is done.
  */
 #include <config.h>
 
+#include <errno.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "bmaplog.h"
+
+/* Past this much text, a request hands it over in chunks. */
+#define LOCAL_MAX (256 * 1024)
+
+/* A server thread's buffers. */
+struct local {
+  text log, trace;
+};
+
+/* What the human log groups by: operation, disk, object. */
+struct heading {
+  const char *op;
+  unsigned disk;
+  int64_t object;
+};
+
+/* One request on its way to the outputs. */
+struct request {
+  struct tracer *t;
+  struct local *l;
+  bool locked;                  /* the tracer's lock is held */
+  bool handed_over;             /* a chunk went out already */
+  bool failed;                  /* out of memory: stop formatting */
+  uint64_t pieces;
+  struct heading first, last;   /* pieces formatted so far */
+  size_t first_heading_len;     /* the first piece's heading in l->log */
+};
 
 uint64_t
 tracer_now_ns (void)
 {
   struct timespec ts;
 
+  /* A vDSO call on Linux: no system call. */
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
@@ -20,24 +62,161 @@ static const char *
 op_name (uint16_t cmd)
 {
   switch (cmd) {
-  case NBDS_CMD_READ: return "read";
-  case NBDS_CMD_WRITE: return "write";
-  case NBDS_CMD_TRIM: return "trim";
-  case NBDS_CMD_WRITE_ZEROES: return "zero";
-  case NBDS_CMD_CACHE: return "cache";
-  case NBDS_CMD_FLUSH: return "flush";
+  case NBDS_CMD_READ: return op_read;
+  case NBDS_CMD_WRITE: return op_write;
+  case NBDS_CMD_TRIM: return op_trim;
+  case NBDS_CMD_WRITE_ZEROES: return op_zero;
+  case NBDS_CMD_CACHE: return op_cache;
+  case NBDS_CMD_FLUSH: return op_flush;
   default: return NULL;         /* block status, disconnect: not data */
   }
 }
 
 static void
-emit (struct tracer *t, const struct piece *p)
+free_local (void *p)
 {
-  if (t->log)
-    output_log_piece (t, p);
-  if (t->trace)
-    output_trace_piece (t, p);
-  t->pieces++;
+  struct local *l = p;
+
+  text_reset (&l->log);
+  text_reset (&l->trace);
+  free (l);
+}
+
+int
+tracer_init (struct tracer *t)
+{
+  int r = pthread_key_create (&t->local, free_local);
+
+  if (r != 0) {
+    errno = r;
+    return -1;
+  }
+  t->have_local = true;
+  return 0;
+}
+
+void
+tracer_fini (struct tracer *t)
+{
+  struct local *l;
+
+  if (!t->have_local)
+    return;
+  /* The threads that exited freed theirs; this one (it served -s or
+   * stdio connections itself) has not.
+   */
+  l = pthread_getspecific (t->local);
+  if (l) {
+    pthread_setspecific (t->local, NULL);
+    free_local (l);
+  }
+  pthread_key_delete (t->local);
+  t->have_local = false;
+}
+
+static struct local *
+get_local (struct tracer *t)
+{
+  struct local *l = pthread_getspecific (t->local);
+
+  if (l == NULL) {
+    l = calloc (1, sizeof *l);
+    if (l == NULL)
+      return NULL;
+    if (pthread_setspecific (t->local, l) != 0) {
+      free (l);
+      return NULL;
+    }
+  }
+  return l;
+}
+
+static bool
+same_heading (const struct heading *a, const struct heading *b)
+{
+  return a->op == b->op && a->disk == b->disk && a->object == b->object;
+}
+
+/* Hands the text formatted so far to the outputs, in the global order
+ * (the lock is held).  Only the request's first piece needs the global
+ * state to know whether it starts a new heading.
+ */
+static void
+hand_over (struct request *r)
+{
+  struct tracer *t = r->t;
+  struct local *l = r->l;
+  size_t skip = 0;
+
+  if (r->pieces > 0) {
+    if (t->log && !r->handed_over) {
+      const struct heading current = {
+        t->heading_op, t->heading_disk, t->heading_object
+      };
+      if (t->have_heading && same_heading (&r->first, &current))
+        skip = r->first_heading_len;
+    }
+    if (writer_put (t, l->log.ptr + skip, l->log.len - skip,
+                    l->trace.ptr, l->trace.len) == -1)
+      r->failed = true;
+    t->have_heading = true;
+    t->heading_op = r->last.op;
+    t->heading_disk = r->last.disk;
+    t->heading_object = r->last.object;
+    r->handed_over = true;
+  }
+  l->log.len = l->trace.len = 0;
+}
+
+static void
+lock (struct request *r)
+{
+  if (!r->locked) {
+    pthread_mutex_lock (&r->t->lock);
+    r->locked = true;
+  }
+}
+
+/* Formats one piece into the thread's buffers. */
+static void
+add_piece (struct request *r, const struct piece *p)
+{
+  struct tracer *t = r->t;
+  struct local *l = r->l;
+  const struct heading h = { p->op, p->disk, p->hit ? p->hit->object_id : -1 };
+  bool first = r->pieces == 0 && !r->handed_over;
+
+  if (r->failed)
+    return;
+  /* The trace first: it starts with numbers, while the path (which
+   * the index started fetching) may still be on its way.
+   */
+  if (t->trace && output_trace_piece (&l->trace, t->trace_format, p) == -1)
+    goto fail;
+  if (t->log) {
+    /* The first piece gets its heading for now: the locked section
+     * drops it if the log's current heading is the same.
+     */
+    if ((first || !same_heading (&r->last, &h)) &&
+        output_log_heading (&l->log, p) == -1)
+      goto fail;
+    if (first)
+      r->first_heading_len = l->log.len;
+    if (output_log_line (&l->log, p) == -1)
+      goto fail;
+  }
+  if (first)
+    r->first = h;
+  r->last = h;
+  r->pieces++;
+  if (l->log.len + l->trace.len > LOCAL_MAX) {
+    lock (r);
+    hand_over (r);
+  }
+  return;
+
+ fail:
+  r->failed = true;
 }
 
 void
@@ -49,15 +228,22 @@ tracer_hook (void *opaque, const struct nbds_request_info *req)
     .conn = req->conn, .op = op, .disk = req->export_index,
     .error = req->error, .object_offset = -1,
   };
+  struct request r = { .t = t };
   uint64_t off = req->offset, end = req->offset + req->count;
+  uint64_t total = 0;
   struct vbm_hit hit;
 
   if (op == NULL)
     return;
   p.t_ns = tracer_now_ns () - t->start_ns;
+  if (t->log || t->trace) {
+    r.l = get_local (t);
+    if (r.l == NULL)
+      r.failed = true;
+    else
+      r.l->log.len = r.l->trace.len = 0;
+  }
 
-  pthread_mutex_lock (&t->lock);
-  t->requests++;
   /* A flush has no range; a failed request touched nothing, and a
    * hostile client's huge failed requests must not cost a piece per
    * object: one piece each.
@@ -70,7 +256,9 @@ tracer_hook (void *opaque, const struct nbds_request_info *req)
       p.object_offset = hit.object_offset >= 0
         ? hit.object_offset + (int64_t) (off - hit.start) : -1;
     }
-    emit (t, &p);
+    if (r.l)
+      add_piece (&r, &p);
+    total++;
     end = off;
   }
   /* One piece per object the range crosses. */
@@ -88,8 +276,18 @@ tracer_hook (void *opaque, const struct nbds_request_info *req)
       p.length = end - off;
       p.object_offset = -1;
     }
-    emit (t, &p);
+    if (r.l)
+      add_piece (&r, &p);
+    total++;
     off += p.length;
   }
+
+  lock (&r);
+  if (r.l)
+    hand_over (&r);
+  if (r.failed && t->error == 0)
+    t->error = ENOMEM;
+  t->requests++;
+  t->pieces += total;
   pthread_mutex_unlock (&t->lock);
 }
