@@ -13,7 +13,7 @@ sum=$(md5sum < $img)
 timeout 300 virt-bmap-nbd --cow -U - $img --run '
     fio --name=verify --ioengine=nbd --uri="$uri" --rw=randwrite --bs=4k \
         --iodepth=16 --size=16M --verify=crc32c --do_verify=1 \
-        --verify_fatal=1 --output='$tmp/fio.out
+        --verify_fatal=1 --verify_state_save=0 --output='$tmp/fio.out
 cat $tmp/fio.out
 grep 'err= 0' $tmp/fio.out
 grep -E 'READ: bw=' $tmp/fio.out
