@@ -169,7 +169,8 @@ text_json_string (text *t, const char *s, size_t len)
   text_char (t, '"');
 }
 
-/* s as one TSV field, as tsv_write_field writes it ('-' for NULL):
+/* s as one TSV field, as tsv_write_field writes it ('-' for NULL or
+ * empty):
  * at most 4 * len + 1 bytes.
  */
 static inline void
@@ -178,7 +179,7 @@ text_tsv_field (text *t, const char *s, size_t len)
   static const char digits[] = "0123456789abcdef";
   size_t i = 0, plain;
 
-  if (s == NULL) {
+  if (s == NULL || len == 0) {
     text_char (t, '-');
     return;
   }
