@@ -45,21 +45,25 @@ struct sink {
 };
 
 struct tracer {
+  /* Set before serving, read-only after. */
   struct vbm_index *index;
-  pthread_mutex_t lock;         /* orders the requests: all below */
   uint64_t start_ns;
   FILE *log;                    /* human log, or NULL */
   FILE *trace;                  /* machine-readable trace, or NULL */
   enum trace_format trace_format;
-  /* The human log's current heading, to group requests under it. */
+  pthread_key_t local;          /* each request thread's buffers */
+  bool have_local;
+  /* The global order of requests: the lock guards what follows up to
+   * writer.c's part.  The human log's current heading, to group
+   * requests under it.
+   */
+  pthread_mutex_t lock;
   bool have_heading;
   const char *heading_op;
   unsigned heading_disk;
   int64_t heading_object;
   uint64_t requests, pieces;
   int error;                    /* formatting ran out of memory */
-  pthread_key_t local;          /* each request thread's buffers */
-  bool have_local;
   /* writer.c.  Its lock is taken inside the tracer's lock, so a
    * request waiting for room keeps its place in the order.
    */
