@@ -13,13 +13,10 @@
 # hang.
 source ./functions.sh
 set -x
-requires mkntfs --version
-requires fls -V
-requires python3 --version
+requires_ntfs
 
 img=$tmp/ntfs.img
-truncate -s 64M $img
-mkntfs -F -Q -q -s 512 -c 4096 $img
+make_ntfs $img 64M
 head -c $((3000 * 4096 - 1234)) /dev/urandom > $tmp/data
 ./ntfs-helper stripes $img /big $tmp/data 4096
 ./ntfs-helper links $img /big 40

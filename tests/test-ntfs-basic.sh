@@ -7,14 +7,11 @@
 # system files present, and a point query against ifind -d.
 source ./functions.sh
 set -x
-requires mkntfs --version
+requires_ntfs
 requires ntfscp --version
-requires fls -V
-requires python3 --version
 
 img=$tmp/ntfs.img
-truncate -s 24M $img
-mkntfs -F -Q -q -s 512 -c 4096 $img
+make_ntfs $img 24M
 for n in 0 1 700 4095 4096 4097 100000; do
     yes "file of $n bytes" | head -c $n > $tmp/f$n
     ntfscp -f $img $tmp/f$n /f$n

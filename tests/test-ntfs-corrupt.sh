@@ -10,13 +10,10 @@
 #  - both boot sectors garbage: not mapped, with a warning.
 source ./functions.sh
 set -x
-requires mkntfs --version
-requires fls -V
-requires python3 --version
+requires_ntfs
 
 img=$tmp/ntfs.img
-truncate -s 16M $img
-mkntfs -F -Q -q -s 512 -c 4096 $img
+make_ntfs $img 16M
 ./ntfs-helper mkdir $img /d
 ./ntfs-helper mkdir $img /d/sub
 yes abc | head -c 30000 > $tmp/data

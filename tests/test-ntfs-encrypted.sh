@@ -10,13 +10,10 @@
 # up to the file's size.
 source ./functions.sh
 set -x
-requires mkntfs --version
-requires fls -V
-requires python3 --version
+requires_ntfs
 
 img=$tmp/ntfs.img
-truncate -s 16M $img
-mkntfs -F -Q -q -s 512 -c 4096 $img
+make_ntfs $img 16M
 head -c 50000 /dev/urandom > $tmp/data
 head -c 20000 /dev/urandom > $tmp/ads
 head -c 3000 /dev/urandom > $tmp/efs

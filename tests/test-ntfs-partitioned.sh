@@ -9,11 +9,9 @@
 # filesystem (smaller than its partition) ends.
 source ./functions.sh
 set -x
-requires mkntfs --version
+requires_ntfs
 requires ntfscp --version
 requires sfdisk --version
-requires fls -V
-requires python3 --version
 
 truncate -s 6M $tmp/p1.img
 mkntfs -F -Q -q -s 512 -c 4096 -p 0 -H 0 -S 0 $tmp/p1.img

@@ -7,13 +7,10 @@
 # ntfscat), TSK's ifind -d for a fragment, and the holes unmapped.
 source ./functions.sh
 set -x
-requires mkntfs --version
-requires fls -V
-requires python3 --version
+requires_ntfs
 
 img=$tmp/ntfs.img
-truncate -s 16M $img
-mkntfs -F -Q -q -s 512 -c 4096 $img
+make_ntfs $img 16M
 ./ntfs-helper mkdir $img /d
 yes abc | head -c 30000 > $tmp/data
 ./ntfs-helper cp $img $tmp/data /d/file
