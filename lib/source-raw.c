@@ -70,16 +70,9 @@ vbm_source_open_raw (const char *path, struct vbm_error *err)
   struct stat st;
   int fd;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) {
-    vbm_set_error (err, errno, "%s: %s", path, strerror (errno));
+  fd = vbm_source_open_file (path, &st, err);
+  if (fd == -1)
     return NULL;
-  }
-  if (fstat (fd, &st) == -1) {
-    vbm_set_error (err, errno, "%s: stat: %s", path, strerror (errno));
-    close (fd);
-    return NULL;
-  }
   src = vbm_source_new (path, &raw_ops, sizeof *raw, err);
   if (src == NULL) {
     close (fd);

@@ -434,16 +434,9 @@ vbm_source_open_xz (const char *path, size_t cache_max,
   size_t got;
   int fd;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) {
-    vbm_set_error (err, errno, "%s: %s", path, strerror (errno));
+  fd = vbm_source_open_file (path, &st, err);
+  if (fd == -1)
     return NULL;
-  }
-  if (fstat (fd, &st) == -1) {
-    vbm_set_error (err, errno, "%s: stat: %s", path, strerror (errno));
-    close (fd);
-    return NULL;
-  }
   if (!S_ISREG (st.st_mode)) {
     vbm_set_error (err, EINVAL, "%s: an xz image must be a regular file", path);
     close (fd);

@@ -52,6 +52,24 @@ open_xz (const char *path, vbm_warning_fn warning, void *opaque,
   return vbm_source_open_xz (path, max, warning, opaque, err);
 }
 
+int
+vbm_source_open_file (const char *path, struct stat *st,
+                      struct vbm_error *err)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  if (fd == -1) {
+    vbm_set_error (err, errno, "%s: %s", path, strerror (errno));
+    return -1;
+  }
+  if (fstat (fd, st) == -1) {
+    vbm_set_error (err, errno, "%s: stat: %s", path, strerror (errno));
+    close (fd);
+    return -1;
+  }
+  return fd;
+}
+
 /* The format from the first bytes of a file: xz and qcow2 have magic
  * numbers, anything else is raw.  Unreadable files are left to the raw
  * source to report.

@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include <sys/stat.h>
+
 #include "virtbmap.h"
 
 /* A new source for path with ops and a zeroed private struct of
@@ -15,6 +17,12 @@ extern struct vbm_source *vbm_source_new (const char *path,
                                           const struct vbm_source_ops *ops,
                                           size_t priv_size,
                                           struct vbm_error *err);
+
+/* Opens path read-only and stats it into *st.  Returns the fd, or -1
+ * with err set.
+ */
+extern int vbm_source_open_file (const char *path, struct stat *st,
+                                 struct vbm_error *err);
 
 extern struct vbm_source *vbm_source_open_raw (const char *path,
                                                struct vbm_error *err);
