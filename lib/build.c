@@ -123,6 +123,12 @@ vbm_add_extent (struct vbm_ctx *ctx, int64_t object, uint64_t start,
   return 0;
 }
 
+void
+vbm_expect (struct vbm_ctx *ctx, uint64_t n)
+{
+  vbm_store_expect (ctx->store, n);
+}
+
 int
 vbm_set_fstype (struct vbm_ctx *ctx, int64_t object, const char *fstype)
 {

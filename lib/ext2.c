@@ -488,6 +488,9 @@ vbm_map_ext2 (struct vbm_ctx *ctx, const struct vbm_volume *vol)
     ctx->stats->filesystems++;
   if (vbm_set_fstype (ctx, vol->object, fs_type (m.fs)) == -1)
     goto out;
+  if (m.fs->super->s_free_inodes_count < m.fs->super->s_inodes_count)
+    vbm_expect (ctx, m.fs->super->s_inodes_count -
+                m.fs->super->s_free_inodes_count);
   vbm_debug (ctx, "%s: %s, %" PRIu64 " blocks of %" PRIu64 " bytes, "
              "%u groups, %u inodes", vol->device, fs_type (m.fs),
              (uint64_t) m.nblocks, m.bs, m.fs->group_desc_count,

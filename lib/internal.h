@@ -60,6 +60,7 @@ extern int vbm_store_add_extent (struct vbm_store *st, int64_t object,
                                  unsigned disk, uint64_t start, uint64_t len,
                                  int64_t object_offset, unsigned flags,
                                  struct vbm_error *err);
+extern void vbm_store_expect (struct vbm_store *st, uint64_t n);
 extern int vbm_store_set_fstype (struct vbm_store *st, int64_t object,
                                  const char *fstype, struct vbm_error *err);
 extern int vbm_store_add_warning (struct vbm_store *st, unsigned disk,
@@ -110,6 +111,11 @@ extern int vbm_add_extent (struct vbm_ctx *ctx, int64_t object,
                            uint64_t start, uint64_t len,
                            int64_t object_offset, unsigned flags);
 /* Records the filesystem type found in a volume (a partition object). */
+/* About N more objects, each with an extent or so, are coming: room
+ * made at once saves copying as the store's arrays grow.  A hint from
+ * untrusted metadata, so capped.
+ */
+extern void vbm_expect (struct vbm_ctx *ctx, uint64_t n);
 extern int vbm_set_fstype (struct vbm_ctx *ctx, int64_t object,
                            const char *fstype);
 

@@ -378,6 +378,8 @@ vbm_map_ntfs (struct vbm_ctx *ctx, const struct vbm_volume *vol)
     ctx->stats->filesystems++;
   if (vbm_set_fstype (ctx, vol->object, "ntfs") == -1)
     goto out;
+  vbm_expect (ctx, m.nv->mft_na->initialized_size >>
+              m.nv->mft_record_size_bits);
   vbm_debug (ctx, "%s: ntfs, %" PRIu64 " clusters of %" PRIu64 " bytes, "
              "MFT records of %u bytes", vol->device, m.nclusters, m.cs,
              (unsigned) m.nv->mft_record_size);

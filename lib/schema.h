@@ -1,8 +1,7 @@
 /* The map file's SQLite schema, version 1.  Documented in
  * libvirtbmap(3); bump VBM_SCHEMA_VERSION on any incompatible change.
  *
- * Disk offsets are bytes, ranges are [start, end).  Indexes are built
- * after the bulk insert, which is much faster than maintaining them.
+ * Disk offsets are bytes, ranges are [start, end).
  */
 #ifndef VBM_SCHEMA_H
 #define VBM_SCHEMA_H
@@ -51,13 +50,10 @@
 
 /* The R*Tree stores 32-bit floats, rounded outwards, so a query on it
  * returns a superset that is filtered on the exact extents columns.
- * store.c bulk-loads it (rtree-load.c); VBM_RTREE_FILL is the slow
- * row-by-row way, used only if that is impossible.
+ * store.c writes its shadow tables directly (rtree-write.c).
  */
 #define VBM_RTREE "extents_rtree"
 #define VBM_RTREE_CREATE \
   "CREATE VIRTUAL TABLE " VBM_RTREE " USING rtree (id, disk_lo, disk_hi, start, end);\n"
-#define VBM_RTREE_FILL \
-  "INSERT INTO " VBM_RTREE " SELECT id, disk, disk, start, end FROM extents;\n"
 
 #endif /* VBM_SCHEMA_H */

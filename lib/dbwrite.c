@@ -1,0 +1,445 @@
+/* Writing b-trees straight into an SQLite database file: the file,
+ * its pages, records and cells (see dbwrite.h and
+ * https://www.sqlite.org/fileformat2.html).
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dbwrite.h"
+#include "internal.h"
+
+struct db_file {
+  int fd;
+  unsigned page_size, usable;
+  uint32_t npages;              /* pages in the file */
+  uint32_t pending_pgno;        /* the lock-byte page SQLite never uses */
+};
+
+static uint32_t
+get_be32 (const unsigned char *p)
+{
+  return (uint32_t) p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+void
+db_put_be (unsigned char *p, uint64_t v, int bytes)
+{
+  while (bytes-- > 0) {
+    p[bytes] = v & 0xff;
+    v >>= 8;
+  }
+}
+
+static int
+pwrite_all (struct db_file *f, const void *buf, size_t len, off_t off,
+            struct vbm_error *err)
+{
+  const char *p = buf;
+
+  while (len > 0) {
+    ssize_t r = pwrite (f->fd, p, len, off);
+
+    if (r == -1 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      vbm_set_error (err, r == -1 ? errno : EIO, "map store: write: %s",
+                     r == -1 ? strerror (errno) : "short write");
+      return -1;
+    }
+    p += r, len -= r, off += r;
+  }
+  return 0;
+}
+
+struct db_file *
+db_file_open (const char *path, struct vbm_error *err)
+{
+  unsigned char h[100];
+  struct db_file *f;
+  struct stat sb;
+  ssize_t r;
+
+  f = calloc (1, sizeof *f);
+  if (f == NULL) {
+    vbm_set_error (err, errno, "calloc: %s", strerror (errno));
+    return NULL;
+  }
+  f->fd = open (path, O_RDWR | O_CLOEXEC);
+  if (f->fd == -1) {
+    vbm_set_error (err, errno, "map store: %s: %s", path, strerror (errno));
+    free (f);
+    return NULL;
+  }
+  r = pread (f->fd, h, sizeof h, 0);
+  if (r != sizeof h || fstat (f->fd, &sb) == -1 ||
+      memcmp (h, "SQLite format 3", 16) != 0) {
+    vbm_set_error (err, EIO, "map store: %s: not an SQLite database", path);
+    goto fail;
+  }
+  f->page_size = h[16] << 8 | h[17];
+  if (f->page_size == 1)
+    f->page_size = 65536;
+  f->usable = f->page_size - h[20];
+  /* Freshly created by SQLite: whole pages, no free list. */
+  if (f->page_size < 512 || (f->page_size & (f->page_size - 1)) ||
+      f->usable < 480 || sb.st_size % f->page_size ||
+      get_be32 (h + 36) != 0 ||
+      (uint64_t) sb.st_size / f->page_size >= UINT32_MAX / 2) {
+    vbm_set_error (err, EIO, "map store: %s: unexpected database layout",
+                   path);
+    goto fail;
+  }
+  f->npages = sb.st_size / f->page_size;
+  f->pending_pgno = 0x40000000 / f->page_size + 1;
+  return f;
+
+ fail:
+  close (f->fd);
+  free (f);
+  return NULL;
+}
+
+int
+db_file_close (struct db_file *f, int discard, struct vbm_error *err)
+{
+  unsigned char h[100];
+  uint32_t counter;
+  int r = 0;
+
+  if (!discard) {
+    /* The page count in the header is trusted only if the change
+     * counter equals the version-valid-for number.
+     */
+    if (pread (f->fd, h, sizeof h, 0) != sizeof h) {
+      vbm_set_error (err, EIO, "map store: cannot read the header back");
+      r = -1;
+    }
+    else {
+      counter = get_be32 (h + 24) + 1;
+      db_put_be (h + 24, counter, 4);
+      db_put_be (h + 28, f->npages, 4);
+      db_put_be (h + 92, counter, 4);
+      if (pwrite_all (f, h, sizeof h, 0, err) == -1 ||
+          ftruncate (f->fd, (off_t) f->npages * f->page_size) == -1)
+        r = -1;
+    }
+  }
+  if (close (f->fd) == -1 && r == 0 && !discard) {
+    vbm_set_error (err, errno, "map store: close: %s", strerror (errno));
+    r = -1;
+  }
+  free (f);
+  return r;
+}
+
+unsigned
+db_file_usable (const struct db_file *f)
+{
+  return f->usable;
+}
+
+static uint32_t
+alloc_page (struct db_file *f, struct vbm_error *err)
+{
+  if (++f->npages == f->pending_pgno)
+    ++f->npages;
+  if (f->npages >= UINT32_MAX / 2) {
+    vbm_set_error (err, EFBIG, "map store: database too large");
+    return 0;
+  }
+  return f->npages;
+}
+
+static int
+write_page (struct db_file *f, uint32_t pgno, const void *buf,
+            struct vbm_error *err)
+{
+  return pwrite_all (f, buf, f->page_size,
+                     (off_t) (pgno - 1) * f->page_size, err);
+}
+
+/* ---- Records. ---- */
+
+unsigned
+db_varint_len (uint64_t v)
+{
+  unsigned n = 1;
+
+  if (v > 0x00ffffffffffffffULL)
+    return 9;
+  while (v >>= 7)
+    ++n;
+  return n;
+}
+
+/* SQLite's varint: big-endian groups of 7 bits, the 9th byte all 8. */
+static unsigned char *
+put_varint (unsigned char *p, uint64_t v)
+{
+  unsigned n, i;
+
+  if (v < 0x80) {
+    *p = v;
+    return p + 1;
+  }
+  n = db_varint_len (v);
+
+  if (n == 9) {
+    p[8] = v & 0xff;
+    v >>= 8;
+    for (i = 8; i-- > 0; v >>= 7)
+      p[i] = (v & 0x7f) | 0x80;
+    return p + 9;
+  }
+  for (i = n; i-- > 0; v >>= 7)
+    p[i] = (v & 0x7f) | (i == n - 1 ? 0 : 0x80);
+  return p + n;
+}
+
+/* Serial type and body length of an integer. */
+static unsigned
+int_type (int64_t v, unsigned *len)
+{
+  static const unsigned lens[] = { 0, 1, 2, 3, 4, 6, 8 };
+  unsigned t;
+
+  if (v == 0 || v == 1) {
+    *len = 0;
+    return 8 + v;
+  }
+  if (v >= -128 && v <= 127) t = 1;
+  else if (v >= -32768 && v <= 32767) t = 2;
+  else if (v >= -8388608 && v <= 8388607) t = 3;
+  else if (v >= INT32_MIN && v <= INT32_MAX) t = 4;
+  else if (v >= -140737488355328LL && v <= 140737488355327LL) t = 5;
+  else t = 6;
+  *len = lens[t];
+  return t;
+}
+
+static uint64_t
+serial_type (const struct db_value *v, unsigned *len)
+{
+  switch (v->type) {
+  case DB_INT: return int_type (v->i, len);
+  case DB_TEXT: *len = v->n; return 2 * (uint64_t) v->n + 13;
+  case DB_BLOB: *len = v->n; return 2 * (uint64_t) v->n + 12;
+  default: *len = 0; return 0;
+  }
+}
+
+size_t
+db_record_bound (const struct db_value *vals, unsigned n)
+{
+  size_t b = 2 + 9 * (size_t) n;
+  unsigned i;
+
+  for (i = 0; i < n; ++i)
+    b += vals[i].type == DB_TEXT || vals[i].type == DB_BLOB ? vals[i].n : 8;
+  return b;
+}
+
+size_t
+db_record_encode (const struct db_value *vals, unsigned n,
+                  unsigned char *out)
+{
+  uint64_t types[DB_MAX_COLUMNS];
+  size_t lens[DB_MAX_COLUMNS], h = 0;
+  unsigned char *p;
+  unsigned i, len;
+
+  for (i = 0; i < n; ++i) {
+    types[i] = serial_type (&vals[i], &len);
+    lens[i] = vals[i].type == DB_INT ? len : vals[i].n;
+    h += db_varint_len (types[i]);
+  }
+  /* The header's size counts its own varint. */
+  h += db_varint_len (h + 1) == 1 ? 1 : 2;
+  p = put_varint (out, h);
+  for (i = 0; i < n; ++i)
+    p = put_varint (p, types[i]);
+  for (i = 0; i < n; ++i) {
+    if (vals[i].type == DB_INT)
+      db_put_be (p, (uint64_t) vals[i].i, lens[i]);
+    else if (lens[i] > 0)
+      memcpy (p, vals[i].p, lens[i]);
+    p += lens[i];
+  }
+  return p - out;
+}
+
+/* ---- Pages and cells. ---- */
+
+static int
+is_leaf (unsigned type)
+{
+  return type == DB_TABLE_LEAF || type == DB_INDEX_LEAF;
+}
+
+int
+db_page_init (struct db_file *f, struct db_page *pg, unsigned type,
+              struct vbm_error *err)
+{
+  pg->buf = malloc (f->page_size);
+  if (pg->buf == NULL) {
+    vbm_set_error (err, errno, "malloc: %s", strerror (errno));
+    return -1;
+  }
+  pg->type = type;
+  pg->hdr = is_leaf (type) ? 8 : 12;
+  db_page_reset (f, pg);
+  return 0;
+}
+
+void
+db_page_reset (struct db_file *f, struct db_page *pg)
+{
+  memset (pg->buf, 0, f->page_size);
+  pg->ncells = 0;
+  pg->content = f->usable;
+}
+
+void
+db_page_free (struct db_page *pg)
+{
+  free (pg->buf);
+  pg->buf = NULL;
+}
+
+unsigned
+db_page_room (const struct db_page *pg)
+{
+  return pg->content - pg->hdr - 2 * pg->ncells;
+}
+
+/* How much of a payload of LEN bytes stays in the page. */
+static size_t
+local_size (const struct db_file *f, unsigned type, size_t len)
+{
+  size_t u = f->usable;
+  size_t x = type == DB_TABLE_LEAF ? u - 35 : (u - 12) * 64 / 255 - 23;
+  size_t m = (u - 12) * 32 / 255 - 23, k;
+
+  if (len <= x)
+    return len;
+  k = m + (len - m) % (u - 4);
+  return k <= x ? k : m;
+}
+
+size_t
+db_cell_size (const struct db_file *f, unsigned type, int64_t rowid,
+              size_t len)
+{
+  size_t s, local;
+
+  if (type == DB_TABLE_INTERIOR)
+    s = 4 + db_varint_len (rowid);
+  else {
+    local = local_size (f, type, len);
+    s = (is_leaf (type) ? 0 : 4) + db_varint_len (len) +
+      (type == DB_TABLE_LEAF ? db_varint_len (rowid) : 0) +
+      local + (local < len ? 4 : 0);
+  }
+  /* SQLite never gives a cell less than 4 bytes. */
+  return (s < 4 ? 4 : s) + 2;
+}
+
+/* Writes the payload's tail into a chain of overflow pages and
+ * returns the first one.
+ */
+static uint32_t
+write_overflow (struct db_file *f, const unsigned char *p, size_t len,
+                struct vbm_error *err)
+{
+  size_t per = f->usable - 4, n;
+  unsigned char *buf;
+  uint32_t first, pgno, next;
+
+  buf = calloc (1, f->page_size);
+  if (buf == NULL) {
+    vbm_set_error (err, errno, "calloc: %s", strerror (errno));
+    return 0;
+  }
+  first = pgno = alloc_page (f, err);
+  while (pgno) {
+    n = len < per ? len : per;
+    next = len > per ? alloc_page (f, err) : 0;
+    if (len > per && next == 0) {
+      pgno = 0;
+      break;
+    }
+    db_put_be (buf, next, 4);
+    memcpy (buf + 4, p, n);
+    memset (buf + 4 + n, 0, per - n);
+    if (write_page (f, pgno, buf, err) == -1) {
+      pgno = 0;
+      break;
+    }
+    p += n, len -= n;
+    if (next == 0)
+      break;
+    pgno = next;
+  }
+  free (buf);
+  return pgno ? first : 0;
+}
+
+int
+db_page_add (struct db_file *f, struct db_page *pg, uint32_t child,
+             int64_t rowid, const unsigned char *payload, size_t len,
+             struct vbm_error *err)
+{
+  size_t size = db_cell_size (f, pg->type, rowid, len) - 2, local;
+  unsigned char *q;
+  uint32_t ovfl;
+
+  pg->content -= size;
+  q = pg->buf + pg->content;
+  db_put_be (pg->buf + pg->hdr + 2 * pg->ncells++, pg->content, 2);
+  if (!is_leaf (pg->type)) {
+    db_put_be (q, child, 4);
+    q += 4;
+  }
+  if (pg->type == DB_TABLE_INTERIOR) {
+    put_varint (q, rowid);
+    return 0;
+  }
+  q = put_varint (q, len);
+  if (pg->type == DB_TABLE_LEAF)
+    q = put_varint (q, rowid);
+  local = local_size (f, pg->type, len);
+  memcpy (q, payload, local);
+  if (local < len) {
+    ovfl = write_overflow (f, payload + local, len - local, err);
+    if (ovfl == 0)
+      return -1;
+    db_put_be (q + local, ovfl, 4);
+  }
+  return 0;
+}
+
+uint32_t
+db_page_write (struct db_file *f, struct db_page *pg, uint32_t right_child,
+               uint32_t pgno, struct vbm_error *err)
+{
+  unsigned char *h = pg->buf;
+
+  if (pgno == 0 && (pgno = alloc_page (f, err)) == 0)
+    return 0;
+  h[0] = pg->type;
+  db_put_be (h + 1, 0, 2);                 /* no free blocks */
+  db_put_be (h + 3, pg->ncells, 2);
+  db_put_be (h + 5, pg->content == 65536 ? 0 : pg->content, 2);
+  h[7] = 0;                             /* no fragmented bytes */
+  if (!is_leaf (pg->type))
+    db_put_be (h + 8, right_child, 4);
+  if (write_page (f, pgno, h, err) == -1)
+    return 0;
+  return pgno;
+}
