@@ -5,6 +5,7 @@
 
 #include "vector.h"
 #include "checked-overflow.h"
+#include "hugepages.h"
 
 /* Same layout as every DEFINE_VECTOR_TYPE struct. */
 struct generic_vector {
@@ -41,5 +42,6 @@ generic_vector_reserve (void *vp, size_t n, size_t itemsize)
     return -1;
   v->ptr = p;
   v->cap = newcap;
+  vbm_advise_huge (p, bytes);
   return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include "internal.h"
 
 struct db_file {
+  pthread_mutex_t lock;         /* of npages: b-trees are written in parallel */
   int fd;
   unsigned page_size, usable;
   uint32_t npages;              /* pages in the file */
@@ -97,6 +99,7 @@ db_file_open (const char *path, struct vbm_error *err)
   }
   f->npages = sb.st_size / f->page_size;
   f->pending_pgno = 0x40000000 / f->page_size + 1;
+  pthread_mutex_init (&f->lock, NULL);
   return f;
 
  fail:
@@ -134,6 +137,7 @@ db_file_close (struct db_file *f, int discard, struct vbm_error *err)
     vbm_set_error (err, errno, "map store: close: %s", strerror (errno));
     r = -1;
   }
+  pthread_mutex_destroy (&f->lock);
   free (f);
   return r;
 }
@@ -147,13 +151,18 @@ db_file_usable (const struct db_file *f)
 static uint32_t
 alloc_page (struct db_file *f, struct vbm_error *err)
 {
+  uint32_t pgno;
+
+  pthread_mutex_lock (&f->lock);
   if (++f->npages == f->pending_pgno)
     ++f->npages;
-  if (f->npages >= UINT32_MAX / 2) {
+  pgno = f->npages;
+  pthread_mutex_unlock (&f->lock);
+  if (pgno >= UINT32_MAX / 2) {
     vbm_set_error (err, EFBIG, "map store: database too large");
     return 0;
   }
-  return f->npages;
+  return pgno;
 }
 
 static int

@@ -27,6 +27,7 @@
 
 #include "internal.h"
 #include "dbwrite.h"
+#include "hugepages.h"
 #include "rtree-write.h"
 
 #define CELL_SIZE (8 + 4 * 4)
@@ -66,15 +67,58 @@ rtree_cells_add (rtree_cells *cells, int64_t id, unsigned disk,
   return rtree_cells_append (cells, c);
 }
 
-static int
-compare_cells (const struct rtree_cell *a, const struct rtree_cell *b)
+/* The sort key: disk, then start.  Coordinates are never negative,
+ * and the bits of non-negative floats order as the floats do.
+ */
+static uint64_t
+cell_key (const struct rtree_cell *c)
 {
-  int i;
+  uint32_t disk, start;
 
-  for (i = 0; i < 4; ++i)
-    if (a->c[i] != b->c[i])
-      return a->c[i] < b->c[i] ? -1 : 1;
-  return a->id < b->id ? -1 : a->id > b->id;
+  memcpy (&disk, &c->c[0], 4);
+  memcpy (&start, &c->c[2], 4);
+  return (uint64_t) disk << 32 | start;
+}
+
+/* Sorts by disk and start, stably (ties stay in id order, so the tree
+ * is the same from run to run): a radix sort, byte by byte from the
+ * least significant, skipping bytes all keys share.  It needs a second
+ * array, but no comparisons and no allocator's scratch space.
+ */
+static int
+sort_cells (rtree_cells *cells)
+{
+  size_t count[8][256] = { { 0 } }, n = cells->len, i, pos;
+  struct rtree_cell *a = cells->ptr, *b, *t;
+  unsigned byte, v;
+  uint64_t k;
+
+  b = malloc (n * sizeof *b);
+  if (b == NULL)
+    return -1;
+  vbm_advise_huge (b, n * sizeof *b);
+  for (i = 0; i < n; ++i)
+    for (k = cell_key (&a[i]), byte = 0; byte < 8; ++byte, k >>= 8)
+      ++count[byte][k & 0xff];
+  for (byte = 0; byte < 8; ++byte) {
+    if (count[byte][(cell_key (&a[0]) >> (8 * byte)) & 0xff] == n)
+      continue;
+    for (v = 0, pos = 0; v < 256; ++v) {
+      size_t c = count[byte][v];
+
+      count[byte][v] = pos;
+      pos += c;
+    }
+    for (i = 0; i < n; ++i)
+      b[count[byte][(cell_key (&a[i]) >> (8 * byte)) & 0xff]++] = a[i];
+    t = a, a = b, b = t;
+  }
+  if (a != cells->ptr) {
+    memcpy (cells->ptr, a, n * sizeof *a);
+    b = a;
+  }
+  free (b);
+  return 0;
 }
 
 /* Nodes are numbered from the root (1) down, level by level, so that
@@ -230,7 +274,10 @@ rtree_write (struct db_file *f, const struct rtree_roots *roots,
     return -1;
   }
   max_cells = (node_size - 4) / CELL_SIZE;
-  rtree_cells_sort (cells, compare_cells);
+  if (sort_cells (cells) == -1) {
+    vbm_set_error (err, errno, "R*Tree: %s", strerror (errno));
+    return -1;
+  }
 
   /* How many nodes on each level, from the leaves up. */
   lv[0].items = *cells;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "hugepages.h"
 #include "store-keys.h"
 
 /* ---- objects_path. ---- */
@@ -175,6 +176,7 @@ path_index_sort (struct path_index *pi)
   if (order == NULL || rank == NULL || end == NULL || count == NULL ||
       tmp == NULL)
     return -1;
+  vbm_advise_huge (tmp, n * sizeof *tmp);
 
   /* Group by device (in the order of their names), NULL paths first:
    * group 2 * rank + (path != NULL).

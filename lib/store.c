@@ -3,10 +3,13 @@
  *
  * SQLite creates the file and its schema.  The big tables (objects,
  * extents), their indexes and the R*Tree are then written straight
- * into the file as b-trees (dbwrite.h), in a fraction of the time
- * inserting them would take.  The few other rows (disks, meta, hard
- * links, warnings, a partition's filesystem type) are kept and inserted
- * through SQLite at the end.
+ * into the file as b-trees (store-tables.c), in a fraction of the time
+ * inserting them would take, by a second thread: the mappers' objects
+ * and extents go to it through a pipe (pipe.c), so reading the
+ * filesystem and writing the map overlap.  Ids are therefore assigned
+ * here.  The few other rows (disks, meta, hard links, warnings, a
+ * partition's filesystem type) are kept and inserted through SQLite at
+ * the end.
  */
 #include <config.h>
 
@@ -16,12 +19,10 @@
 
 #include <sqlite3.h>
 
-#include "cleanup.h"
-#include "dbwrite.h"
 #include "internal.h"
-#include "rtree-write.h"
+#include "pipe.h"
 #include "schema.h"
-#include "store-keys.h"
+#include "store-tables.h"
 #include "vector.h"
 
 /* The rows inserted through SQLite at the end. */
@@ -36,19 +37,16 @@ static const char *const stmt_sql[NR_STMTS] = {
   [ST_WARNING] = "INSERT INTO warnings (disk, message) VALUES (?,?)",
 };
 
+DEFINE_VECTOR_TYPE (bytes, char);
+
 struct vbm_store {
   char *path;
   sqlite3 *db;                  /* only while SQLite has the file */
   sqlite3_stmt *stmt[NR_STMTS];
-  struct db_file *f;
-  struct db_table *objects, *extents;
-  uint32_t objects_path_root, extents_object_root;
-  struct rtree_roots rtree_roots;
-  size_t rtree_node_size;
+  struct map_tables *tables;    /* the writer thread's while piping */
+  struct vbm_pipe *pipe;
+  struct vbm_error werr;        /* the writer thread's error */
   int64_t last_object, last_extent;
-  struct path_index paths;
-  struct extent_index extent_keys;
-  rtree_cells rtree;            /* the extents, for the R*Tree at the end */
   bytes late;                   /* rows for SQLite, encoded as below */
 };
 
@@ -178,6 +176,97 @@ write_rows (struct vbm_store *st, struct vbm_error *err)
   return 0;
 }
 
+/* ---- Objects and extents: messages to the writer thread. ---- */
+
+enum { MSG_OBJECT, MSG_EXTENT, MSG_EXPECT };
+
+/* Followed by the device, path and fstype strings with their NULs. */
+struct object_msg {
+  int64_t id, parent;
+  uint64_t inode, size;
+  uint32_t disk, flags;
+  uint32_t len[3];              /* NO_STRING for NULL */
+  char kind;
+};
+#define NO_STRING UINT32_MAX
+
+struct extent_msg {
+  int64_t id, object, offset;
+  uint64_t start, end;
+  uint32_t disk, flags;
+};
+
+/* Room for a message of SIZE bytes after its type byte. */
+static char *
+msg_begin (struct vbm_store *st, int type, size_t size,
+           struct vbm_error *err)
+{
+  char *p = vbm_pipe_reserve (st->pipe, 1 + size, err);
+
+  if (p == NULL) {
+    /* The writer stopped: its error is the one worth reporting. */
+    if (st->werr.msg[0])
+      *err = st->werr;
+    return NULL;
+  }
+  *p = type;
+  return p + 1;
+}
+
+static const char *
+msg_string (const char **p, uint32_t len)
+{
+  const char *s = *p;
+
+  if (len == NO_STRING)
+    return NULL;
+  *p += len + 1;
+  return s;
+}
+
+/* The writer thread: hands each message to the tables. */
+static int
+write_tables (void *opaque, const char *p, size_t len)
+{
+  struct vbm_store *st = opaque;
+  const char *end = p + len;
+  struct object_msg om;
+  struct extent_msg em;
+  struct vbm_object obj;
+  uint64_t n;
+
+  while (p < end) {
+    switch (*p++) {
+    case MSG_OBJECT:
+      memcpy (&om, p, sizeof om);
+      p += sizeof om;
+      obj = (struct vbm_object) {
+        .parent = om.parent, .disk = om.disk, .kind = om.kind,
+        .inode = om.inode, .size = om.size, .flags = om.flags,
+      };
+      obj.device = msg_string (&p, om.len[0]);
+      obj.path = msg_string (&p, om.len[1]);
+      obj.fstype = msg_string (&p, om.len[2]);
+      if (map_tables_add_object (st->tables, om.id, &obj, &st->werr) == -1)
+        return -1;
+      break;
+    case MSG_EXTENT:
+      memcpy (&em, p, sizeof em);
+      p += sizeof em;
+      if (map_tables_add_extent (st->tables, em.id, em.object, em.disk,
+                                 em.start, em.end, em.offset, em.flags,
+                                 &st->werr) == -1)
+        return -1;
+      break;
+    default:
+      memcpy (&n, p, sizeof n);
+      p += sizeof n;
+      map_tables_expect (st->tables, n);
+    }
+  }
+  return 0;
+}
+
 /* ---- Creating and finishing the file. ---- */
 
 static void
@@ -215,14 +304,10 @@ open_db (struct vbm_store *st, struct vbm_error *err)
 static void
 store_close (struct vbm_store *st)
 {
+  if (st->pipe)
+    vbm_pipe_finish (st->pipe, 1);
   close_db (st);
-  db_table_free (st->objects);
-  db_table_free (st->extents);
-  if (st->f)
-    db_file_close (st->f, 1, NULL);
-  path_index_free (&st->paths);
-  free (st->extent_keys.keys.ptr);
-  free (st->rtree.ptr);
+  map_tables_abort (st->tables);
   free (st->late.ptr);
   free (st->path);
   free (st);
@@ -236,11 +321,10 @@ find_roots (struct vbm_store *st, struct vbm_error *err)
     "objects", "extents", "objects_path", "extents_object",
     VBM_RTREE "_node", VBM_RTREE "_parent", VBM_RTREE "_rowid",
   };
-  uint32_t table_roots[2] = { 0, 0 };
+  struct map_roots mr = { 0 };
   uint32_t *const roots[] = {
-    &table_roots[0], &table_roots[1],
-    &st->objects_path_root, &st->extents_object_root,
-    &st->rtree_roots.node, &st->rtree_roots.parent, &st->rtree_roots.rowid,
+    &mr.objects, &mr.extents, &mr.objects_path, &mr.extents_object,
+    &mr.rtree.node, &mr.rtree.parent, &mr.rtree.rowid,
   };
   sqlite3_stmt *s = NULL;
   size_t i;
@@ -263,20 +347,18 @@ find_roots (struct vbm_store *st, struct vbm_error *err)
       sqlite3_prepare_v2 (st->db, "SELECT length(data) FROM " VBM_RTREE
                           "_node WHERE nodeno = 1", -1, &s, NULL) == SQLITE_OK) {
     if (sqlite3_step (s) == SQLITE_ROW)
-      st->rtree_node_size = sqlite3_column_int (s, 0);
+      mr.rtree_node_size = sqlite3_column_int (s, 0);
     sqlite3_finalize (s);
   }
-  if (r == 0 && st->rtree_node_size == 0) {
+  if (r == 0 && mr.rtree_node_size == 0) {
     db_error (st, err, "R*Tree root node");
     r = -1;
   }
   if (r == 0) {
     /* After closing: we write the file behind SQLite's back. */
     close_db (st);
-    st->f = db_file_open (st->path, err);
-    if (st->f == NULL ||
-        (st->objects = db_table_new (st->f, table_roots[0], err)) == NULL ||
-        (st->extents = db_table_new (st->f, table_roots[1], err)) == NULL)
+    st->tables = map_tables_open (st->path, &mr, err);
+    if (st->tables == NULL)
       r = -1;
   }
   return r;
@@ -299,25 +381,12 @@ vbm_store_create (const char *tmppath, struct vbm_error *err)
       exec (st, VBM_SCHEMA_INDEXES, err) == -1 ||
       exec (st, VBM_RTREE_CREATE, err) == -1 ||
       exec (st, "COMMIT;", err) == -1 ||
-      find_roots (st, err) == -1) {
+      find_roots (st, err) == -1 ||
+      (st->pipe = vbm_pipe_start (write_tables, st, err)) == NULL) {
     store_close (st);
     return NULL;
   }
   return st;
-}
-
-static int
-write_indexes (struct vbm_store *st, struct vbm_error *err)
-{
-  if (path_index_sort (&st->paths) == -1) {
-    vbm_set_error (err, errno, "map store: %s", strerror (errno));
-    return -1;
-  }
-  extent_index_sort (&st->extent_keys);
-  return db_index_write (st->f, st->objects_path_root, st->paths.keys.len,
-                         path_index_entry, &st->paths, err) == -1 ||
-    db_index_write (st->f, st->extents_object_root, st->extent_keys.keys.len,
-                    extent_index_entry, &st->extent_keys, err) == -1 ? -1 : 0;
 }
 
 /* The rows kept for SQLite. */
@@ -341,22 +410,19 @@ insert_late_rows (struct vbm_store *st, struct vbm_error *err)
 int
 vbm_store_finish (struct vbm_store *st, struct vbm_error *err)
 {
-  struct db_table *objects = st->objects, *extents = st->extents;
+  struct map_tables *tables = st->tables;
   int r;
 
-  st->objects = st->extents = NULL;
-  r = db_table_finish (objects, err);
-  if (db_table_finish (extents, err) == -1)
-    r = -1;
-  if (r == 0 &&
-      (write_indexes (st, err) == -1 ||
-       rtree_write (st->f, &st->rtree_roots, st->rtree_node_size, &st->rtree,
-                    err) == -1))
-    r = -1;
-  if (r == 0) {
-    r = db_file_close (st->f, 0, err);
-    st->f = NULL;
+  /* From here on this thread owns the tables again. */
+  r = vbm_pipe_finish (st->pipe, 0);
+  st->pipe = NULL;
+  st->tables = NULL;
+  if (r == -1) {
+    *err = st->werr;
+    map_tables_abort (tables);
   }
+  else
+    r = map_tables_finish (tables, err);
   if (r == 0)
     r = insert_late_rows (st, err);
   store_close (st);
@@ -393,42 +459,48 @@ vbm_store_add_disk (struct vbm_store *st, unsigned disk,
   return 0;
 }
 
-static struct db_value
-text_or_null (const char *s)
-{
-  return s ? DB_TEXTV (s, strlen (s)) : DB_NULLV;
-}
-
 int64_t
 vbm_store_add_object (struct vbm_store *st, const struct vbm_object *obj,
                       struct vbm_error *err)
 {
-  char kind[1] = { obj->kind };
-  int64_t id = st->last_object + 1;
-  const struct db_value vals[] = {
-    DB_NULLV,                   /* id: the rowid */
-    obj->parent > 0 ? DB_INTV (obj->parent) : DB_NULLV,
-    DB_INTV (obj->disk),
-    DB_TEXTV (kind, 1),
-    text_or_null (obj->device),
-    text_or_null (obj->path),
-    DB_INTV ((int64_t) obj->inode),
-    DB_INTV ((int64_t) obj->size),
-    DB_INTV (obj->flags),
-    text_or_null (obj->fstype),
+  const char *strings[3] = { obj->device, obj->path, obj->fstype };
+  struct object_msg m = {
+    .id = st->last_object + 1, .parent = obj->parent,
+    .inode = obj->inode, .size = obj->size,
+    .disk = obj->disk, .flags = obj->flags, .kind = obj->kind,
   };
+  size_t size = sizeof m, i, len;
+  char *p;
 
   if (obj->device == NULL) {
     vbm_set_error (err, EINVAL, "map store: object without a device");
     return -1;
   }
-  if (db_table_append (st->objects, id, vals, sizeof vals / sizeof vals[0],
-                       err) == -1 ||
-      path_index_add (&st->paths, obj->device, obj->path, id) == -1) {
-    vbm_set_error (err, errno, "map store: %s", strerror (errno));
-    return -1;
+  for (i = 0; i < 3; ++i) {
+    m.len[i] = NO_STRING;
+    if (strings[i]) {
+      len = strlen (strings[i]);
+      if (len >= NO_STRING) {
+        vbm_set_error (err, ERANGE, "map store: string too long");
+        return -1;
+      }
+      m.len[i] = len;
+      size += len + 1;
+    }
   }
-  return st->last_object = id;
+  p = msg_begin (st, MSG_OBJECT, size, err);
+  if (p == NULL)
+    return -1;
+  memcpy (p, &m, sizeof m);
+  p += sizeof m;
+  for (i = 0; i < 3; ++i) {
+    if (strings[i]) {
+      memcpy (p, strings[i], m.len[i] + 1);
+      p += m.len[i] + 1;
+    }
+  }
+  vbm_pipe_commit (st->pipe, 1 + size);
+  return ++st->last_object;
 }
 
 int
@@ -451,45 +523,36 @@ vbm_store_add_extent (struct vbm_store *st, int64_t object, unsigned disk,
                       uint64_t start, uint64_t len, int64_t object_offset,
                       unsigned flags, struct vbm_error *err)
 {
-  int64_t id = st->last_extent + 1;
-  struct db_value vals[] = {
-    DB_NULLV,                   /* id: the rowid */
-    DB_INTV (object),
-    DB_INTV (disk),
-    DB_INTV ((int64_t) start),
-    DB_INTV ((int64_t) (start + len)),
-    object_offset >= 0 ? DB_INTV (object_offset) : DB_NULLV,
-    DB_INTV (flags),
+  struct extent_msg m = {
+    .id = st->last_extent + 1, .object = object, .offset = object_offset,
+    .start = start, .end = start + len, .disk = disk, .flags = flags,
   };
+  char *p;
 
   /* SQLite integers are signed 64 bit; disks are far smaller. */
   if (len == 0 || start > INT64_MAX || len > INT64_MAX - start) {
     vbm_set_error (err, ERANGE, "map store: extent out of range");
     return -1;
   }
-  if (db_table_append (st->extents, id, vals, sizeof vals / sizeof vals[0],
-                       err) == -1)
+  p = msg_begin (st, MSG_EXTENT, sizeof m, err);
+  if (p == NULL)
     return -1;
-  if (rtree_cells_add (&st->rtree, id, disk, start, start + len) == -1 ||
-      extent_index_add (&st->extent_keys, object, object_offset, id) == -1) {
-    vbm_set_error (err, errno, "map store: %s", strerror (errno));
-    return -1;
-  }
-  st->last_extent = id;
+  memcpy (p, &m, sizeof m);
+  vbm_pipe_commit (st->pipe, 1 + sizeof m);
+  st->last_extent++;
   return 0;
 }
 
 void
 vbm_store_expect (struct vbm_store *st, uint64_t n)
 {
-  /* Room for 2M more is only address space until used. */
-  if (n > 2 << 20)
-    n = 2 << 20;
-  /* Failing is harmless: the arrays grow as they go. */
-  path_keys_reserve (&st->paths.keys, n);
-  bytes_reserve (&st->paths.pool, n * 24);
-  extent_keys_reserve (&st->extent_keys.keys, n);
-  rtree_cells_reserve (&st->rtree, n);
+  struct vbm_error ignored;
+  char *p = msg_begin (st, MSG_EXPECT, sizeof n, &ignored);
+
+  if (p) {
+    memcpy (p, &n, sizeof n);
+    vbm_pipe_commit (st->pipe, 1 + sizeof n);
+  }
 }
 
 int
