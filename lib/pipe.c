@@ -12,17 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hugepages.h"
 #include "internal.h"
 #include "pipe.h"
 
 #define PIPE_CHUNK (256 * 1024)
 #define PIPE_CHUNKS 8           /* queued at most: 2 MiB */
+/* Besides the queued: one being filled, one being consumed. */
+#define ARENA_CHUNKS (PIPE_CHUNKS + 2)
 
 struct chunk {
   struct chunk *next;
   size_t len, cap;
+  bool in_arena;
   char data[];
 };
+#define ARENA_STRIDE (sizeof (struct chunk) + PIPE_CHUNK)
 
 struct vbm_pipe {
   vbm_pipe_consumer fn;
@@ -32,24 +37,35 @@ struct vbm_pipe {
   pthread_cond_t cond;          /* queue changed, or the consumer stopped */
   struct chunk *head, *tail;    /* queued chunks, oldest first */
   size_t queued;
-  struct chunk *spare;          /* consumed chunks, for reuse */
+  struct chunk *spare;          /* free chunks of the arena */
+  char *arena;                  /* the usual chunks, in huge pages */
   bool closing, aborting;
   bool failed;                  /* the consumer returned -1 */
   struct chunk *cur;            /* being filled by the producer */
 };
 
-/* Chunks are big enough for malloc to mmap them: reusing the usual
- * ones saves a page fault per page.  Called with the lock held.
+/* Reusing chunks saves a page fault per page.  Called with the lock
+ * held.
  */
 static void
 recycle (struct vbm_pipe *p, struct chunk *c)
 {
-  if (c->cap == PIPE_CHUNK) {
+  if (c->in_arena) {
     c->next = p->spare;
     p->spare = c;
   }
   else
     free (c);
+}
+
+static void
+drop (struct vbm_pipe *p, struct chunk *c)
+{
+  if (c) {
+    pthread_mutex_lock (&p->lock);
+    recycle (p, c);
+    pthread_mutex_unlock (&p->lock);
+  }
 }
 
 static void *
@@ -90,6 +106,7 @@ struct vbm_pipe *
 vbm_pipe_start (vbm_pipe_consumer fn, void *opaque, struct vbm_error *err)
 {
   struct vbm_pipe *p = calloc (1, sizeof *p);
+  size_t i;
   int r;
 
   if (p == NULL) {
@@ -98,6 +115,20 @@ vbm_pipe_start (vbm_pipe_consumer fn, void *opaque, struct vbm_error *err)
   }
   p->fn = fn;
   p->opaque = opaque;
+  p->arena = aligned_alloc (2 << 20, ARENA_CHUNKS * ARENA_STRIDE);
+  if (p->arena == NULL) {
+    vbm_set_error (err, errno, "aligned_alloc: %s", strerror (errno));
+    free (p);
+    return NULL;
+  }
+  vbm_advise_huge (p->arena, ARENA_CHUNKS * ARENA_STRIDE);
+  for (i = 0; i < ARENA_CHUNKS; ++i) {
+    struct chunk *c = (struct chunk *) (p->arena + i * ARENA_STRIDE);
+
+    c->in_arena = true;
+    c->next = p->spare;
+    p->spare = c;
+  }
   pthread_mutex_init (&p->lock, NULL);
   pthread_cond_init (&p->cond, NULL);
   r = pthread_create (&p->thread, NULL, consumer_thread, p);
@@ -105,6 +136,7 @@ vbm_pipe_start (vbm_pipe_consumer fn, void *opaque, struct vbm_error *err)
     vbm_set_error (err, r, "pthread_create: %s", strerror (r));
     pthread_mutex_destroy (&p->lock);
     pthread_cond_destroy (&p->cond);
+    free (p->arena);
     free (p);
     return NULL;
   }
@@ -120,7 +152,7 @@ push (struct vbm_pipe *p)
 
   p->cur = NULL;
   if (c == NULL || c->len == 0) {
-    free (c);
+    drop (p, c);
     return 0;
   }
   pthread_mutex_lock (&p->lock);
@@ -138,7 +170,7 @@ push (struct vbm_pipe *p)
   }
   pthread_mutex_unlock (&p->lock);
   if (failed) {
-    free (c);
+    drop (p, c);
     return -1;
   }
   return 0;
@@ -164,11 +196,13 @@ vbm_pipe_reserve (struct vbm_pipe *p, size_t len, struct vbm_error *err)
       p->spare = p->cur->next;
     pthread_mutex_unlock (&p->lock);
   }
-  if (p->cur == NULL)
-    p->cur = malloc (sizeof *p->cur + cap);
   if (p->cur == NULL) {
-    vbm_set_error (err, errno, "malloc: %s", strerror (errno));
-    return NULL;
+    p->cur = malloc (sizeof *p->cur + cap);
+    if (p->cur == NULL) {
+      vbm_set_error (err, errno, "malloc: %s", strerror (errno));
+      return NULL;
+    }
+    p->cur->in_arena = false;
   }
   p->cur->next = NULL;
   p->cur->len = 0;
@@ -188,7 +222,7 @@ vbm_pipe_finish (struct vbm_pipe *p, int abort)
   bool failed;
 
   if (abort) {
-    free (p->cur);
+    drop (p, p->cur);
     p->cur = NULL;
   }
   else
@@ -200,12 +234,8 @@ vbm_pipe_finish (struct vbm_pipe *p, int abort)
   pthread_mutex_unlock (&p->lock);
   pthread_join (p->thread, NULL);
   failed = p->failed;
-  while (p->spare) {
-    struct chunk *c = p->spare;
-
-    p->spare = c->next;
-    free (c);
-  }
+  /* Only arena chunks are spare. */
+  free (p->arena);
   pthread_mutex_destroy (&p->lock);
   pthread_cond_destroy (&p->cond);
   free (p);
