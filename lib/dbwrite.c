@@ -4,6 +4,7 @@
  */
 #include <config.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -262,6 +263,8 @@ db_record_encode (const struct db_value *vals, unsigned n,
   size_t lens[DB_MAX_COLUMNS], h = 0;
   unsigned char *p;
   unsigned i, len;
+
+  assert (n <= DB_MAX_COLUMNS);
 
   for (i = 0; i < n; ++i) {
     types[i] = serial_type (&vals[i], &len);
