@@ -44,23 +44,13 @@
 #define MAX_RUNS (UINT64_C (1) << 24)
 #define PROGRESS_EVERY 4096
 
-/* An attribute, copied out of the search context. */
-struct attr {
-  ATTR_TYPES type;
-  ATTR_FLAGS flags;
-  ntfschar name[256];
-  unsigned name_len;
-  bool resident;
-  uint64_t record;              /* resident: MFT record holding it */
-  uint64_t value_off;           /* resident: value offset in the record */
-  uint64_t value_len;
-  uint64_t data_size;           /* non-resident, from the first extent */
-};
-
 struct file {
   struct ntfs_map *m;
-  ntfs_inode *ni;
-  struct attr *attrs;
+  ntfs_inode *ni;               /* NULL if read by ntfs-record.c */
+  uint64_t no;                  /* its record */
+  FILE_ATTR_FLAGS file_flags;
+  struct ntfs_mft_reader reader;
+  struct ntfs_attr_info *attrs;
   size_t nattrs;
   const char *path;             /* primary path, or pathbuf */
   char *pathbuf;                /* "<$name>", "<unreachable record N>" */
@@ -78,7 +68,7 @@ static const ntfschar I30[] = {
 
 /* Was the first extent of x's attribute collected? */
 static bool
-seen_attr (const struct file *f, const struct attr *x)
+seen_attr (const struct file *f, const struct ntfs_attr_info *x)
 {
   size_t i;
 
@@ -103,7 +93,7 @@ collect_attrs (struct file *f)
   errno = 0;
   while ((r = ntfs_attrs_walk (actx)) == 0) {
     const ATTR_RECORD *a = actx->attr;
-    struct attr *x = &f->attrs[f->nattrs];
+    struct ntfs_attr_info *x = &f->attrs[f->nattrs];
 
     if (++steps > 4 * MAX_ATTRS || f->nattrs >= MAX_ATTRS) {
       ntfs_warn (f->m, "%s: too many attributes: not all mapped", f->path);
@@ -111,10 +101,11 @@ collect_attrs (struct file *f)
     }
     if (a->type == AT_END)
       break;
-    memset (x, 0, sizeof *x);
     x->type = a->type;
     x->flags = a->flags;
     x->name_len = a->name_length;
+    x->rl = NULL;
+    x->record = x->value_off = x->value_len = x->data_size = 0;
     if (x->name_len) {
       uint64_t noff = le16_to_cpu (a->name_offset);
 
@@ -177,7 +168,7 @@ mft_to_volume (struct ntfs_map *m, uint64_t pos, uint64_t *at,
 }
 
 static int
-map_resident (struct file *f, int64_t obj, const struct attr *x,
+map_resident (struct file *f, int64_t obj, const struct ntfs_attr_info *x,
               unsigned flags)
 {
   struct ntfs_map *m = f->m;
@@ -229,8 +220,10 @@ map_records (struct file *f, int64_t obj)
   ntfs_inode *ni = f->ni;
   int32_t i;
 
-  if (map_record (f, obj, ni->mft_no) == -1)
+  if (map_record (f, obj, f->no) == -1)
     return -1;
+  if (ni == NULL)
+    return 0;
   for (i = 0; i < ni->nr_extents; i++)
     if (ni->extent_nis[i] &&
         map_record (f, obj, ni->extent_nis[i]->mft_no) == -1)
@@ -242,50 +235,38 @@ map_records (struct file *f, int64_t obj)
  * flags each of them (libntfs-3g refuses to read either).
  */
 static unsigned
-encrypted_flag (const struct file *f, const struct attr *x)
+encrypted_flag (const struct file *f, const struct ntfs_attr_info *x)
 {
   if ((x->flags & ATTR_IS_ENCRYPTED) ||
       (x->type == AT_DATA && !f->dir &&
-       (f->ni->flags & FILE_ATTR_ENCRYPTED)))
+       (f->file_flags & FILE_ATTR_ENCRYPTED)))
     return VBM_EXTENT_ENCRYPTED;
   return 0;
 }
 
 static int
-map_nonresident (struct file *f, int64_t obj, const struct attr *x)
+map_runs (struct file *f, int64_t obj, const struct ntfs_attr_info *x,
+          const runlist_element *rl, ATTR_FLAGS data_flags,
+          int64_t data_size, int64_t init_size)
 {
   struct ntfs_map *m = f->m;
-  ntfs_attr *na;
-  const runlist_element *rl;
   uint64_t runs = 0;
   unsigned flags = encrypted_flag (f, x);
   int r = 0;
 
-  na = ntfs_attr_open (f->ni, x->type, (ntfschar *) x->name, x->name_len);
-  if (na == NULL) {
-    ntfs_warn (m, "%s: cannot open attribute 0x%x: %s", f->path,
-               (unsigned) le32_to_cpu (x->type), strerror (errno));
-    return 0;
-  }
-  if (ntfs_attr_map_whole_runlist (na) == -1 || na->rl == NULL) {
-    ntfs_warn (m, "%s: bad runlist of attribute 0x%x: %s", f->path,
-               (unsigned) le32_to_cpu (x->type), strerror (errno));
-    ntfs_attr_close (na);
-    return 0;
-  }
-  if (na->data_flags & ATTR_COMPRESSION_MASK)
+  if (data_flags & ATTR_COMPRESSION_MASK)
     flags |= VBM_EXTENT_COMPRESSED;
-  else if (na->initialized_size >= 0 && na->data_size >= 0) {
+  else if (init_size >= 0 && data_size >= 0) {
     /* The tail of the last cluster is the file's: a byte split there
      * would double the extents of small files.  Unwritten bytes are
      * split exactly: on disk they may hold anything.
      */
-    m->past_eof = ((uint64_t) na->data_size + m->cs - 1) / m->cs * m->cs;
-    m->init_size = na->initialized_size < na->data_size
-      ? (uint64_t) na->initialized_size : m->past_eof;
+    m->past_eof = ((uint64_t) data_size + m->cs - 1) / m->cs * m->cs;
+    m->init_size = init_size < data_size
+      ? (uint64_t) init_size : m->past_eof;
   }
 
-  for (rl = na->rl; rl->length > 0; rl++) {
+  for (; rl->length > 0; rl++) {
     uint64_t off;
 
     if (++runs > MAX_RUNS) {
@@ -306,13 +287,41 @@ map_nonresident (struct file *f, int64_t obj, const struct attr *x)
       break;
   }
   m->init_size = m->past_eof = UINT64_MAX;
+  return r;
+}
+
+static int
+map_nonresident (struct file *f, int64_t obj, const struct ntfs_attr_info *x)
+{
+  struct ntfs_map *m = f->m;
+  ntfs_attr *na;
+  int r;
+
+  /* Read by ntfs-record.c: plain, the runlist complete. */
+  if (x->rl)
+    return map_runs (f, obj, x, x->rl, 0, x->data_size, x->init_size);
+
+  na = ntfs_attr_open (f->ni, x->type, (ntfschar *) x->name, x->name_len);
+  if (na == NULL) {
+    ntfs_warn (m, "%s: cannot open attribute 0x%x: %s", f->path,
+               (unsigned) le32_to_cpu (x->type), strerror (errno));
+    return 0;
+  }
+  if (ntfs_attr_map_whole_runlist (na) == -1 || na->rl == NULL) {
+    ntfs_warn (m, "%s: bad runlist of attribute 0x%x: %s", f->path,
+               (unsigned) le32_to_cpu (x->type), strerror (errno));
+    ntfs_attr_close (na);
+    return 0;
+  }
+  r = map_runs (f, obj, x, na->rl, na->data_flags, na->data_size,
+                na->initialized_size);
   ntfs_attr_close (na);
   return r;
 }
 
 /* A stream of the file (its data or index allocation, or a named one). */
 static int
-map_stream (struct file *f, int64_t obj, const struct attr *x)
+map_stream (struct file *f, int64_t obj, const struct ntfs_attr_info *x)
 {
   if (x->resident)
     return map_resident (f, obj, x, encrypted_flag (f, x));
@@ -320,7 +329,7 @@ map_stream (struct file *f, int64_t obj, const struct attr *x)
 }
 
 static bool
-is_i30 (const struct attr *x)
+is_i30 (const struct ntfs_attr_info *x)
 {
   return x->name_len == 4 && memcmp (x->name, I30, sizeof I30) == 0;
 }
@@ -355,7 +364,7 @@ type_name (ATTR_TYPES type, char *buf, size_t len)
  * attribute "path:name:$TYPE".
  */
 static int
-map_stream_object (struct file *f, const struct attr *x)
+map_stream_object (struct file *f, const struct ntfs_attr_info *x)
 {
   struct ntfs_map *m = f->m;
   char *sname = NULL, *path, tbuf[16];
@@ -382,7 +391,7 @@ map_stream_object (struct file *f, const struct attr *x)
     return -1;
   }
   obj = ntfs_add_object (m, f->system ? VBM_KIND_METADATA : VBM_KIND_FILE,
-                         path, f->ni->mft_no,
+                         path, f->no,
                          x->resident ? x->value_len : x->data_size, 0);
   if (obj == -1 || map_stream (f, obj, x) == -1) {
     free (path);
@@ -397,7 +406,7 @@ map_stream_object (struct file *f, const struct attr *x)
  * non-resident attributes other than the file's data and index.
  */
 static bool
-is_own_stream (const struct attr *x)
+is_own_stream (const struct ntfs_attr_info *x)
 {
   if (x->type == AT_DATA)
     return x->name_len > 0;
@@ -410,7 +419,7 @@ map_attrs (struct file *f, int64_t obj)
   size_t i;
 
   for (i = 0; i < f->nattrs; i++) {
-    const struct attr *x = &f->attrs[i];
+    const struct ntfs_attr_info *x = &f->attrs[i];
     int r = 0;
 
     if (x->type == AT_DATA && x->name_len == 0)
@@ -422,7 +431,7 @@ map_attrs (struct file *f, int64_t obj)
   }
   ntfs_end_object (f->m, f->path);
   for (i = 0; i < f->nattrs; i++) {
-    const struct attr *x = &f->attrs[i];
+    const struct ntfs_attr_info *x = &f->attrs[i];
 
     if (is_own_stream (x) && map_stream_object (f, x) == -1)
       return -1;
@@ -437,7 +446,7 @@ object_size (struct file *f)
   size_t i;
 
   for (i = 0; i < f->nattrs; i++) {
-    const struct attr *x = &f->attrs[i];
+    const struct ntfs_attr_info *x = &f->attrs[i];
 
     if ((x->type == AT_DATA && x->name_len == 0) ||
         (f->dir && x->type == AT_INDEX_ALLOCATION && is_i30 (x)))
@@ -446,12 +455,25 @@ object_size (struct file *f)
   return 0;
 }
 
-/* Maps the record mref named by names[0..n) (none: unreachable). */
+static void
+close_file (struct file *f)
+{
+  if (f->ni)
+    ntfs_inode_close (f->ni);
+  f->ni = NULL;
+  ntfs_free_runlists (f->attrs, f->nattrs);
+  f->nattrs = 0;
+}
+
+/* Maps the record mref named by the names of indexes order[0..n)
+ * (none: unreachable).
+ */
 static int
-map_file (struct file *f, uint64_t mref, const struct ntfs_name *names,
-          size_t n)
+map_file (struct file *f, uint64_t mref, const uint32_t *order, size_t n)
 {
   struct ntfs_map *m = f->m;
+  const struct ntfs_name *names = m->names.ptr;
+  struct ntfs_record_info info;
   const uint64_t no = MREF (mref);
   unsigned flags = n ? 0 : VBM_OBJECT_UNREACHABLE;
   int64_t obj;
@@ -461,28 +483,41 @@ map_file (struct file *f, uint64_t mref, const struct ntfs_name *names,
 
   if (no < f->nrecords && (f->seen[no / 8] & (1u << (no % 8))))
     return 0;
-  f->ni = ntfs_inode_open (m->nv, mref);
-  if (f->ni == NULL) {
-    /* ENOENT: not in use, or reused (sequence number). */
-    if (errno != ENOENT && n)
-      ntfs_warn (m, "%s: MFT record %" PRIu64 " unusable (corrupt record "
-                 "or attribute list?): %s: not mapped", names[0].path, no,
-                 strerror (errno));
-    else
-      f->dangling += n;
-    return 0;
+  f->no = no;
+  f->ni = NULL;
+  r = ntfs_read_plain_record (m, &f->reader, f->nrecords, mref, &info,
+                              f->attrs, &f->nattrs);
+  if (r == -1)
+    return -1;
+  if (r == 1) {
+    f->dir = info.dir;
+    f->file_flags = info.file_flags;
   }
-  if (!(f->ni->mrec->flags & MFT_RECORD_IN_USE) ||
-      f->ni->mrec->base_mft_record != 0) {
-    f->dangling += n;
-    ntfs_inode_close (f->ni);
-    return 0;
+  else {
+    f->ni = ntfs_inode_open (m->nv, mref);
+    if (f->ni == NULL) {
+      /* ENOENT: not in use, or reused (sequence number). */
+      if (errno != ENOENT && n)
+        ntfs_warn (m, "%s: MFT record %" PRIu64 " unusable (corrupt record "
+                   "or attribute list?): %s: not mapped", names[order[0]].path, no,
+                   strerror (errno));
+      else
+        f->dangling += n;
+      return 0;
+    }
+    if (!(f->ni->mrec->flags & MFT_RECORD_IN_USE) ||
+        f->ni->mrec->base_mft_record != 0) {
+      f->dangling += n;
+      ntfs_inode_close (f->ni);
+      return 0;
+    }
+    f->dir = f->ni->mrec->flags & MFT_RECORD_IS_DIRECTORY;
+    f->file_flags = f->ni->flags;
   }
   if (no < f->nrecords)
     f->seen[no / 8] |= 1u << (no % 8);
-  f->dir = f->ni->mrec->flags & MFT_RECORD_IS_DIRECTORY;
   f->system = (no < FILE_first_user && no != FILE_root) ||
-    (n && strncmp (names[0].path, "/$Extend", 8) == 0);
+    (n && strncmp (names[order[0]].path, "/$Extend", 8) == 0);
 
   free (f->pathbuf);
   f->pathbuf = NULL;
@@ -492,15 +527,14 @@ map_file (struct file *f, uint64_t mref, const struct ntfs_name *names,
     f->unreachable++;
   }
   else if (f->system)
-    r = asprintf (&f->pathbuf, "<%s>", names[0].path + 1);
+    r = asprintf (&f->pathbuf, "<%s>", names[order[0]].path + 1);
   if (r == -1) {
     f->pathbuf = NULL;
-    ntfs_inode_close (f->ni);
     vbm_set_error (m->ctx->err, ENOMEM, "building paths");
-    return -1;
+    goto fatal;
   }
-  f->path = f->pathbuf ? f->pathbuf : names[0].path;
-  if (collect_attrs (f) == -1)
+  f->path = f->pathbuf ? f->pathbuf : names[order[0]].path;
+  if (f->ni && collect_attrs (f) == -1)
     ntfs_warn (m, "%s: cannot read the attributes: %s", f->path,
                strerror (errno));
 
@@ -512,7 +546,7 @@ map_file (struct file *f, uint64_t mref, const struct ntfs_name *names,
   if (no == FILE_Boot)
     m->boot_obj = obj;
   for (i = 1; !f->system && i < n; i++)
-    if (vbm_add_name (m->ctx, obj, names[i].path) == -1)
+    if (vbm_add_name (m->ctx, obj, names[order[i]].path) == -1)
       goto fatal;
   if (m->ctx->stats && !f->system) {
     if (f->dir)
@@ -523,11 +557,11 @@ map_file (struct file *f, uint64_t mref, const struct ntfs_name *names,
   if ((!f->system && map_records (f, obj) == -1) ||
       map_attrs (f, obj) == -1)
     goto fatal;
-  ntfs_inode_close (f->ni);
+  close_file (f);
   return 0;
 
  fatal:
-  ntfs_inode_close (f->ni);
+  close_file (f);
   return -1;
 }
 
@@ -579,17 +613,19 @@ ntfs_map_files (struct ntfs_map *m)
     vbm_set_error (m->ctx->err, ENOMEM, "%s: mapping files", m->vol->device);
     return -1;
   }
-  for (i = 0; i < m->names.len; i += n) {
-    for (n = 1; i + n < m->names.len &&
-           MREF (m->names.ptr[i + n].mref) == MREF (m->names.ptr[i].mref);
-         n++)
+  for (i = 0; i < m->order.len; i += n) {
+    const uint32_t *o = &m->order.ptr[i];
+    const uint64_t no = MREF (m->names.ptr[o[0]].mref);
+
+    for (n = 1; i + n < m->order.len &&
+           MREF (m->names.ptr[o[n]].mref) == no; n++)
       ;
-    if (map_file (&f, m->names.ptr[i].mref, &m->names.ptr[i], n) == -1) {
+    if (map_file (&f, m->names.ptr[o[0]].mref, o, n) == -1) {
       r = -1;
       break;
     }
     if (i / PROGRESS_EVERY != (i + n) / PROGRESS_EVERY)
-      vbm_progress (m->ctx, i + n, m->names.len);
+      vbm_progress (m->ctx, i + n, m->order.len);
   }
   if (r == 0)
     r = map_unreachable (&f);
@@ -602,5 +638,6 @@ ntfs_map_files (struct ntfs_map *m)
   free (f.seen);
   free (f.attrs);
   free (f.pathbuf);
+  ntfs_mft_reader_free (&f.reader);
   return r;
 }

@@ -66,18 +66,17 @@ io_seek (struct ntfs_device *dev, s64 offset, int whence)
   return t->pos;
 }
 
-/* Reads through the windows: a small read that misses them loads the
- * window-aligned bytes around it into the least recently used one.
- */
+/* Reads through the windows (see ntfs-map.h). */
 static int
 window_read (struct vbm_ntfs_io_target *t, void *buf, size_t count,
              uint64_t offset)
 {
-  const uint64_t start = offset / NTFS_IO_WINDOW * NTFS_IO_WINDOW;
   struct vbm_ntfs_io_window *w = NULL;
-  uint64_t len;
+  uint64_t start, len, want;
   size_t i;
 
+  if (count > NTFS_IO_WINDOWED)
+    return vbm_volume_pread (t->ctx, t->vol, buf, count, offset);
   for (i = 0; i < NTFS_IO_WINDOWS; i++) {
     struct vbm_ntfs_io_window *x = &t->win[i];
 
@@ -86,16 +85,34 @@ window_read (struct vbm_ntfs_io_target *t, void *buf, size_t count,
       memcpy (buf, x->data + (offset - x->start), count);
       return 0;
     }
-    if (w == NULL || x->last_use < w->last_use)
+  }
+  /* A read within a window's length past its end continues it. */
+  for (i = 0; i < NTFS_IO_WINDOWS && w == NULL; i++) {
+    struct vbm_ntfs_io_window *x = &t->win[i];
+
+    if (x->len && offset >= x->start + x->len &&
+        offset - (x->start + x->len) < x->len)
       w = x;
   }
-  len = t->vol->length - start;
-  if (len > NTFS_IO_WINDOW)
-    len = NTFS_IO_WINDOW;
-  /* Big reads, and reads straddling a window's end, go straight. */
-  if (count > NTFS_IO_WINDOWED || offset + count > start + len)
-    return vbm_volume_pread (t->ctx, t->vol, buf, count, offset);
-  if (w->data == NULL && (w->data = malloc (NTFS_IO_WINDOW)) == NULL)
+  if (w) {
+    len = w->len * 4;
+    if (len > NTFS_IO_MAX)
+      len = NTFS_IO_MAX;
+  }
+  else {
+    len = NTFS_IO_MIN;
+    for (i = 0; i < NTFS_IO_WINDOWS; i++)
+      if (w == NULL || t->win[i].last_use < w->last_use)
+        w = &t->win[i];
+  }
+  start = offset / NTFS_IO_MIN * NTFS_IO_MIN;
+  /* Cover the read whole (it may straddle a page), within the volume. */
+  want = offset + count - start;
+  if (len < want)
+    len = (want + NTFS_IO_MIN - 1) / NTFS_IO_MIN * NTFS_IO_MIN;
+  if (len > t->vol->length - start)
+    len = t->vol->length - start;
+  if (w->data == NULL && (w->data = malloc (NTFS_IO_MAX)) == NULL)
     return vbm_volume_pread (t->ctx, t->vol, buf, count, offset);
   w->len = 0;
   if (vbm_volume_pread (t->ctx, t->vol, w->data, len, start) == -1)

@@ -35,15 +35,17 @@
 
 #include <ntfs-3g/types.h>
 #include <ntfs-3g/volume.h>
+#include <ntfs-3g/runlist.h>
 
 #include "internal.h"
 #include "vector.h"
 
 /* ---- ntfs-io.c: device operations reading through vbm_volume_pread. */
 
-#define NTFS_IO_WINDOW (64 * 1024)
 #define NTFS_IO_WINDOWS 4
-#define NTFS_IO_WINDOWED 1024   /* reads of at most this many bytes */
+#define NTFS_IO_MIN (4 * 1024)          /* a window's first load */
+#define NTFS_IO_MAX (1024 * 1024)       /* and its largest */
+#define NTFS_IO_WINDOWED (4 * 1024)     /* reads of at most this many bytes */
 
 struct vbm_ntfs_io_target {
   struct vbm_ctx *ctx;
@@ -53,12 +55,14 @@ struct vbm_ntfs_io_target {
    */
   const unsigned char *boot;
   s64 pos;                      /* for seek and read */
-  /* MFT records (1 KiB reads, in order when the files are mapped)
-   * are served from a few windows read ahead, the least recently used
-   * reloaded.  Bigger reads (index blocks, scattered) go straight.
+  /* Small reads (MFT records, index blocks) are served from a few
+   * windows.  A read just past a window continues it: the window
+   * slides on and grows, up to NTFS_IO_MAX (a stream read in order,
+   * as the MFT is when the files are mapped, costs few big reads).
+   * Other misses load NTFS_IO_MIN bytes into the least recently used.
    */
   struct vbm_ntfs_io_window {
-    unsigned char *data;        /* NTFS_IO_WINDOW bytes, or NULL */
+    unsigned char *data;        /* NTFS_IO_MAX bytes, or NULL */
     uint64_t start, len;        /* len bytes valid at volume offset start */
     uint64_t last_use;
   } win[NTFS_IO_WINDOWS];
@@ -92,13 +96,15 @@ extern bool ntfs_next_backup (struct vbm_ctx *ctx,
 
 /* ---- Names (ntfs-names.c). ---- */
 
+/* In discovery order: the first name of a record is its primary. */
 struct ntfs_name {
   uint64_t mref;                /* MFT reference (with sequence number) */
   char *path;                   /* "/dir/file", "/" for the root */
-  size_t order;                 /* discovery order: the first is primary */
   bool dir;                     /* a directory, per its index entry */
 };
 DEFINE_VECTOR_TYPE (ntfs_name_vector, struct ntfs_name);
+DEFINE_VECTOR_TYPE (ntfs_index_vector, uint32_t);
+DEFINE_VECTOR_TYPE (ntfs_block_vector, char *);
 
 /* ---- The mapper. ---- */
 
@@ -124,7 +130,14 @@ struct ntfs_map {
    */
   uint64_t init_size, past_eof;
 
-  ntfs_name_vector names;       /* sorted by mref, then order */
+  ntfs_name_vector names;       /* in discovery order */
+  ntfs_index_vector order;      /* indexes of names by record, then order */
+  /* The paths of names, carved out of big blocks: one allocation per
+   * block rather than per name.
+   */
+  ntfs_block_vector name_blocks;
+  char *name_free;              /* the rest of the last block */
+  size_t name_left;
 
   uint64_t obj_conflicts, obj_outside; /* clusters, per object */
   struct vbm_warn_limit warn_limit;
@@ -155,5 +168,53 @@ extern void ntfs_free_names (struct ntfs_map *m);
 
 /* ntfs-files.c */
 extern int ntfs_map_files (struct ntfs_map *m);
+
+/* ---- Base records read without libntfs-3g (ntfs-record.c). ---- */
+
+/* An attribute, copied out of its record. */
+struct ntfs_attr_info {
+  ATTR_TYPES type;
+  ATTR_FLAGS flags;
+  ntfschar name[256];
+  unsigned name_len;
+  bool resident;
+  uint64_t record;              /* resident: MFT record holding it */
+  uint64_t value_off;           /* resident: value offset in the record */
+  uint64_t value_len;
+  uint64_t data_size;           /* non-resident, from the first extent */
+  uint64_t init_size;           /* non-resident (read by ntfs-record.c) */
+  runlist_element *rl;          /* decoded by ntfs-record.c, or NULL */
+};
+
+/* $MFT read in big pieces, in order, for the records. */
+struct ntfs_mft_reader {
+  unsigned char *buf;           /* NTFS_MFT_CHUNK bytes, or NULL */
+  uint64_t start, len;          /* bytes of $MFT in buf */
+  unsigned char *rec;           /* one record, fixed up */
+};
+#define NTFS_MFT_CHUNK (256 * 1024)
+
+/* What the fast path found in a base record. */
+struct ntfs_record_info {
+  bool dir;
+  FILE_ATTR_FLAGS file_flags;   /* $STANDARD_INFORMATION's */
+};
+
+/* Reads the base record mref itself and collects its attributes into
+ * attrs (decoding the runlists), when it is a plain one: in use,
+ * intact, no attribute list, every attribute consistent per
+ * libntfs-3g's own checks, nothing compressed, sparse or encrypted,
+ * each non-resident attribute alone of its type and with a complete
+ * runlist.  Then what libntfs-3g would give is known exactly.
+ * 1: done, 0: not plain (nothing changed: use libntfs-3g), -1: fatal.
+ */
+extern int ntfs_read_plain_record (struct ntfs_map *m,
+                                   struct ntfs_mft_reader *r,
+                                   uint64_t nrecords, uint64_t mref,
+                                   struct ntfs_record_info *info,
+                                   struct ntfs_attr_info *attrs,
+                                   size_t *nattrs);
+extern void ntfs_free_runlists (struct ntfs_attr_info *attrs, size_t n);
+extern void ntfs_mft_reader_free (struct ntfs_mft_reader *r);
 
 #endif /* VBM_NTFS_MAP_H */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "ntfs-map.h"
 
 #include <ntfs-3g/dir.h>
@@ -18,6 +19,8 @@
 #include <ntfs-3g/unistr.h>
 
 #define NAME_BUF 1024
+#define NAME_BLOCK (64 * 1024)
+#define NAME_RESERVE (1024 * 1024)  /* names reserved at first */
 
 struct walk {
   struct ntfs_map *m;
@@ -28,6 +31,31 @@ struct walk {
   bool full;                    /* max_names reached */
   bool fatal;
 };
+
+/* len bytes for a path, from the current block or a new one. */
+static char *
+alloc_path (struct ntfs_map *m, size_t len)
+{
+  char *block;
+  size_t size;
+
+  if (len > m->name_left) {
+    size = len > NAME_BLOCK ? len : NAME_BLOCK;
+    block = malloc (size);
+    if (block == NULL)
+      return NULL;
+    if (ntfs_block_vector_append (&m->name_blocks, block) == -1) {
+      free (block);
+      return NULL;
+    }
+    m->name_free = block;
+    m->name_left = size;
+  }
+  block = m->name_free;
+  m->name_free += len;
+  m->name_left -= len;
+  return block;
+}
 
 static int
 filldir (void *opaque, const ntfschar *uname, const int uname_len,
@@ -60,7 +88,7 @@ filldir (void *opaque, const ntfschar *uname, const int uname_len,
     return -1;                  /* stops ntfs_readdir */
   }
   len = strlen (name);
-  path = malloc (w->dirlen + 1 + len + 1);
+  path = alloc_path (m, w->dirlen + 1 + len + 1);
   if (path == NULL) {
     w->fatal = true;
     return -1;
@@ -70,24 +98,77 @@ filldir (void *opaque, const ntfschar *uname, const int uname_len,
   memcpy (path + w->dirlen + 1, name, len + 1);
   n.mref = mref;
   n.path = path;
-  n.order = m->names.len;
   n.dir = dt_type == NTFS_DT_DIR;
   if (ntfs_name_vector_append (&m->names, n) == -1) {
-    free (path);
     w->fatal = true;
     return -1;
   }
   return 0;
 }
 
+/* Orders name indexes by record, then index (discovery order). */
 static int
-compare_names (const struct ntfs_name *a, const struct ntfs_name *b)
+compare_indexes (const void *pa, const void *pb, void *names)
 {
-  uint64_t x = MREF (a->mref), y = MREF (b->mref);
+  const struct ntfs_name *v = names;
+  uint32_t a = *(const uint32_t *) pa, b = *(const uint32_t *) pb;
+  uint64_t x = MREF (v[a].mref), y = MREF (v[b].mref);
 
   if (x != y)
     return x < y ? -1 : 1;
-  return a->order < b->order ? -1 : a->order > b->order;
+  return a < b ? -1 : a > b;
+}
+
+/* Fills m->order: the indexes of the names by record, then discovery
+ * order.  A counting sort, the records being bounded by nrecords;
+ * names of records past it (corrupt entries, few) are sorted apart.
+ * When the records far outnumber the names (a huge, mostly empty
+ * MFT), a comparison sort, so that memory stays bounded by the names.
+ * Indexes, not names, are moved: a few bytes each.
+ */
+static int
+sort_names (struct ntfs_map *m, uint64_t nrecords)
+{
+  const size_t len = m->names.len;
+  CLEANUP_FREE uint32_t *start = NULL;
+  uint32_t *order;
+  size_t i, from;
+  uint32_t sum;
+
+  if (ntfs_index_vector_reserve (&m->order, len) == -1)
+    return -1;
+  order = m->order.ptr;
+  m->order.len = len;
+  if (nrecords > 4 * (uint64_t) len + 1024) {
+    for (i = 0; i < len; i++)
+      order[i] = i;
+    from = 0;
+  }
+  else {
+    start = calloc (nrecords + 2, sizeof *start);
+    if (start == NULL)
+      return -1;
+    /* start[b + 1] counts bucket b; bucket nrecords is "past". */
+    for (i = 0; i < len; i++) {
+      uint64_t no = MREF (m->names.ptr[i].mref);
+
+      start[(no < nrecords ? no : nrecords) + 1]++;
+    }
+    for (sum = 0, i = 0; i <= nrecords + 1; i++) {
+      sum += start[i];
+      start[i] = sum;
+    }
+    for (i = 0; i < len; i++) {
+      uint64_t no = MREF (m->names.ptr[i].mref);
+
+      order[start[no < nrecords ? no : nrecords]++] = i;
+    }
+    /* start[nrecords - 1] is now where bucket nrecords begins. */
+    from = nrecords ? start[nrecords - 1] : 0;
+  }
+  qsort_r (&order[from], len - from, sizeof *order, compare_indexes,
+           m->names.ptr);
+  return 0;
 }
 
 int
@@ -105,15 +186,29 @@ ntfs_collect_names (struct ntfs_map *m)
   if (nrecords > max_records)
     nrecords = max_records;
   listed = calloc (nrecords / 8 + 1, 1);
-  /* A record holds a few names; hard links are bounded by 1024. */
+  /* A record holds a few names; hard links are bounded by 1024.
+   * Indexes of names are 32 bits.
+   */
   w.max_names = 8 * nrecords + 1024;
+  if (w.max_names > UINT32_MAX)
+    w.max_names = UINT32_MAX;
+  /* No copying as the vector grows, for most volumes: pages reserved
+   * but not used cost nothing.
+   */
+  if (ntfs_name_vector_reserve (&m->names, MIN (nrecords + 1024,
+                                                 NAME_RESERVE)) == -1) {
+    free (listed);
+    vbm_set_error (m->ctx->err, ENOMEM, "%s: collecting names",
+                   m->vol->device);
+    return -1;
+  }
   root.mref = FILE_root;
-  root.path = strdup ("/");
-  root.order = 0;
+  root.path = alloc_path (m, 2);
+  if (root.path)
+    strcpy (root.path, "/");
   root.dir = true;
   if (listed == NULL || root.path == NULL ||
       ntfs_name_vector_append (&m->names, root) == -1) {
-    free (root.path);
     free (listed);
     vbm_set_error (m->ctx->err, ENOMEM, "%s: collecting names",
                    m->vol->device);
@@ -159,7 +254,10 @@ ntfs_collect_names (struct ntfs_map *m)
                w.max_names);
   if (w.bad_names)
     ntfs_warn (m, "%" PRIu64 " unusable names skipped", w.bad_names);
-  ntfs_name_vector_sort (&m->names, compare_names);
+  if (sort_names (m, nrecords) == -1) {
+    vbm_set_error (m->ctx->err, ENOMEM, "%s: sorting names", m->vol->device);
+    return -1;
+  }
   return 0;
 }
 
@@ -168,7 +266,11 @@ ntfs_free_names (struct ntfs_map *m)
 {
   size_t i;
 
-  for (i = 0; i < m->names.len; i++)
-    free (m->names.ptr[i].path);
+  for (i = 0; i < m->name_blocks.len; i++)
+    free (m->name_blocks.ptr[i]);
+  ntfs_block_vector_reset (&m->name_blocks);
+  ntfs_index_vector_reset (&m->order);
+  m->name_free = NULL;
+  m->name_left = 0;
   ntfs_name_vector_reset (&m->names);
 }
