@@ -89,10 +89,13 @@ db_file_open (const char *path, struct vbm_error *err)
   if (f->page_size == 1)
     f->page_size = 65536;
   f->usable = f->page_size - h[20];
-  /* Freshly created by SQLite: whole pages, no free list. */
+  /* Freshly created by SQLite: whole pages, no free list, and no
+   * auto-vacuum (a libsqlite3 built with it on by default), whose
+   * pointer-map pages we would not keep.
+   */
   if (f->page_size < 512 || (f->page_size & (f->page_size - 1)) ||
       f->usable < 480 || sb.st_size % f->page_size ||
-      get_be32 (h + 36) != 0 ||
+      get_be32 (h + 36) != 0 || get_be32 (h + 52) != 0 ||
       (uint64_t) sb.st_size / f->page_size >= UINT32_MAX / 2) {
     vbm_set_error (err, EIO, "map store: %s: unexpected database layout",
                    path);

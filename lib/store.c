@@ -298,7 +298,9 @@ open_db (struct vbm_store *st, struct vbm_error *err)
    */
   return exec (st, "PRAGMA journal_mode = OFF;"
                    "PRAGMA synchronous = OFF;"
-                   "PRAGMA locking_mode = EXCLUSIVE;", err);
+                   "PRAGMA locking_mode = EXCLUSIVE;"
+                   /* whatever libsqlite3's default: dbwrite.h */
+                   "PRAGMA auto_vacuum = NONE;", err);
 }
 
 static void
