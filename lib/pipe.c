@@ -115,9 +115,11 @@ vbm_pipe_start (vbm_pipe_consumer fn, void *opaque, struct vbm_error *err)
   }
   p->fn = fn;
   p->opaque = opaque;
-  p->arena = aligned_alloc (2 << 20, ARENA_CHUNKS * ARENA_STRIDE);
-  if (p->arena == NULL) {
-    vbm_set_error (err, errno, "aligned_alloc: %s", strerror (errno));
+  /* Aligned, so that its first 2 MiB can be one huge page. */
+  r = posix_memalign ((void **) &p->arena, 2 << 20,
+                      ARENA_CHUNKS * ARENA_STRIDE);
+  if (r != 0) {
+    vbm_set_error (err, r, "posix_memalign: %s", strerror (r));
     free (p);
     return NULL;
   }
