@@ -427,16 +427,16 @@ take_names (struct scan *s, ext2_ino_t ino, uint32_t *first)
   struct ext2_names *names = &s->m->names;
   size_t n = 0;
 
-  while (names->cursor < names->order.len &&
-         names->order.ptr[names->cursor] >> 32 < ino) {
+  while (names->cursor < names->v.len &&
+         names->v.ptr[names->cursor].ino < ino) {
     s->dangling++;              /* its inode was never scanned */
     names->cursor++;
   }
-  while (names->cursor + n < names->order.len &&
-         names->order.ptr[names->cursor + n] >> 32 == ino)
+  while (names->cursor + n < names->v.len &&
+         names->v.ptr[names->cursor + n].ino == ino)
     n++;
   if (n)
-    *first = (uint32_t) names->order.ptr[names->cursor];
+    *first = names->cursor;
   return n;
 }
 
@@ -527,7 +527,7 @@ map_inode (struct scan *s, ext2_ino_t ino)
     return -1;
   for (k = 1; k < nnames; k++) {
     const char *path =
-      ext2_name_path (m, (uint32_t) names->order.ptr[names->cursor + k]);
+      ext2_name_path (m, names->cursor + k);
 
     if (path == NULL)
       return ext2_fatal (m, ENOMEM, "building paths");
@@ -635,8 +635,8 @@ ext2_map_inodes (struct ext2_map *m)
   }
   vbm_progress (m->ctx, ninodes, ninodes);
 
-  s.dangling += m->names.order.len - m->names.cursor;
-  m->names.cursor = m->names.order.len;
+  s.dangling += m->names.v.len - m->names.cursor;
+  m->names.cursor = m->names.v.len;
   if (s.dangling)
     ext2_warn (m, "%" PRIu64 " directory entries point to unused inodes",
                s.dangling);

@@ -53,27 +53,43 @@ extern void vbm_ext2_io_name (char *buf, size_t len,
 
 /* ---- Names (ext2-names.c). ---- */
 
+/* A name: an entry of directory dir pointing to ino.  Names take 12
+ * bytes each (a big filesystem has millions); the bytes are in the
+ * pool, after a length byte.
+ */
 struct ext2_name {
   uint32_t ino;
-  uint32_t parent;              /* index of the parent entry, or NO_PARENT */
-  uint64_t name_off;            /* into names.pool */
-  uint16_t name_len;
+  uint32_t dir;                 /* into names.dirs, EXT2_NO_PARENT for "/" */
+  uint32_t name_off;            /* into names.pool */
+};
+/* A directory listed, with what its path needs. */
+struct ext2_dir {
+  uint32_t ino;
+  uint32_t parent;              /* into names.dirs, EXT2_NO_PARENT for "/" */
+  uint32_t name_off;            /* into names.pool, unused for "/" */
   uint16_t depth;               /* "/" is 0 */
-  bool list;                    /* a directory to list */
 };
 #define EXT2_NO_PARENT UINT32_MAX
 
 DEFINE_VECTOR_TYPE (ext2_name_vector, struct ext2_name);
-DEFINE_VECTOR_TYPE (ext2_byte_vector, char);
-DEFINE_VECTOR_TYPE (ext2_key_vector, uint64_t);
+DEFINE_VECTOR_TYPE (ext2_dir_vector, struct ext2_dir);
+DEFINE_VECTOR_TYPE (ext2_byte_vector, unsigned char);
 
 struct ext2_names {
-  ext2_name_vector v;           /* in discovery (breadth first) order */
-  ext2_byte_vector pool;        /* the name bytes, not NUL terminated */
-  ext2_key_vector order;        /* (ino << 32 | index), sorted */
-  size_t cursor;                /* into order, for the inode scan merge */
-  char *path;                   /* buffer for ext2_name_path */
+  /* Sorted by inode once collected; the names of an inode in
+   * discovery (breadth first) order, so the first is the shallowest.
+   */
+  ext2_name_vector v;
+  ext2_dir_vector dirs;         /* in discovery order */
+  ext2_byte_vector pool;
+  size_t cursor;                /* into v, for the inode scan merge */
+  /* The last path built: the path of directory path_dir (path_len
+   * bytes, 0 for "/") and maybe a name after it.
+   */
+  char *path;
   size_t path_cap;
+  uint32_t path_dir;
+  size_t path_len;
 };
 
 /* ---- The mapper. ---- */
@@ -171,7 +187,12 @@ extern int ext2_map_beyond (struct ext2_map *m, uint64_t fs_bytes);
 
 /* ext2-names.c */
 extern int ext2_collect_names (struct ext2_map *m);
+/* Paths of a name (index into names.v) or a directory (into
+ * names.dirs), in a buffer reused by the next call; NULL if out of
+ * memory.
+ */
 extern const char *ext2_name_path (struct ext2_map *m, uint32_t index);
+extern const char *ext2_dir_path (struct ext2_map *m, uint32_t dir);
 extern void ext2_free_names (struct ext2_names *names);
 
 /* ext2-inodes.c */

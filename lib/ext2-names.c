@@ -1,10 +1,11 @@
 /* ext2/3/4 names: a breadth-first walk of the directory tree from the
  * root, collecting one entry per name (hard links give several).
  *
- * Entries are stored compactly (inode, parent entry, name bytes) and
- * paths are built on demand, so 200,000 names cost a few MiB.  The
- * walk is a queue (the entry vector itself), not recursion; a visited
- * set of directory inodes stops loops.
+ * Names are stored compactly (inode, directory, name bytes) and paths
+ * are built on demand, so 200,000 names cost a few MiB.  The walk is a
+ * queue (the directory vector itself), not recursion; a visited set of
+ * directory inodes stops loops.  The names are then sorted by inode
+ * for the inode scan.
  */
 #include <config.h>
 
@@ -19,10 +20,13 @@
 /* Deeper than any real tree; bounds path lengths. */
 #define MAX_DEPTH 4096
 
+/* Bits of the inode number sorted per radix sort pass. */
+#define RADIX_BITS 11
+
 struct walk {
   struct ext2_map *m;
   ext2fs_inode_bitmap visited;  /* directories queued for listing */
-  uint32_t parent;              /* entry of the directory being listed */
+  uint32_t dir;                 /* the directory being listed */
   uint64_t seen, skip;          /* entries seen, entries to skip */
   uint64_t bad_inodes;
   bool fatal;
@@ -32,47 +36,96 @@ void
 ext2_free_names (struct ext2_names *names)
 {
   ext2_name_vector_reset (&names->v);
+  ext2_dir_vector_reset (&names->dirs);
   ext2_byte_vector_reset (&names->pool);
-  ext2_key_vector_reset (&names->order);
   free (names->path);
   names->path = NULL;
   names->path_cap = 0;
 }
 
-/* The path of entry index, in a buffer reused by the next call. */
+static int
+reserve_path (struct ext2_names *names, size_t len)
+{
+  char *p;
+
+  if (len <= names->path_cap)
+    return 0;
+  p = realloc (names->path, len);
+  if (p == NULL)
+    return -1;
+  names->path = p;
+  names->path_cap = len;
+  return 0;
+}
+
+/* Puts the path of dir (nothing for "/") at the start of the path
+ * buffer, with room for extra bytes and a NUL after it.  Consecutive
+ * inodes are mostly in the same directory: its path is kept.
+ */
+static int
+dir_prefix (struct ext2_names *names, uint32_t dir, size_t extra)
+{
+  const struct ext2_dir *d;
+  size_t len = 0, pos;
+  uint32_t i;
+
+  if (names->path != NULL && dir == names->path_dir)
+    return reserve_path (names, names->path_len + extra + 1);
+
+  for (i = dir; names->dirs.ptr[i].parent != EXT2_NO_PARENT;
+       i = names->dirs.ptr[i].parent)
+    len += 1 + names->pool.ptr[names->dirs.ptr[i].name_off];
+  if (reserve_path (names, len + extra + 1) == -1)
+    return -1;
+  pos = len;
+  for (i = dir; names->dirs.ptr[i].parent != EXT2_NO_PARENT; i = d->parent) {
+    const unsigned char *name;
+
+    d = &names->dirs.ptr[i];
+    name = &names->pool.ptr[d->name_off];
+    pos -= name[0];
+    memcpy (&names->path[pos], name + 1, name[0]);
+    names->path[--pos] = '/';
+  }
+  names->path_dir = dir;
+  names->path_len = len;
+  return 0;
+}
+
+const char *
+ext2_dir_path (struct ext2_map *m, uint32_t dir)
+{
+  struct ext2_names *names = &m->names;
+
+  if (dir_prefix (names, dir, 1) == -1)
+    return NULL;
+  if (names->path_len == 0)
+    names->path[0] = '/';
+  names->path[names->path_len ? names->path_len : 1] = '\0';
+  return names->path;
+}
+
 const char *
 ext2_name_path (struct ext2_map *m, uint32_t index)
 {
   struct ext2_names *names = &m->names;
-  const struct ext2_name *e;
-  size_t len = 0, pos;
-  uint32_t i;
+  const struct ext2_name *e = &names->v.ptr[index];
+  const unsigned char *name;
+  size_t pos;
 
-  for (i = index; names->v.ptr[i].parent != EXT2_NO_PARENT;
-       i = names->v.ptr[i].parent)
-    len += 1 + names->v.ptr[i].name_len;
-  if (len == 0)
-    len = 1;                    /* "/" */
-  if (len + 1 > names->path_cap) {
-    char *p = realloc (names->path, len + 1);
-
-    if (p == NULL)
+  if (e->dir == EXT2_NO_PARENT) {
+    if (reserve_path (names, 2) == -1)
       return NULL;
-    names->path = p;
-    names->path_cap = len + 1;
+    names->path_dir = EXT2_NO_PARENT; /* nothing kept */
+    return strcpy (names->path, "/");
   }
-
-  names->path[0] = '/';
-  names->path[len] = '\0';
-  pos = len;
-  i = index;
-  while (names->v.ptr[i].parent != EXT2_NO_PARENT) {
-    e = &names->v.ptr[i];
-    pos -= e->name_len;
-    memcpy (&names->path[pos], &names->pool.ptr[e->name_off], e->name_len);
-    names->path[--pos] = '/';
-    i = e->parent;
-  }
+  name = &names->pool.ptr[e->name_off];
+  if (dir_prefix (names, e->dir, 1 + name[0]) == -1)
+    return NULL;
+  pos = names->path_len;
+  names->path[pos++] = '/';
+  memcpy (&names->path[pos], name + 1, name[0]);
+  names->path[pos + name[0]] = '\0';
   return names->path;
 }
 
@@ -101,7 +154,6 @@ add_entry (ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
   struct ext2_names *names = &m->names;
   const unsigned len = ext2fs_dirent_name_len (dirent);
   const ext2_ino_t ino = dirent->inode;
-  const struct ext2_name *parent;
   struct ext2_name e;
 
   /* Entries already taken before a checksum retry. */
@@ -118,34 +170,45 @@ add_entry (ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
   }
   if (len == 0 || memchr (dirent->name, '/', len) ||
       memchr (dirent->name, '\0', len)) {
-    const char *path = ext2_name_path (m, w->parent);
+    const char *path = ext2_dir_path (m, w->dir);
 
     ext2_warn (m, "%s: entry for inode %u has an invalid name: skipped",
                path ? path : "?", ino);
     return 0;
   }
-  if (names->v.len >= UINT32_MAX - 1) {
+  /* Indexes and pool offsets are 32 bits. */
+  if (names->v.len >= UINT32_MAX - 1 ||
+      names->pool.len > UINT32_MAX - 1 - len) {
     ext2_warn (m, "too many names: the rest are skipped");
     return DIRENT_ABORT;
   }
 
-  parent = &names->v.ptr[w->parent];
   e.ino = ino;
-  e.parent = w->parent;
+  e.dir = w->dir;
   e.name_off = names->pool.len;
-  e.name_len = len;
-  e.depth = parent->depth + 1;
-  e.list = false;
+  if (ext2_byte_vector_reserve (&names->pool, 1 + len) == -1 ||
+      ext2_name_vector_append (&names->v, e) == -1) {
+    w->fatal = true;
+    return DIRENT_ABORT;
+  }
+  names->pool.ptr[names->pool.len] = len;
+  memcpy (&names->pool.ptr[names->pool.len + 1], dirent->name, len);
+  names->pool.len += 1 + len;
 
   if (is_directory (w, dirent)) {
-    if (e.depth >= MAX_DEPTH) {
-      const char *path = ext2_name_path (m, w->parent);
+    const struct ext2_dir d = {
+      .ino = ino, .parent = w->dir, .name_off = e.name_off,
+      .depth = names->dirs.ptr[w->dir].depth + 1,
+    };
+
+    if (d.depth >= MAX_DEPTH) {
+      const char *path = ext2_dir_path (m, w->dir);
 
       ext2_warn (m, "%s: directories nested too deep: not listed",
                  path ? path : "?");
     }
     else if (ext2fs_fast_test_inode_bitmap2 (w->visited, ino)) {
-      const char *path = ext2_name_path (m, w->parent);
+      const char *path = ext2_dir_path (m, w->dir);
 
       ext2_warn (m, "%s/%.*s: directory inode %u reached twice: "
                  "listed once", path && path[1] ? path : "",
@@ -153,24 +216,70 @@ add_entry (ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
     }
     else {
       ext2fs_fast_mark_inode_bitmap2 (w->visited, ino);
-      e.list = true;
+      if (ext2_dir_vector_append (&names->dirs, d) == -1) {
+        w->fatal = true;
+        return DIRENT_ABORT;
+      }
     }
   }
-
-  if (ext2_byte_vector_reserve (&names->pool, len) == -1 ||
-      ext2_name_vector_append (&names->v, e) == -1) {
-    w->fatal = true;
-    return DIRENT_ABORT;
-  }
-  memcpy (&names->pool.ptr[names->pool.len], dirent->name, len);
-  names->pool.len += len;
   return 0;
 }
 
+/* Sorts the names by inode, keeping the discovery order of the names
+ * of an inode: a radix sort, stable and linear.  Returns -1 if out of
+ * memory.
+ */
 static int
-compare_keys (const uint64_t *a, const uint64_t *b)
+sort_names (struct ext2_names *names)
 {
-  return *a < *b ? -1 : *a > *b;
+  const size_t n = names->v.len;
+  struct ext2_name *src = names->v.ptr, *dst, *tmp;
+  size_t count[1 << RADIX_BITS];
+  uint32_t max = 0;
+  unsigned shift;
+  size_t i, sum;
+
+  for (i = 1; i < n && src[i - 1].ino <= src[i].ino; i++)
+    ;
+  if (i >= n)
+    return 0;                   /* already sorted */
+  for (i = 0; i < n; i++)
+    if (src[i].ino > max)
+      max = src[i].ino;
+  tmp = reallocarray (NULL, n, sizeof *tmp);
+  if (tmp == NULL)
+    return -1;
+
+  dst = tmp;
+  for (shift = 0; shift < 32 && (max >> shift) != 0; shift += RADIX_BITS) {
+    const uint32_t mask = (1 << RADIX_BITS) - 1;
+    struct ext2_name *t;
+
+    memset (count, 0, sizeof count);
+    for (i = 0; i < n; i++)
+      count[(src[i].ino >> shift) & mask]++;
+    if (count[(src[0].ino >> shift) & mask] == n)
+      continue;                 /* one digit: nothing to move */
+    for (i = 0, sum = 0; i <= mask; i++) {
+      size_t c = count[i];
+
+      count[i] = sum;
+      sum += c;
+    }
+    for (i = 0; i < n; i++)
+      dst[count[(src[i].ino >> shift) & mask]++] = src[i];
+    t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src == tmp) {
+    free (names->v.ptr);
+    names->v.ptr = tmp;
+    names->v.cap = n;
+  }
+  else
+    free (tmp);
+  return 0;
 }
 
 int
@@ -180,7 +289,10 @@ ext2_collect_names (struct ext2_map *m)
   ext2_filsys fs = m->fs;
   struct walk w = { .m = m };
   const struct ext2_name root = {
-    .ino = EXT2_ROOT_INO, .parent = EXT2_NO_PARENT, .list = true,
+    .ino = EXT2_ROOT_INO, .dir = EXT2_NO_PARENT,
+  };
+  const struct ext2_dir root_dir = {
+    .ino = EXT2_ROOT_INO, .parent = EXT2_NO_PARENT,
   };
   CLEANUP_FREE char *buf = NULL;
   errcode_t err;
@@ -193,31 +305,30 @@ ext2_collect_names (struct ext2_map *m)
     ext2_fatal (m, err ? err : ENOMEM, "listing directories");
     goto out;
   }
-  if (ext2_name_vector_append (&names->v, root) == -1) {
+  if (ext2_name_vector_append (&names->v, root) == -1 ||
+      ext2_dir_vector_append (&names->dirs, root_dir) == -1) {
     ext2_fatal (m, ENOMEM, "listing directories");
     goto out;
   }
   ext2fs_fast_mark_inode_bitmap2 (w.visited, EXT2_ROOT_INO);
 
-  /* Breadth first: entries appended while i moves along. */
-  for (i = 0; i < names->v.len; i++) {
-    if (!names->v.ptr[i].list)
-      continue;
-    w.parent = i;
+  /* Breadth first: directories appended while i moves along. */
+  for (i = 0; i < names->dirs.len; i++) {
+    const ext2_ino_t ino = names->dirs.ptr[i].ino;
+
+    w.dir = i;
     w.seen = w.skip = 0;
-    err = ext2fs_dir_iterate2 (fs, names->v.ptr[i].ino, 0, buf,
-                               add_entry, &w);
+    err = ext2fs_dir_iterate2 (fs, ino, 0, buf, add_entry, &w);
     if (err && ext2_is_csum_error (err) &&
         !(fs->flags & EXT2_FLAG_IGNORE_CSUM_ERRORS) && !w.fatal) {
       /* Read it again without checksums, past the entries we have. */
       w.skip = w.seen;
       w.seen = 0;
       fs->flags |= EXT2_FLAG_IGNORE_CSUM_ERRORS;
-      err = ext2fs_dir_iterate2 (fs, names->v.ptr[i].ino, 0, buf,
-                                 add_entry, &w);
+      err = ext2fs_dir_iterate2 (fs, ino, 0, buf, add_entry, &w);
       fs->flags &= ~EXT2_FLAG_IGNORE_CSUM_ERRORS;
       if (!w.fatal) {
-        const char *path = ext2_name_path (m, i);
+        const char *path = ext2_dir_path (m, i);
 
         ext2_warn (m, "%s: directory checksum errors ignored",
                    path ? path : "?");
@@ -228,7 +339,7 @@ ext2_collect_names (struct ext2_map *m)
       goto out;
     }
     if (err) {
-      const char *path = ext2_name_path (m, i);
+      const char *path = ext2_dir_path (m, i);
 
       ext2_warn (m, "%s: cannot list the directory: %s",
                  path ? path : "?", ext2_strerror (err));
@@ -238,19 +349,13 @@ ext2_collect_names (struct ext2_map *m)
     ext2_warn (m, "%" PRIu64 " directory entries with bad inode numbers "
                "skipped", w.bad_inodes);
 
-  /* Sorted by inode, then by discovery: the first name of an inode is
-   * the shallowest.
-   */
-  if (ext2_key_vector_reserve (&names->order, names->v.len) == -1) {
+  if (sort_names (names) == -1) {
     ext2_fatal (m, ENOMEM, "sorting names");
     goto out;
   }
-  for (i = 0; i < names->v.len; i++)
-    names->order.ptr[i] = (uint64_t) names->v.ptr[i].ino << 32 | i;
-  names->order.len = names->v.len;
-  ext2_key_vector_sort (&names->order, compare_keys);
   names->cursor = 0;
-  vbm_debug (m->ctx, "%s: %zu names", m->vol->device, names->v.len);
+  vbm_debug (m->ctx, "%s: %zu names, %zu directories", m->vol->device,
+             names->v.len, names->dirs.len);
   r = 0;
 
  out:
