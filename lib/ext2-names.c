@@ -20,9 +20,6 @@
 /* Deeper than any real tree; bounds path lengths. */
 #define MAX_DEPTH 4096
 
-/* Bits of the inode number sorted per radix sort pass. */
-#define RADIX_BITS 11
-
 struct walk {
   struct ext2_map *m;
   ext2fs_inode_bitmap visited;  /* directories queued for listing */
@@ -225,61 +222,87 @@ add_entry (ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
   return 0;
 }
 
-/* Sorts the names by inode, keeping the discovery order of the names
- * of an inode: a radix sort, stable and linear.  Returns -1 if out of
- * memory.
- */
-static int
-sort_names (struct ext2_names *names)
+static inline uint64_t
+name_key (const struct ext2_name *e)
 {
-  const size_t n = names->v.len;
-  struct ext2_name *src = names->v.ptr, *dst, *tmp;
-  size_t count[1 << RADIX_BITS];
-  uint32_t max = 0;
-  unsigned shift;
-  size_t i, sum;
+  return (uint64_t) e->ino << 32 | e->name_off;
+}
 
-  for (i = 1; i < n && src[i - 1].ino <= src[i].ino; i++)
-    ;
-  if (i >= n)
-    return 0;                   /* already sorted */
-  for (i = 0; i < n; i++)
-    if (src[i].ino > max)
-      max = src[i].ino;
-  tmp = reallocarray (NULL, n, sizeof *tmp);
-  if (tmp == NULL)
-    return -1;
+/* Sorts v[0, n) in place by (inode, pool offset), that is by inode and
+ * then in discovery order, the key's byte at shift and the bytes below
+ * it: a most significant digit first radix sort, which needs no extra
+ * memory (fresh memory is dear) and at most 8 levels of recursion.
+ */
+static void
+sort_names_range (struct ext2_name *v, size_t n, unsigned shift)
+{
+  uint32_t count[256], next[256], end[256];
+  size_t i, b, sum;
 
-  dst = tmp;
-  for (shift = 0; shift < 32 && (max >> shift) != 0; shift += RADIX_BITS) {
-    const uint32_t mask = (1 << RADIX_BITS) - 1;
-    struct ext2_name *t;
+  for (;;) {
+    if (n < 32) {
+      /* Insertion sort: keys are distinct. */
+      for (i = 1; i < n; i++) {
+        const struct ext2_name e = v[i];
+        const uint64_t k = name_key (&e);
+        size_t j = i;
 
+        for (; j > 0 && name_key (&v[j - 1]) > k; j--)
+          v[j] = v[j - 1];
+        v[j] = e;
+      }
+      return;
+    }
     memset (count, 0, sizeof count);
     for (i = 0; i < n; i++)
-      count[(src[i].ino >> shift) & mask]++;
-    if (count[(src[0].ino >> shift) & mask] == n)
-      continue;                 /* one digit: nothing to move */
-    for (i = 0, sum = 0; i <= mask; i++) {
-      size_t c = count[i];
-
-      count[i] = sum;
-      sum += c;
+      count[(name_key (&v[i]) >> shift) & 0xff]++;
+    if (count[(name_key (&v[0]) >> shift) & 0xff] == n) {
+      /* One digit: nothing to move at this level. */
+      if (shift == 0)
+        return;
+      shift -= 8;
+      continue;
     }
-    for (i = 0; i < n; i++)
-      dst[count[(src[i].ino >> shift) & mask]++] = src[i];
-    t = src;
-    src = dst;
-    dst = t;
+    break;
   }
-  if (src == tmp) {
-    free (names->v.ptr);
-    names->v.ptr = tmp;
-    names->v.cap = n;
+
+  for (b = 0, sum = 0; b < 256; b++) {
+    next[b] = sum;
+    sum += count[b];
+    end[b] = sum;
   }
-  else
-    free (tmp);
-  return 0;
+  /* Each swap puts one entry into its bucket for good. */
+  for (b = 0; b < 256; b++) {
+    while (next[b] < end[b]) {
+      const size_t d = (name_key (&v[next[b]]) >> shift) & 0xff;
+
+      if (d == b)
+        next[b]++;
+      else {
+        const struct ext2_name t = v[next[b]];
+
+        v[next[b]] = v[next[d]];
+        v[next[d]++] = t;
+      }
+    }
+  }
+  if (shift == 0)
+    return;
+  for (b = 0, sum = 0; b < 256; sum += count[b], b++)
+    if (count[b] > 1)
+      sort_names_range (v + sum, count[b], shift - 8);
+}
+
+static void
+sort_names (struct ext2_names *names)
+{
+  size_t i;
+
+  for (i = 1; i < names->v.len; i++)
+    if (names->v.ptr[i - 1].ino > names->v.ptr[i].ino)
+      break;
+  if (i < names->v.len)
+    sort_names_range (names->v.ptr, names->v.len, 56);
 }
 
 int
@@ -349,10 +372,7 @@ ext2_collect_names (struct ext2_map *m)
     ext2_warn (m, "%" PRIu64 " directory entries with bad inode numbers "
                "skipped", w.bad_inodes);
 
-  if (sort_names (names) == -1) {
-    ext2_fatal (m, ENOMEM, "sorting names");
-    goto out;
-  }
+  sort_names (names);
   names->cursor = 0;
   vbm_debug (m->ctx, "%s: %zu names, %zu directories", m->vol->device,
              names->v.len, names->dirs.len);
