@@ -84,6 +84,53 @@ map_data (struct scan *s, blk64_t lblk, blk64_t pblk, blk64_t n,
   return 0;
 }
 
+/* Most files have their few extents in the inode itself: map those
+ * directly, without an extent handle (two allocations per inode).
+ * Returns false, with nothing done, for anything else, including a
+ * header libext2fs would reject: map_extents handles (and reports) it.
+ */
+static bool
+map_inode_extents (struct scan *s, int *r)
+{
+  const struct ext2_inode *in = (const struct ext2_inode *) s->raw;
+  struct ext3_extent_header eh;
+  struct ext3_extent ex;
+  const unsigned root_max =
+    (I_BLOCK_SIZE - sizeof eh) / sizeof (struct ext3_extent);
+  unsigned i, entries, max;
+
+  memcpy (&eh, in->i_block, sizeof eh);
+  entries = ext2fs_le16_to_cpu (eh.eh_entries);
+  max = ext2fs_le16_to_cpu (eh.eh_max);
+  if (ext2fs_le16_to_cpu (eh.eh_magic) != EXT3_EXT_MAGIC ||
+      eh.eh_depth != 0 || entries > max || max > root_max ||
+      max < root_max - 2)
+    return false;
+
+  *r = 0;
+  for (i = 0; i < entries; i++) {
+    uint64_t pblk, len;
+    unsigned flags = 0;
+
+    memcpy (&ex, (const char *) in->i_block + sizeof eh + i * sizeof ex,
+            sizeof ex);
+    pblk = ext2fs_le32_to_cpu (ex.ee_start) |
+      (uint64_t) ext2fs_le16_to_cpu (ex.ee_start_hi) << 32;
+    len = ext2fs_le16_to_cpu (ex.ee_len);
+    if (len > EXT_INIT_MAX_LEN) {
+      len -= EXT_INIT_MAX_LEN;
+      flags = VBM_EXTENT_UNWRITTEN;
+    }
+    if (len > 0 &&
+        map_data (s, ext2fs_le32_to_cpu (ex.ee_block), pblk, len,
+                  flags) == -1) {
+      *r = -1;
+      break;
+    }
+  }
+  return true;
+}
+
 static int
 map_extents (struct scan *s, ext2_ino_t ino, const char *what)
 {
@@ -99,6 +146,8 @@ map_extents (struct scan *s, ext2_ino_t ino, const char *what)
   errcode_t err;
   int r = 0;
 
+  if (map_inode_extents (s, &r))
+    return r;
   err = ext2fs_extent_open2 (m->fs, ino, (struct ext2_inode *) s->raw, &h);
   if (err) {
     ext2_warn (m, "%s: bad extent tree: %s", what, ext2_strerror (err));
@@ -595,8 +644,10 @@ ext2_map_inodes (struct ext2_map *m)
     goto out;
   }
 
-  /* About 1 MiB of inode table per read. */
-  err = ext2fs_open_inode_scan (fs, (1 << 20) / m->bs, &scan);
+  /* 128 KiB of inode table per read: bigger buffers cost more in
+   * page faults than they save in reads.
+   */
+  err = ext2fs_open_inode_scan (fs, (128 << 10) / m->bs, &scan);
   if (err) {
     ext2_warn (m, "cannot scan the inodes: %s", ext2_strerror (err));
     r = 0;
