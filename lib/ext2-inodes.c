@@ -477,12 +477,12 @@ take_names (struct scan *s, ext2_ino_t ino, uint32_t *first)
   size_t n = 0;
 
   while (names->cursor < names->v.len &&
-         names->v.ptr[names->cursor].ino < ino) {
+         EXT2_NAME_INO (names->v.ptr[names->cursor]) < ino) {
     s->dangling++;              /* its inode was never scanned */
     names->cursor++;
   }
   while (names->cursor + n < names->v.len &&
-         names->v.ptr[names->cursor + n].ino == ino)
+         EXT2_NAME_INO (names->v.ptr[names->cursor + n]) == ino)
     n++;
   if (n)
     *first = names->cursor;

@@ -53,33 +53,35 @@ extern void vbm_ext2_io_name (char *buf, size_t len,
 
 /* ---- Names (ext2-names.c). ---- */
 
-/* A name: an entry of directory dir pointing to ino.  Names take 12
- * bytes each (a big filesystem has millions); the bytes are in the
- * pool, after a length byte.
+/* A name is a key, (inode << 32 | pool offset): 8 bytes, for a big
+ * filesystem has millions.  In the pool, a length byte and the name's
+ * bytes; the names of a directory are together in the pool, after
+ * those of the directories listed before it, so its directory is
+ * found from the offset.  The root's name is at offset 0, before all
+ * directories.
  */
-struct ext2_name {
-  uint32_t ino;
-  uint32_t dir;                 /* into names.dirs, EXT2_NO_PARENT for "/" */
-  uint32_t name_off;            /* into names.pool */
-};
+#define EXT2_NAME_INO(key) ((uint32_t) ((key) >> 32))
+#define EXT2_NAME_OFF(key) ((uint32_t) (key))
+
 /* A directory listed, with what its path needs. */
 struct ext2_dir {
   uint32_t ino;
   uint32_t parent;              /* into names.dirs, EXT2_NO_PARENT for "/" */
-  uint32_t name_off;            /* into names.pool, unused for "/" */
+  uint32_t name_off;            /* its name in the pool, unused for "/" */
+  uint32_t names_start;         /* pool offset of the names it holds */
   uint16_t depth;               /* "/" is 0 */
 };
 #define EXT2_NO_PARENT UINT32_MAX
 
-DEFINE_VECTOR_TYPE (ext2_name_vector, struct ext2_name);
+DEFINE_VECTOR_TYPE (ext2_key_vector, uint64_t);
 DEFINE_VECTOR_TYPE (ext2_dir_vector, struct ext2_dir);
 DEFINE_VECTOR_TYPE (ext2_byte_vector, unsigned char);
 
 struct ext2_names {
-  /* Sorted by inode once collected; the names of an inode in
-   * discovery (breadth first) order, so the first is the shallowest.
+  /* Sorted once collected: by inode, then in discovery (breadth
+   * first) order, so an inode's first name is its shallowest.
    */
-  ext2_name_vector v;
+  ext2_key_vector v;
   ext2_dir_vector dirs;         /* in discovery order */
   ext2_byte_vector pool;
   size_t cursor;                /* into v, for the inode scan merge */

@@ -17,6 +17,9 @@
 #include "cleanup.h"
 #include "ext2-map.h"
 
+/* Names reserved for at first, at most. */
+#define EXPECT_MAX (1 << 20)
+
 /* Deeper than any real tree; bounds path lengths. */
 #define MAX_DEPTH 4096
 
@@ -32,7 +35,7 @@ struct walk {
 void
 ext2_free_names (struct ext2_names *names)
 {
-  ext2_name_vector_reset (&names->v);
+  ext2_key_vector_reset (&names->v);
   ext2_dir_vector_reset (&names->dirs);
   ext2_byte_vector_reset (&names->pool);
   free (names->path);
@@ -102,22 +105,48 @@ ext2_dir_path (struct ext2_map *m, uint32_t dir)
   return names->path;
 }
 
+/* The directory holding the name at pool offset off, or EXT2_NO_PARENT
+ * for the root's name.
+ */
+static uint32_t
+name_dir (const struct ext2_names *names, uint32_t off)
+{
+  const struct ext2_dir *dirs = names->dirs.ptr;
+  size_t lo = 0, hi = names->dirs.len, mid;
+  uint32_t d = names->path_dir;
+
+  /* Mostly the directory of the last path. */
+  if (names->path != NULL && d != EXT2_NO_PARENT &&
+      dirs[d].names_start <= off &&
+      (d + 1 == names->dirs.len || off < dirs[d + 1].names_start))
+    return d;
+  /* The last directory starting at or before off. */
+  while (lo < hi) {
+    mid = lo + (hi - lo) / 2;
+    if (dirs[mid].names_start <= off)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo == 0 ? EXT2_NO_PARENT : lo - 1;
+}
+
 const char *
 ext2_name_path (struct ext2_map *m, uint32_t index)
 {
   struct ext2_names *names = &m->names;
-  const struct ext2_name *e = &names->v.ptr[index];
-  const unsigned char *name;
+  const uint32_t off = EXT2_NAME_OFF (names->v.ptr[index]);
+  const unsigned char *name = &names->pool.ptr[off];
+  const uint32_t dir = name_dir (names, off);
   size_t pos;
 
-  if (e->dir == EXT2_NO_PARENT) {
+  if (dir == EXT2_NO_PARENT) {
     if (reserve_path (names, 2) == -1)
       return NULL;
     names->path_dir = EXT2_NO_PARENT; /* nothing kept */
     return strcpy (names->path, "/");
   }
-  name = &names->pool.ptr[e->name_off];
-  if (dir_prefix (names, e->dir, 1 + name[0]) == -1)
+  if (dir_prefix (names, dir, 1 + name[0]) == -1)
     return NULL;
   pos = names->path_len;
   names->path[pos++] = '/';
@@ -151,7 +180,7 @@ add_entry (ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
   struct ext2_names *names = &m->names;
   const unsigned len = ext2fs_dirent_name_len (dirent);
   const ext2_ino_t ino = dirent->inode;
-  struct ext2_name e;
+  uint32_t name_off;
 
   /* Entries already taken before a checksum retry. */
   if (++w->seen <= w->skip)
@@ -173,28 +202,26 @@ add_entry (ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
                path ? path : "?", ino);
     return 0;
   }
-  /* Indexes and pool offsets are 32 bits. */
-  if (names->v.len >= UINT32_MAX - 1 ||
-      names->pool.len > UINT32_MAX - 1 - len) {
+  /* Pool offsets are 32 bits. */
+  if (names->pool.len > UINT32_MAX - 1 - len) {
     ext2_warn (m, "too many names: the rest are skipped");
     return DIRENT_ABORT;
   }
 
-  e.ino = ino;
-  e.dir = w->dir;
-  e.name_off = names->pool.len;
+  name_off = names->pool.len;
   if (ext2_byte_vector_reserve (&names->pool, 1 + len) == -1 ||
-      ext2_name_vector_append (&names->v, e) == -1) {
+      ext2_key_vector_append (&names->v,
+                              (uint64_t) ino << 32 | name_off) == -1) {
     w->fatal = true;
     return DIRENT_ABORT;
   }
-  names->pool.ptr[names->pool.len] = len;
-  memcpy (&names->pool.ptr[names->pool.len + 1], dirent->name, len);
+  names->pool.ptr[name_off] = len;
+  memcpy (&names->pool.ptr[name_off + 1], dirent->name, len);
   names->pool.len += 1 + len;
 
   if (is_directory (w, dirent)) {
     const struct ext2_dir d = {
-      .ino = ino, .parent = w->dir, .name_off = e.name_off,
+      .ino = ino, .parent = w->dir, .name_off = name_off,
       .depth = names->dirs.ptr[w->dir].depth + 1,
     };
 
@@ -222,41 +249,33 @@ add_entry (ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
   return 0;
 }
 
-static inline uint64_t
-name_key (const struct ext2_name *e)
-{
-  return (uint64_t) e->ino << 32 | e->name_off;
-}
-
-/* Sorts v[0, n) in place by (inode, pool offset), that is by inode and
- * then in discovery order, the key's byte at shift and the bytes below
- * it: a most significant digit first radix sort, which needs no extra
- * memory (fresh memory is dear) and at most 8 levels of recursion.
+/* Sorts v[0, n) in place by the key's byte at shift and the bytes
+ * below it: a most significant digit first radix sort, which needs no
+ * extra memory (fresh memory is dear) and at most 8 levels of
+ * recursion.  Keys are distinct: stability does not matter.
  */
 static void
-sort_names_range (struct ext2_name *v, size_t n, unsigned shift)
+sort_keys (uint64_t *v, size_t n, unsigned shift)
 {
   uint32_t count[256], next[256], end[256];
   size_t i, b, sum;
 
   for (;;) {
     if (n < 32) {
-      /* Insertion sort: keys are distinct. */
       for (i = 1; i < n; i++) {
-        const struct ext2_name e = v[i];
-        const uint64_t k = name_key (&e);
+        const uint64_t k = v[i];
         size_t j = i;
 
-        for (; j > 0 && name_key (&v[j - 1]) > k; j--)
+        for (; j > 0 && v[j - 1] > k; j--)
           v[j] = v[j - 1];
-        v[j] = e;
+        v[j] = k;
       }
       return;
     }
     memset (count, 0, sizeof count);
     for (i = 0; i < n; i++)
-      count[(name_key (&v[i]) >> shift) & 0xff]++;
-    if (count[(name_key (&v[0]) >> shift) & 0xff] == n) {
+      count[(v[i] >> shift) & 0xff]++;
+    if (count[(v[0] >> shift) & 0xff] == n) {
       /* One digit: nothing to move at this level. */
       if (shift == 0)
         return;
@@ -271,18 +290,17 @@ sort_names_range (struct ext2_name *v, size_t n, unsigned shift)
     sum += count[b];
     end[b] = sum;
   }
-  /* Each swap puts one entry into its bucket for good. */
+  /* Each swap puts one key into its bucket for good. */
   for (b = 0; b < 256; b++) {
     while (next[b] < end[b]) {
-      const size_t d = (name_key (&v[next[b]]) >> shift) & 0xff;
+      const uint64_t k = v[next[b]];
+      const size_t d = (k >> shift) & 0xff;
 
       if (d == b)
         next[b]++;
       else {
-        const struct ext2_name t = v[next[b]];
-
         v[next[b]] = v[next[d]];
-        v[next[d]++] = t;
+        v[next[d]++] = k;
       }
     }
   }
@@ -290,7 +308,7 @@ sort_names_range (struct ext2_name *v, size_t n, unsigned shift)
     return;
   for (b = 0, sum = 0; b < 256; sum += count[b], b++)
     if (count[b] > 1)
-      sort_names_range (v + sum, count[b], shift - 8);
+      sort_keys (v + sum, count[b], shift - 8);
 }
 
 static void
@@ -299,10 +317,10 @@ sort_names (struct ext2_names *names)
   size_t i;
 
   for (i = 1; i < names->v.len; i++)
-    if (names->v.ptr[i - 1].ino > names->v.ptr[i].ino)
+    if (names->v.ptr[i - 1] > names->v.ptr[i])
       break;
   if (i < names->v.len)
-    sort_names_range (names->v.ptr, names->v.len, 56);
+    sort_keys (names->v.ptr, names->v.len, 56);
 }
 
 int
@@ -311,15 +329,12 @@ ext2_collect_names (struct ext2_map *m)
   struct ext2_names *names = &m->names;
   ext2_filsys fs = m->fs;
   struct walk w = { .m = m };
-  const struct ext2_name root = {
-    .ino = EXT2_ROOT_INO, .dir = EXT2_NO_PARENT,
-  };
   const struct ext2_dir root_dir = {
     .ino = EXT2_ROOT_INO, .parent = EXT2_NO_PARENT,
   };
   CLEANUP_FREE char *buf = NULL;
   errcode_t err;
-  size_t i;
+  size_t i, expect;
   int r = -1;
 
   buf = malloc (m->bs);
@@ -328,7 +343,23 @@ ext2_collect_names (struct ext2_map *m)
     ext2_fatal (m, err ? err : ENOMEM, "listing directories");
     goto out;
   }
-  if (ext2_name_vector_append (&names->v, root) == -1 ||
+  /* Room for as many names as inodes in use (what the superblock
+   * says, within reason): growing by copies touches more memory.
+   */
+  expect = fs->super->s_inodes_count > fs->super->s_free_inodes_count
+    ? fs->super->s_inodes_count - fs->super->s_free_inodes_count : 0;
+  if (expect > EXPECT_MAX)
+    expect = EXPECT_MAX;
+  if (ext2_key_vector_reserve (&names->v, expect + 1) == -1 ||
+      ext2_byte_vector_reserve (&names->pool, expect * 16) == -1) {
+    ext2_fatal (m, ENOMEM, "listing directories");
+    goto out;
+  }
+
+  /* The root's name: empty, at offset 0. */
+  if (ext2_byte_vector_append (&names->pool, 0) == -1 ||
+      ext2_key_vector_append (&names->v,
+                              (uint64_t) EXT2_ROOT_INO << 32) == -1 ||
       ext2_dir_vector_append (&names->dirs, root_dir) == -1) {
     ext2_fatal (m, ENOMEM, "listing directories");
     goto out;
@@ -341,6 +372,7 @@ ext2_collect_names (struct ext2_map *m)
 
     w.dir = i;
     w.seen = w.skip = 0;
+    names->dirs.ptr[i].names_start = names->pool.len;
     err = ext2fs_dir_iterate2 (fs, ino, 0, buf, add_entry, &w);
     if (err && ext2_is_csum_error (err) &&
         !(fs->flags & EXT2_FLAG_IGNORE_CSUM_ERRORS) && !w.fatal) {
