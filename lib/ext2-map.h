@@ -197,6 +197,13 @@ extern const char *ext2_name_path (struct ext2_map *m, uint32_t index);
 extern const char *ext2_dir_path (struct ext2_map *m, uint32_t dir);
 extern void ext2_free_names (struct ext2_names *names);
 
+/* ext2-csum.c: whether ext2_inode_csum_ok can check fs's inode
+ * checksums (faster than libext2fs), and the check of the raw inode
+ * ino (inode size bytes; modified, then restored).
+ */
+extern bool ext2_inode_csum_fast (ext2_filsys fs);
+extern bool ext2_inode_csum_ok (ext2_filsys fs, ext2_ino_t ino, void *raw);
+
 /* ext2-inodes.c */
 extern int ext2_map_inodes (struct ext2_map *m);
 
