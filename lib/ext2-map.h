@@ -73,17 +73,27 @@ struct ext2_dir {
 };
 #define EXT2_NO_PARENT UINT32_MAX
 
-DEFINE_VECTOR_TYPE (ext2_key_vector, uint64_t);
 DEFINE_VECTOR_TYPE (ext2_dir_vector, struct ext2_dir);
-DEFINE_VECTOR_TYPE (ext2_byte_vector, unsigned char);
+
+/* The two big arrays, in huge-page buffers (hugebuf.h); bytes is the
+ * buffer's size.
+ */
+struct ext2_key_array {
+  uint64_t *ptr;
+  size_t len, bytes;
+};
+struct ext2_byte_array {
+  unsigned char *ptr;
+  size_t len, bytes;
+};
 
 struct ext2_names {
   /* Sorted once collected: by inode, then in discovery (breadth
    * first) order, so an inode's first name is its shallowest.
    */
-  ext2_key_vector v;
+  struct ext2_key_array v;
   ext2_dir_vector dirs;         /* in discovery order */
-  ext2_byte_vector pool;
+  struct ext2_byte_array pool;
   size_t cursor;                /* into v, for the inode scan merge */
   /* The last path built: the path of directory path_dir (path_len
    * bytes, 0 for "/") and maybe a name after it.

@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checked-overflow.h"
 #include "cleanup.h"
 #include "ext2-map.h"
+#include "hugebuf.h"
 
 /* Names reserved for at first, at most. */
 #define EXPECT_MAX (1 << 20)
@@ -35,12 +37,59 @@ struct walk {
 void
 ext2_free_names (struct ext2_names *names)
 {
-  ext2_key_vector_reset (&names->v);
+  vbm_hugebuf_free (names->v.ptr, names->v.bytes);
+  names->v = (struct ext2_key_array) { 0 };
   ext2_dir_vector_reset (&names->dirs);
-  ext2_byte_vector_reset (&names->pool);
+  vbm_hugebuf_free (names->pool.ptr, names->pool.bytes);
+  names->pool = (struct ext2_byte_array) { 0 };
   free (names->path);
   names->path = NULL;
   names->path_cap = 0;
+}
+
+/* Room for more keys, more pool bytes. */
+static int
+reserve_names (struct ext2_names *names, size_t keys, size_t bytes)
+{
+  void *p;
+  size_t want;
+
+  if (ADD_OVERFLOW (names->v.len, keys, &want) ||
+      MUL_OVERFLOW (want, sizeof *names->v.ptr, &want)) {
+    errno = ENOMEM;
+    return -1;
+  }
+  if (want > names->v.bytes) {
+    p = names->v.ptr;
+    if (vbm_hugebuf_reserve (&p, &names->v.bytes, want) == -1)
+      return -1;
+    names->v.ptr = p;
+  }
+  if (ADD_OVERFLOW (names->pool.len, bytes, &want)) {
+    errno = ENOMEM;
+    return -1;
+  }
+  if (want > names->pool.bytes) {
+    p = names->pool.ptr;
+    if (vbm_hugebuf_reserve (&p, &names->pool.bytes, want) == -1)
+      return -1;
+    names->pool.ptr = p;
+  }
+  return 0;
+}
+
+/* Appends a name of len bytes for ino; returns its pool offset. */
+static uint32_t
+append_name (struct ext2_names *names, ext2_ino_t ino, const char *name,
+             unsigned len)
+{
+  const uint32_t off = names->pool.len;
+
+  names->v.ptr[names->v.len++] = (uint64_t) ino << 32 | off;
+  names->pool.ptr[off] = len;
+  memcpy (&names->pool.ptr[off + 1], name, len);
+  names->pool.len += 1 + len;
+  return off;
 }
 
 static int
@@ -208,16 +257,11 @@ add_entry (ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
     return DIRENT_ABORT;
   }
 
-  name_off = names->pool.len;
-  if (ext2_byte_vector_reserve (&names->pool, 1 + len) == -1 ||
-      ext2_key_vector_append (&names->v,
-                              (uint64_t) ino << 32 | name_off) == -1) {
+  if (reserve_names (names, 1, 1 + len) == -1) {
     w->fatal = true;
     return DIRENT_ABORT;
   }
-  names->pool.ptr[name_off] = len;
-  memcpy (&names->pool.ptr[name_off + 1], dirent->name, len);
-  names->pool.len += 1 + len;
+  name_off = append_name (names, ino, dirent->name, len);
 
   if (is_directory (w, dirent)) {
     const struct ext2_dir d = {
@@ -344,26 +388,19 @@ ext2_collect_names (struct ext2_map *m)
     goto out;
   }
   /* Room for as many names as inodes in use (what the superblock
-   * says, within reason): growing by copies touches more memory.
+   * says, within reason), to grow less often.
    */
   expect = fs->super->s_inodes_count > fs->super->s_free_inodes_count
     ? fs->super->s_inodes_count - fs->super->s_free_inodes_count : 0;
   if (expect > EXPECT_MAX)
     expect = EXPECT_MAX;
-  if (ext2_key_vector_reserve (&names->v, expect + 1) == -1 ||
-      ext2_byte_vector_reserve (&names->pool, expect * 16) == -1) {
-    ext2_fatal (m, ENOMEM, "listing directories");
-    goto out;
-  }
-
-  /* The root's name: empty, at offset 0. */
-  if (ext2_byte_vector_append (&names->pool, 0) == -1 ||
-      ext2_key_vector_append (&names->v,
-                              (uint64_t) EXT2_ROOT_INO << 32) == -1 ||
+  if (reserve_names (names, expect + 1, expect * 16 + 1) == -1 ||
       ext2_dir_vector_append (&names->dirs, root_dir) == -1) {
     ext2_fatal (m, ENOMEM, "listing directories");
     goto out;
   }
+  /* The root's name: empty, at offset 0. */
+  append_name (names, EXT2_ROOT_INO, "", 0);
   ext2fs_fast_mark_inode_bitmap2 (w.visited, EXT2_ROOT_INO);
 
   /* Breadth first: directories appended while i moves along. */
