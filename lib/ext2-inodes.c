@@ -518,7 +518,7 @@ map_inode (struct scan *s, ext2_ino_t ino)
   const uint16_t mode = in->i_mode;
   const dgrp_t g = (ino - 1) / EXT2_INODES_PER_GROUP (m->fs->super);
   char buf[64];
-  const char *special;
+  const char *special, *path;
   uint32_t first = 0;
   size_t nnames, k;
   unsigned flags = 0;
@@ -550,7 +550,13 @@ map_inode (struct scan *s, ext2_ino_t ino)
     flags |= VBM_OBJECT_SPECIAL;
 
   if (nnames) {
-    if (set_path (s, ext2_name_path (m, first)) == -1)
+    /* The names' path buffer is reused for the other names: keep a
+     * copy of the first only if there are others.
+     */
+    path = ext2_name_path (m, first);
+    if (path && nnames > 1)
+      path = set_path (s, path) == -1 ? NULL : s->path;
+    if (path == NULL)
       return ext2_fatal (m, ENOMEM, "building paths");
   }
   else {
@@ -567,20 +573,18 @@ map_inode (struct scan *s, ext2_ino_t ino)
       flags |= VBM_OBJECT_UNREACHABLE;
       snprintf (buf, sizeof buf, "<unreachable inode %u>", ino);
     }
-    if (set_path (s, buf) == -1)
-      return ext2_fatal (m, ENOMEM, "building paths");
+    path = buf;
   }
 
-  s->obj = ext2_add_object (m, kind, s->path, ino, EXT2_I_SIZE (in), flags);
+  s->obj = ext2_add_object (m, kind, path, ino, EXT2_I_SIZE (in), flags);
   if (s->obj == -1)
     return -1;
   for (k = 1; k < nnames; k++) {
-    const char *path =
-      ext2_name_path (m, names->cursor + k);
+    const char *other = ext2_name_path (m, names->cursor + k);
 
-    if (path == NULL)
+    if (other == NULL)
       return ext2_fatal (m, ENOMEM, "building paths");
-    if (vbm_add_name (m->ctx, s->obj, path) == -1)
+    if (vbm_add_name (m->ctx, s->obj, other) == -1)
       return -1;
   }
   names->cursor += nnames;
@@ -591,11 +595,11 @@ map_inode (struct scan *s, ext2_ino_t ino)
       m->ctx->stats->files++;
   }
 
-  if (map_inode_blocks (s, ino, s->path) == -1)
+  if (map_inode_blocks (s, ino, path) == -1)
     return -1;
   if (ext2_flush (m) == -1)
     return -1;
-  ext2_end_object (m, s->path);
+  ext2_end_object (m, path);
   return 0;
 }
 
