@@ -1,11 +1,11 @@
 /* ext2/3/4 names: a breadth-first walk of the directory tree from the
  * root, collecting one entry per name (hard links give several).
  *
- * Names are stored compactly (inode, directory, name bytes) and paths
- * are built on demand, so 200,000 names cost a few MiB.  The walk is a
- * queue (the directory vector itself), not recursion; a visited set of
- * directory inodes stops loops.  The names are then sorted by inode
- * for the inode scan.
+ * A name is an 8-byte key and its bytes in a pool (see ext2-map.h);
+ * paths are built on demand from a small table of the directories, so
+ * 200,000 names cost ~3 MiB.  The walk is a queue (the directory table
+ * itself), not recursion; a visited set of directory inodes stops
+ * loops.  The keys are then sorted by inode for the inode scan.
  */
 #include <config.h>
 
