@@ -101,12 +101,8 @@ map_tables_add_object (struct map_tables *t, int64_t id,
     text_or_null (obj->fstype),
   };
 
-  if (db_table_append (t->objects, id, vals, sizeof vals / sizeof vals[0],
-                       err) == -1)
-    return -1;
-  if (path_index_add (&t->paths, obj->device, obj->path, id) == -1)
-    return nomem (err);
-  return 0;
+  return db_table_append (t->objects, id, vals, sizeof vals / sizeof vals[0],
+                          err);
 }
 
 int
@@ -128,27 +124,56 @@ map_tables_add_extent (struct map_tables *t, int64_t id, int64_t object,
   if (db_table_append (t->extents, id, vals, sizeof vals / sizeof vals[0],
                        err) == -1)
     return -1;
-  if (rtree_cells_add (&t->rtree, id, disk, start, end) == -1 ||
-      extent_index_add (&t->extent_keys, object, object_offset, id) == -1)
+  if (rtree_cells_add (&t->rtree, id, disk, start, end) == -1)
     return nomem (err);
   return 0;
 }
 
-void
-map_tables_expect (struct map_tables *t, uint64_t n)
+int
+map_tables_index_object (struct map_tables *t, int64_t id,
+                         const char *device, const char *path,
+                         struct vbm_error *err)
 {
-  /* Room for 2M more is only address space until used.  A quarter
-   * more for metadata objects and fragmented files: running out means
-   * copying an array.
-   */
+  if (path_index_add (&t->paths, device, path, id) == -1)
+    return nomem (err);
+  return 0;
+}
+
+int
+map_tables_index_extent (struct map_tables *t, int64_t id, int64_t object,
+                         int64_t object_offset, struct vbm_error *err)
+{
+  if (extent_index_add (&t->extent_keys, object, object_offset, id) == -1)
+    return nomem (err);
+  return 0;
+}
+
+/* Room for 2M more is only address space until used.  A quarter more
+ * for metadata objects and fragmented files: running out means copying
+ * an array.
+ */
+static uint64_t
+expected (uint64_t n)
+{
   if (n > 2 << 20)
     n = 2 << 20;
-  n += n / 4 + 4096;
-  /* Failing is harmless: the arrays grow as they go. */
+  return n + n / 4 + 4096;
+}
+
+/* Failing to reserve is harmless: the arrays grow as they go. */
+void
+map_tables_expect_rows (struct map_tables *t, uint64_t n)
+{
+  rtree_cells_reserve (&t->rtree, expected (n));
+}
+
+void
+map_tables_expect_keys (struct map_tables *t, uint64_t n)
+{
+  n = expected (n);
   path_keys_reserve (&t->paths.keys, n);
   bytes_reserve (&t->paths.pool, n * 24);
   extent_keys_reserve (&t->extent_keys.keys, n);
-  rtree_cells_reserve (&t->rtree, n);
 }
 
 /* ---- The end. ---- */

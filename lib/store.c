@@ -43,7 +43,7 @@ struct vbm_store {
   char *path;
   sqlite3 *db;                  /* only while SQLite has the file */
   sqlite3_stmt *stmt[NR_STMTS];
-  struct map_tables *tables;    /* the writer thread's while piping */
+  struct map_tables *tables;    /* rows: the writer thread's while piping */
   struct vbm_pipe *pipe;
   struct vbm_error werr;        /* the writer thread's error */
   int64_t last_object, last_extent;
@@ -261,7 +261,7 @@ write_tables (void *opaque, const char *p, size_t len)
     default:
       memcpy (&n, p, sizeof n);
       p += sizeof n;
-      map_tables_expect (st->tables, n);
+      map_tables_expect_rows (st->tables, n);
     }
   }
   return 0;
@@ -478,6 +478,10 @@ vbm_store_add_object (struct vbm_store *st, const struct vbm_object *obj,
     vbm_set_error (err, EINVAL, "map store: object without a device");
     return -1;
   }
+  /* The index entries are this thread's share of the work. */
+  if (map_tables_index_object (st->tables, m.id, obj->device, obj->path,
+                               err) == -1)
+    return -1;
   for (i = 0; i < 3; ++i) {
     m.len[i] = NO_STRING;
     if (strings[i]) {
@@ -536,6 +540,9 @@ vbm_store_add_extent (struct vbm_store *st, int64_t object, unsigned disk,
     vbm_set_error (err, ERANGE, "map store: extent out of range");
     return -1;
   }
+  if (map_tables_index_extent (st->tables, m.id, object, object_offset,
+                               err) == -1)
+    return -1;
   p = msg_begin (st, MSG_EXTENT, sizeof m, err);
   if (p == NULL)
     return -1;
@@ -551,6 +558,7 @@ vbm_store_expect (struct vbm_store *st, uint64_t n)
   struct vbm_error ignored;
   char *p = msg_begin (st, MSG_EXPECT, sizeof n, &ignored);
 
+  map_tables_expect_keys (st->tables, n);
   if (p) {
     memcpy (p, &n, sizeof n);
     vbm_pipe_commit (st->pipe, 1 + sizeof n);
