@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#define VBM_HUGE_PAGE ((size_t) 2 << 20)
+
 /* Asks for huge pages under the LEN bytes at P, if that is big enough
  * to matter.  First touching a 4 KiB page costs a page fault each, and
  * in virtual machines a fault costs tens of microseconds: for the

@@ -37,9 +37,22 @@ generic_vector_reserve (void *vp, size_t n, size_t itemsize)
     errno = ENOMEM;
     return -1;
   }
-  p = realloc (v->ptr, bytes);
-  if (p == NULL)
-    return -1;
+  /* A first big allocation (a reserve for what is coming) is aligned
+   * so that huge pages can back all of it.
+   */
+  if (v->ptr == NULL && bytes >= VBM_HUGE_PAGE) {
+    int e = posix_memalign (&p, VBM_HUGE_PAGE, bytes);
+
+    if (e != 0) {
+      errno = e;
+      return -1;
+    }
+  }
+  else {
+    p = realloc (v->ptr, bytes);
+    if (p == NULL)
+      return -1;
+  }
   v->ptr = p;
   v->cap = newcap;
   vbm_advise_huge (p, bytes);

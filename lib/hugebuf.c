@@ -9,10 +9,8 @@
 #include "hugebuf.h"
 #include "hugepages.h"
 
-#define HUGE_SIZE ((size_t) 2 << 20)
-
-/* A fresh mapping of len bytes (a multiple of HUGE_SIZE) at a multiple
- * of HUGE_SIZE, or NULL.
+/* A fresh mapping of len bytes (a multiple of VBM_HUGE_PAGE) at a
+ * multiple of VBM_HUGE_PAGE, or NULL.
  */
 static char *
 map_aligned (size_t len)
@@ -20,7 +18,7 @@ map_aligned (size_t len)
   size_t all;
   char *p, *a;
 
-  if (ADD_OVERFLOW (len, HUGE_SIZE, &all)) {
+  if (ADD_OVERFLOW (len, VBM_HUGE_PAGE, &all)) {
     errno = ENOMEM;
     return NULL;
   }
@@ -28,7 +26,7 @@ map_aligned (size_t len)
             -1, 0);
   if (p == MAP_FAILED)
     return NULL;
-  a = (char *) (((uintptr_t) p + HUGE_SIZE - 1) & ~(uintptr_t) (HUGE_SIZE - 1));
+  a = (char *) (((uintptr_t) p + VBM_HUGE_PAGE - 1) & ~(uintptr_t) (VBM_HUGE_PAGE - 1));
   if (a > p)
     munmap (p, a - p);
   if (p + all > a + len)
@@ -47,11 +45,11 @@ vbm_hugebuf_reserve (void **ptr, size_t *cap, size_t bytes)
   len = *cap + *cap / 2;
   if (len < bytes)
     len = bytes;
-  if (ADD_OVERFLOW (len, HUGE_SIZE - 1, &len)) {
+  if (ADD_OVERFLOW (len, VBM_HUGE_PAGE - 1, &len)) {
     errno = ENOMEM;
     return -1;
   }
-  len &= ~(HUGE_SIZE - 1);
+  len &= ~(VBM_HUGE_PAGE - 1);
   p = map_aligned (len);
   if (p == NULL)
     return -1;
