@@ -16,12 +16,20 @@
 #include "dbwrite.h"
 #include "internal.h"
 
+/* Pages are mostly written in the order they were allocated: they
+ * are gathered into runs of up to this many bytes, one write each.
+ */
+#define RUN_BYTES (256 * 1024)
+
 struct db_file {
-  pthread_mutex_t lock;         /* of npages: b-trees are written in parallel */
+  /* Of npages and the run: b-trees are written in parallel. */
+  pthread_mutex_t lock;
   int fd;
   unsigned page_size, usable;
   uint32_t npages;              /* pages in the file */
   uint32_t pending_pgno;        /* the lock-byte page SQLite never uses */
+  unsigned char *run;           /* pages run_first... not yet written */
+  uint32_t run_first, run_len, run_cap;
 };
 
 static uint32_t
@@ -103,6 +111,12 @@ db_file_open (const char *path, struct vbm_error *err)
   }
   f->npages = sb.st_size / f->page_size;
   f->pending_pgno = 0x40000000 / f->page_size + 1;
+  f->run_cap = RUN_BYTES > f->page_size ? RUN_BYTES / f->page_size : 1;
+  f->run = malloc ((size_t) f->run_cap * f->page_size);
+  if (f->run == NULL) {
+    vbm_set_error (err, errno, "malloc: %s", strerror (errno));
+    goto fail;
+  }
   pthread_mutex_init (&f->lock, NULL);
   return f;
 
@@ -112,6 +126,19 @@ db_file_open (const char *path, struct vbm_error *err)
   return NULL;
 }
 
+/* Called with the lock held. */
+static int
+flush_run (struct db_file *f, struct vbm_error *err)
+{
+  int r = 0;
+
+  if (f->run_len > 0)
+    r = pwrite_all (f, f->run, (size_t) f->run_len * f->page_size,
+                    (off_t) (f->run_first - 1) * f->page_size, err);
+  f->run_len = 0;
+  return r;
+}
+
 int
 db_file_close (struct db_file *f, int discard, struct vbm_error *err)
 {
@@ -119,7 +146,9 @@ db_file_close (struct db_file *f, int discard, struct vbm_error *err)
   uint32_t counter;
   int r = 0;
 
-  if (!discard) {
+  if (!discard && flush_run (f, err) == -1)
+    r = -1;
+  else if (!discard) {
     /* The page count in the header is trusted only if the change
      * counter equals the version-valid-for number.
      */
@@ -132,9 +161,13 @@ db_file_close (struct db_file *f, int discard, struct vbm_error *err)
       db_put_be (h + 24, counter, 4);
       db_put_be (h + 28, f->npages, 4);
       db_put_be (h + 92, counter, 4);
-      if (pwrite_all (f, h, sizeof h, 0, err) == -1 ||
-          ftruncate (f->fd, (off_t) f->npages * f->page_size) == -1)
+      if (pwrite_all (f, h, sizeof h, 0, err) == -1)
         r = -1;
+      else if (ftruncate (f->fd, (off_t) f->npages * f->page_size) == -1) {
+        vbm_set_error (err, errno, "map store: truncate: %s",
+                       strerror (errno));
+        r = -1;
+      }
     }
   }
   if (close (f->fd) == -1 && r == 0 && !discard) {
@@ -142,6 +175,7 @@ db_file_close (struct db_file *f, int discard, struct vbm_error *err)
     r = -1;
   }
   pthread_mutex_destroy (&f->lock);
+  free (f->run);
   free (f);
   return r;
 }
@@ -173,8 +207,18 @@ static int
 write_page (struct db_file *f, uint32_t pgno, const void *buf,
             struct vbm_error *err)
 {
-  return pwrite_all (f, buf, f->page_size,
-                     (off_t) (pgno - 1) * f->page_size, err);
+  int r = 0;
+
+  pthread_mutex_lock (&f->lock);
+  if (f->run_len == 0 || pgno != f->run_first + f->run_len ||
+      f->run_len == f->run_cap) {
+    r = flush_run (f, err);
+    f->run_first = pgno;
+  }
+  if (r == 0)
+    memcpy (f->run + (size_t) f->run_len++ * f->page_size, buf, f->page_size);
+  pthread_mutex_unlock (&f->lock);
+  return r;
 }
 
 /* ---- Records. ---- */
