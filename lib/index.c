@@ -193,7 +193,7 @@ load_objects (struct vbm_index *idx, sqlite3 *db, int64_t **id_to_index,
     }
     map[id] = i;
     o->id = id;
-    o->kind = kind ? kind[0] : '?';
+    o->kind = vbm_kind_of (kind);
     o->inode = sqlite3_column_int64 (s, 5);
     o->size = sqlite3_column_int64 (s, 6);
     o->flags = sqlite3_column_int64 (s, 7);

@@ -8,10 +8,22 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "virtbmap.h"
 
 #define VBM_SCHEMA_VERSION 1
+
+/* A map's kind column as one of VBM_KIND_*, or '?': a map file is
+ * input too, and callers print the kind as is (in JSON, in TSV).
+ */
+static inline char
+vbm_kind_of (const char *kind)
+{
+  if (kind && kind[0] && kind[1] == '\0' && strchr ("vplmdfu", kind[0]))
+    return kind[0];
+  return '?';
+}
 
 /* ---- Errors (errors.c). ---- */
 

@@ -30,7 +30,7 @@ fill_hit (sqlite3_stmt *s, struct vbm_hit *hit)
   const char *kind = (const char *) sqlite3_column_text (s, 1);
 
   hit->disk = sqlite3_column_int64 (s, 0);
-  hit->kind = kind ? kind[0] : '?';
+  hit->kind = vbm_kind_of (kind);
   hit->device = (const char *) sqlite3_column_text (s, 2);
   hit->path = (const char *) sqlite3_column_text (s, 3);
   hit->inode = sqlite3_column_int64 (s, 4);

@@ -60,3 +60,18 @@ jq -e -s --argjson off $((size - 4096)) '
 expect_fail bmaplog -m "$tmp/disk.bmap" "$tmp/disk.img" -U - --no-log \
     --trace /dev/full --run "nbdsh -u \"\$uri\" -c 'h.pread(4096, 0)'" 2>"$tmp/err"
 grep -q 'trace: No space left on device' "$tmp/err"
+
+# A map is input too: a kind that is not one of ours (here a quote and
+# a backslash, or a control character) is traced as '?', and the trace
+# stays valid JSON.
+cp "$tmp/disk.bmap" "$tmp/odd.bmap"
+sqlite3 "$tmp/odd.bmap" "UPDATE objects SET kind = '\"\\' WHERE path = '/usr/share/doc/numbers.txt';
+                         UPDATE objects SET kind = char(1) WHERE kind = 'v'"
+bmaplog -m "$tmp/odd.bmap" "$tmp/disk.img" -U - --no-log \
+    --trace "$tmp/odd.jsonl" --run "nbdsh -u \"\$uri\" -c 'h.pread($bs, $off)'"
+jq -e -s --argjson off $off '
+  map(select(.op == "read" and .offset == $off)) | length == 1 and .[0].kind == "?"
+' "$tmp/odd.jsonl"
+virt-bmap query "$tmp/odd.bmap" $off > "$tmp/odd.query"
+cat "$tmp/odd.query"
+awk -F'\t' '{ print $3 }' "$tmp/odd.query" | sort | tr '\n' ' ' | grep -qx '? ? p '
