@@ -247,6 +247,12 @@ vbm_build_map (const char *output, struct vbm_source **disks, size_t ndisks,
   size_t i;
   double t0 = now (), t1;
 
+  if (opts && opts->sector_size != 0 && opts->sector_size != 512 &&
+      opts->sector_size != 4096) {
+    vbm_set_error (err, EINVAL, "sector size %u: must be 512 or 4096",
+                   opts->sector_size);
+    return -1;
+  }
   if (stats == NULL)
     stats = &local_stats;
   memset (stats, 0, sizeof *stats);

@@ -6,10 +6,15 @@
  * volumes.c reads the sectors and turns the result into map objects.
  *
  * Conventions of the map (volumes.c):
- *  - Sector size is 512 for MBR.  GPT is also looked for with
- *    4096-byte sectors (header at byte 4096) when no header is found
- *    at byte 512; an MBR on a 4096-byte sector disk is read as if it
- *    had 512-byte sectors (a known limitation).
+ *  - The logical sector size, in which the tables count, is 512 or
+ *    4096 (disks made for 4Kn drives), forced by the caller or
+ *    detected.  GPT: the size at which the header at LBA 1 validates
+ *    (CRC and my_lba), else the one at which the backup in the last
+ *    sector does.  MBR: the table cannot tell, so 512 unless no
+ *    partition starts with a filesystem or EBR at 512 while with
+ *    4096 all fit the disk and one does (a guess, with a warning).
+ *    MBR and EBR entries are always in the first 512 bytes of their
+ *    sector; the table objects cover the whole sector.
  *  - Every 'p' object counts in stats->partitions: primaries,
  *    logicals, GPT partitions and the extended partition container
  *    itself (libguestfs lists it too).

@@ -138,6 +138,13 @@ struct vbm_build_options {
   void (*debug) (void *opaque, const char *msg);
   void *opaque;
   int verbose;
+  /* Logical sector size of the disks, in which partition tables
+   * count: 512 or 4096, or 0 to detect it (GPT: the size at which a
+   * header validates; MBR: 512 unless the partitions only make sense
+   * with 4096).  Added after the fields above, which keep their
+   * places.
+   */
+  unsigned sector_size;
 };
 
 /* Maps the disks (already opened) into a new map file at output.

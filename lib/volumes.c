@@ -20,7 +20,7 @@
 /* Bounds against hostile tables. */
 #define MAX_EBRS 1024              /* EBRs followed per disk */
 #define MAX_OVERLAP_WARNINGS 8     /* per container */
-#define GPT_MAX_SECTOR_SIZE 4096
+#define MAX_SECTOR_SIZE 4096
 
 #define UNPARTITIONED "<unpartitioned>"
 
@@ -243,13 +243,14 @@ visited (const lba_vector *v, uint64_t lba)
  */
 static int
 map_extended (struct vbm_ctx *ctx, const struct vbm_volume *disk,
-              const struct vbm_volume *ext, unsigned *next_number,
-              lba_vector *ebrs)
+              size_t ss, const struct vbm_volume *ext,
+              unsigned *next_number, lba_vector *ebrs)
 {
   struct container c = { .vol = ext, .children = empty_vector };
+  /* The EBR is in the first 512 bytes of its sector, whatever its size. */
   unsigned char sector[VBM_SECTOR_SIZE];
-  uint64_t ext_lba = ext->offset / VBM_SECTOR_SIZE;
-  uint64_t ext_sectors = ext->length / VBM_SECTOR_SIZE;
+  uint64_t ext_lba = ext->offset / ss;
+  uint64_t ext_sectors = ext->length / ss;
   uint64_t lba = ext_lba;
   char device[64];
   struct vbm_error why;
@@ -272,8 +273,7 @@ map_extended (struct vbm_ctx *ctx, const struct vbm_volume *disk,
       nomem (ctx);
       goto out;
     }
-    if (read_at (ctx, disk, sector, sizeof sector,
-                 lba * VBM_SECTOR_SIZE) == -1)
+    if (read_at (ctx, disk, sector, sizeof sector, lba * ss) == -1)
       goto out;
     if (vbm_ebr_parse (sector, &ebr, &why) == -1) {
       /* An extended partition with no logicals may start with zeroes. */
@@ -284,15 +284,16 @@ map_extended (struct vbm_ctx *ctx, const struct vbm_volume *disk,
       break;
     }
     if (add_child (ctx, &c, VBM_KIND_METADATA, ext->device, "<ebr>",
-                   lba * VBM_SECTOR_SIZE, VBM_SECTOR_SIZE) == -1)
+                   lba * ss, ss) == -1)
       goto out;
     if (ebr.ignored > 0)
       vbm_warn (ctx, "%s: EBR at sector %" PRIu64 " has %u extra "
                 "entries; ignored", ext->device, lba, ebr.ignored);
 
     if (ebr.has_logical) {
-      uint64_t start = (lba + ebr.logical.start) * VBM_SECTOR_SIZE;
-      uint64_t len = (uint64_t) ebr.logical.sectors * VBM_SECTOR_SIZE;
+      /* At most (2^33 + 2^32) * 4096: no overflow. */
+      uint64_t start = (lba + ebr.logical.start) * ss;
+      uint64_t len = (uint64_t) ebr.logical.sectors * ss;
 
       partition_device (device, sizeof device, disk->device,
                         (*next_number)++);
@@ -319,7 +320,7 @@ map_extended (struct vbm_ctx *ctx, const struct vbm_volume *disk,
 }
 
 static int
-map_mbr (struct vbm_ctx *ctx, const struct vbm_volume *disk,
+map_mbr (struct vbm_ctx *ctx, const struct vbm_volume *disk, size_t ss,
          const struct vbm_mbr *mbr)
 {
   struct container c = { .vol = disk, .children = empty_vector };
@@ -330,17 +331,18 @@ map_mbr (struct vbm_ctx *ctx, const struct vbm_volume *disk,
   unsigned next_number = 5;     /* logicals are sda5, sda6, ... */
   int r = -1;
 
-  vbm_debug (ctx, "%s: MBR partition table", disk->device);
+  vbm_debug (ctx, "%s: MBR partition table, %zu-byte sectors",
+             disk->device, ss);
   if (add_child (ctx, &c, VBM_KIND_METADATA, disk->device,
-                 "<partition table>", 0, VBM_SECTOR_SIZE) == -1)
+                 "<partition table>", 0, ss) == -1)
     goto out;
 
   for (i = 0; i < VBM_MBR_ENTRIES; ++i) {
     const struct vbm_mbr_entry *e = &mbr->entry[i];
     bool extended = vbm_mbr_type_extended (e->type);
     char *device = ext_device[n_ext]; /* kept if it is extended */
-    uint64_t start = (uint64_t) e->start * VBM_SECTOR_SIZE;
-    uint64_t len = (uint64_t) e->sectors * VBM_SECTOR_SIZE;
+    uint64_t start = (uint64_t) e->start * ss;
+    uint64_t len = (uint64_t) e->sectors * ss;
     int64_t id;
 
     if (vbm_mbr_entry_empty (e))
@@ -360,7 +362,7 @@ map_mbr (struct vbm_ctx *ctx, const struct vbm_volume *disk,
    * of all of them in one sequence.
    */
   for (i = 0; i < n_ext; ++i)
-    if (map_extended (ctx, disk, &ext[i], &next_number, &ebrs) == -1)
+    if (map_extended (ctx, disk, ss, &ext[i], &next_number, &ebrs) == -1)
       goto out;
 
   r = finish_container (ctx, &c);
@@ -388,7 +390,7 @@ static int
 read_gpt_copy (struct vbm_ctx *ctx, const struct vbm_volume *disk,
                size_t ss, uint64_t lba, struct gpt_copy *g)
 {
-  unsigned char sector[GPT_MAX_SECTOR_SIZE];
+  unsigned char sector[MAX_SECTOR_SIZE];
   uint64_t disk_sectors = disk->length / ss;
   size_t bytes;
 
@@ -536,24 +538,82 @@ same_table (const struct vbm_gpt_header *a, const struct vbm_gpt_header *b)
     memcmp (a->disk_guid, b->disk_guid, sizeof a->disk_guid) == 0;
 }
 
-/* 512-byte sectors unless the header is found at byte 4096 instead. */
+/* The logical sector sizes a disk image may have. */
+static const size_t sector_sizes[] = { VBM_SECTOR_SIZE, MAX_SECTOR_SIZE };
+#define N_SECTOR_SIZES (sizeof sector_sizes / sizeof sector_sizes[0])
+
+/* The sector size forced by the caller, or 0 to detect it. */
+static size_t
+forced_sector_size (const struct vbm_ctx *ctx)
+{
+  return ctx->opts ? ctx->opts->sector_size : 0;
+}
+
+/* Whether a valid GPT header (signature, CRC, my_lba) is at LBA lba
+ * when the disk has ss-byte sectors.
+ */
+static int
+gpt_header_valid (struct vbm_ctx *ctx, const struct vbm_volume *disk,
+                  size_t ss, uint64_t lba, bool *valid)
+{
+  unsigned char sector[MAX_SECTOR_SIZE];
+  struct vbm_gpt_header h;
+  struct vbm_error why;
+
+  *valid = false;
+  if (lba >= disk->length / ss)
+    return 0;
+  if (read_at (ctx, disk, sector, ss, lba * ss) == -1)
+    return -1;
+  *valid = vbm_gpt_parse_header (sector, ss, lba, disk->length / ss,
+                                 &h, &why) == 0;
+  return 0;
+}
+
+/* The sector size of a disk with a protective MBR: the first size
+ * (512, then 4096) whose primary header at LBA 1 is valid, else whose
+ * backup header in the last sector is, else whose LBA 1 at least has
+ * the signature (so that the warnings are about the right copies),
+ * else 512.  A header checks its own LBA and its CRC covers it, so
+ * only a header written for that sector size validates.
+ */
 static int
 gpt_sector_size (struct vbm_ctx *ctx, const struct vbm_volume *disk,
                  size_t *ss)
 {
-  char sig[8];
+  enum { PRIMARY, BACKUP, SIGNATURE } pass;
+  bool found;
+  size_t i;
 
-  *ss = VBM_SECTOR_SIZE;
-  if (read_at (ctx, disk, sig, sizeof sig, VBM_SECTOR_SIZE) == -1)
-    return -1;
-  if (memcmp (sig, "EFI PART", 8) == 0 || disk->length < 3 * 4096)
+  *ss = forced_sector_size (ctx);
+  if (*ss != 0)
     return 0;
-  if (read_at (ctx, disk, sig, sizeof sig, 4096) == -1)
-    return -1;
-  if (memcmp (sig, "EFI PART", 8) == 0) {
-    vbm_debug (ctx, "%s: GPT with 4096-byte sectors", disk->device);
-    *ss = 4096;
+  for (pass = PRIMARY; pass <= SIGNATURE; ++pass) {
+    for (i = 0; i < N_SECTOR_SIZES; ++i) {
+      const size_t size = sector_sizes[i];
+      const uint64_t sectors = disk->length / size;
+      char sig[8];
+
+      /* Room for the protective MBR, a header and its backup. */
+      if (sectors < 3)
+        continue;
+      if (pass == SIGNATURE) {
+        if (read_at (ctx, disk, sig, sizeof sig, size) == -1)
+          return -1;
+        found = memcmp (sig, "EFI PART", 8) == 0;
+      }
+      else if (gpt_header_valid (ctx, disk, size,
+                                 pass == PRIMARY ? 1 : sectors - 1,
+                                 &found) == -1)
+        return -1;
+      if (found) {
+        *ss = size;
+        vbm_debug (ctx, "%s: GPT with %zu-byte sectors", disk->device, size);
+        return 0;
+      }
+    }
   }
+  *ss = VBM_SECTOR_SIZE;
   return 0;
 }
 
@@ -640,6 +700,82 @@ map_gpt (struct vbm_ctx *ctx, const struct vbm_volume *disk)
 
 /* ---- Detection. ---- */
 
+/* Whether the volume at offset of the disk starts with something a
+ * partition may hold: a filesystem we recognise or (extended) an EBR.
+ */
+static int
+starts_volume (struct vbm_ctx *ctx, const struct vbm_volume *disk,
+               uint64_t offset, bool extended, bool *found)
+{
+  unsigned char buf[MAX_SECTOR_SIZE];
+  size_t len = MAX_SECTOR_SIZE;
+  struct vbm_error why;
+  struct vbm_ebr ebr;
+
+  *found = false;
+  if (offset >= disk->length)
+    return 0;
+  if (disk->length - offset < len)
+    len = disk->length - offset;
+  memset (buf, 0, sizeof buf);
+  if (read_at (ctx, disk, buf, len, offset) == -1)
+    return -1;
+  if (extended)
+    *found = len >= VBM_SECTOR_SIZE && !vbm_fs_boot_sector (buf) &&
+      vbm_ebr_parse (buf, &ebr, &why) == 0 && ebr.has_logical;
+  else
+    *found = vbm_ext2_probe (buf, len) || vbm_ntfs_probe (buf, len) ||
+      (len >= VBM_SECTOR_SIZE && vbm_fs_boot_sector (buf));
+  return 0;
+}
+
+/* The sector size of an MBR: the table does not say.  512, as Linux
+ * reads an image, unless read with 512-byte sectors no partition
+ * starts with a filesystem or an EBR, while read with 4096-byte
+ * sectors every partition lies inside the disk and one does: then a
+ * 4096-byte sector disk is the likely story, and a warning says it
+ * is a guess.
+ */
+static int
+mbr_sector_size (struct vbm_ctx *ctx, const struct vbm_volume *disk,
+                 const struct vbm_mbr *mbr, size_t *ss)
+{
+  unsigned found512 = 0, found4k = 0, outside4k = 0;
+  size_t i;
+  bool found;
+
+  *ss = VBM_SECTOR_SIZE;
+  for (i = 0; i < VBM_MBR_ENTRIES; ++i) {
+    const struct vbm_mbr_entry *e = &mbr->entry[i];
+    bool extended = vbm_mbr_type_extended (e->type);
+    /* 32 bit fields times 4096: no overflow. */
+    uint64_t start4k = (uint64_t) e->start * MAX_SECTOR_SIZE;
+    uint64_t end4k = start4k + (uint64_t) e->sectors * MAX_SECTOR_SIZE;
+
+    if (vbm_mbr_entry_empty (e))
+      continue;
+    if (starts_volume (ctx, disk, (uint64_t) e->start * VBM_SECTOR_SIZE,
+                       extended, &found) == -1)
+      return -1;
+    found512 += found;
+    if (e->start == 0 || end4k > disk->length) {
+      outside4k++;
+      continue;
+    }
+    if (starts_volume (ctx, disk, start4k, extended, &found) == -1)
+      return -1;
+    found4k += found;
+  }
+  if (found512 == 0 && found4k > 0 && outside4k == 0) {
+    *ss = MAX_SECTOR_SIZE;
+    vbm_warn (ctx, "%s: the MBR partitions hold filesystems only when "
+              "read with %d-byte sectors: guessing that the disk has "
+              "%d-byte sectors (set the sector size to be sure)",
+              disk->device, MAX_SECTOR_SIZE, MAX_SECTOR_SIZE);
+  }
+  return 0;
+}
+
 static bool
 mbr_empty (const struct vbm_mbr *mbr)
 {
@@ -672,13 +808,13 @@ int
 vbm_map_volumes (struct vbm_ctx *ctx, const struct vbm_volume *disk)
 {
   unsigned char sector[VBM_SECTOR_SIZE];
-  uint64_t disk_sectors = disk->length / VBM_SECTOR_SIZE;
+  size_t ss = forced_sector_size (ctx);
   struct vbm_error why;
   struct vbm_mbr mbr;
   bool fs = false;
   int r;
 
-  if (disk_sectors < 2)
+  if (disk->length / (ss ? ss : VBM_SECTOR_SIZE) < 2)
     return vbm_map_filesystem (ctx, disk);
   if (read_at (ctx, disk, sector, sizeof sector, 0) == -1)
     return -1;
@@ -690,7 +826,9 @@ vbm_map_volumes (struct vbm_ctx *ctx, const struct vbm_volume *disk)
     r = map_gpt (ctx, disk);
     return r == 1 ? vbm_map_filesystem (ctx, disk) : r;
   }
-  if (!vbm_mbr_plausible (sector, &mbr, disk_sectors, &why)) {
+  /* A table plausible with 4096-byte sectors is with 512 too. */
+  if (!vbm_mbr_plausible (sector, &mbr,
+                          disk->length / (ss ? ss : VBM_SECTOR_SIZE), &why)) {
     vbm_debug (ctx, "%s: no partition table: %s", disk->device, why.msg);
     return vbm_map_filesystem (ctx, disk);
   }
@@ -703,5 +841,7 @@ vbm_map_volumes (struct vbm_ctx *ctx, const struct vbm_volume *disk)
       return vbm_map_filesystem (ctx, disk);
     }
   }
-  return map_mbr (ctx, disk, &mbr);
+  else if (ss == 0 && mbr_sector_size (ctx, disk, &mbr, &ss) == -1)
+    return -1;
+  return map_mbr (ctx, disk, ss ? ss : VBM_SECTOR_SIZE, &mbr);
 }

@@ -16,7 +16,8 @@ usage (void)
   printf ("%s: map every byte of disk images to the files that own them\n"
           "\n"
           "Usage:\n"
-          "  %s [-o MAP] [--format raw] [-v] [-q] DISK [DISK...]\n"
+          "  %s [-o MAP] [--format raw] [--sector-size 512|4096] [-v] [-q]\n"
+          "      DISK [DISK...]\n"
           "  %s query MAP OFFSET...\n"
           "  %s query MAP --path DEVICE:PATH\n"
           "  %s export MAP [--format text|tsv|json] [-o FILE]\n"
@@ -26,6 +27,9 @@ usage (void)
           "  --format FORMAT    format of the disks: raw, xz, qcow2 (or another\n"
           "                     format qemu-nbd reads), nbd for an NBD URI\n"
           "                     (default: detect)\n"
+          "  --sector-size 512|4096\n"
+          "                     logical sector size of the disks, in which\n"
+          "                     partition tables count (default: detect)\n"
           "  -q, --quiet        no progress bar, no summary\n"
           "  -v, --verbose      debugging messages\n"
           "  -V, --version      print the version and exit\n"
@@ -82,12 +86,13 @@ print_summary (const struct vbm_stats *s, const char *output)
 int
 build_main (int argc, char *argv[])
 {
-  enum { HELP_OPTION = 256, FORMAT_OPTION };
+  enum { HELP_OPTION = 256, FORMAT_OPTION, SECTOR_SIZE_OPTION };
   static const struct option long_options[] = {
     { "help", no_argument, NULL, HELP_OPTION },
     { "format", required_argument, NULL, FORMAT_OPTION },
     { "output", required_argument, NULL, 'o' },
     { "quiet", no_argument, NULL, 'q' },
+    { "sector-size", required_argument, NULL, SECTOR_SIZE_OPTION },
     { "verbose", no_argument, NULL, 'v' },
     { "version", no_argument, NULL, 'V' },
     { NULL }
@@ -108,6 +113,14 @@ build_main (int argc, char *argv[])
     case HELP_OPTION: usage ();
     case FORMAT_OPTION: format = optarg; break;
     case 'o': output = optarg; break;
+    case SECTOR_SIZE_OPTION:
+      if (strcmp (optarg, "512") == 0)
+        opts.sector_size = 512;
+      else if (strcmp (optarg, "4096") == 0)
+        opts.sector_size = 4096;
+      else
+        usage_error ("--sector-size must be 512 or 4096");
+      break;
     case 'q': ui.quiet = true; break;
     case 'v': opts.verbose = 1; break;
     case 'V':
