@@ -105,6 +105,36 @@ map $tmp/bad.img
 grep -q 'both copies of the GPT are corrupt' $tmp/warnings
 test -z "$(map_parts)"
 
+# ---- Hostile 4K GPT entries, CRCs fixed (gzip's CRC-32): LBAs whose
+# byte offsets overflow 64 bits.  Warnings, no crash, still tiled
+# (sda2 now overlaps the backup GPT). ----
+# gpt4k_set IMG HDR_LBA ENTRY FIELD_OFFSET VALUE
+gpt4k_set ()
+{
+    local hdr=$(($2 * ss)) entries n esize
+    entries=$(( $(get_le32 $1 $((hdr + 72))) * ss ))
+    n=$(get_le32 $1 $((hdr + 80)))
+    esize=$(get_le32 $1 $((hdr + 84)))
+    put_le64 $1 $((entries + $3 * esize + $4)) $5
+    bytes $1 $entries $((n * esize)) | crc32 |
+        dd of=$1 bs=1 seek=$((hdr + 88)) conv=notrunc status=none
+    put_le32 $1 $((hdr + 16)) 0
+    bytes $1 $hdr $(get_le32 $1 $((hdr + 12))) | crc32 |
+        dd of=$1 bs=1 seek=$((hdr + 16)) conv=notrunc status=none
+}
+cp $img $tmp/bad.img
+for h in 1 $last; do
+    gpt4k_set $tmp/bad.img $h 0 32 $((1 << 60))      # sda1 first LBA
+    gpt4k_set $tmp/bad.img $h 0 40 $(((1 << 60) + 1)) # and last
+    gpt4k_set $tmp/bad.img $h 1 40 $((1 << 62))      # sda2 last LBA
+done
+map $tmp/bad.img
+grep -q 'sda1 starts at LBA 1152921504606846976, beyond the end' \
+    $tmp/warnings
+grep -q 'sda2 extends beyond the end of /dev/sda' $tmp/warnings
+test "$(map_parts | cut -d' ' -f1)" = /dev/sda2
+children /dev/sda /dev/sda2 | tiles --overlaps 0 $size
+
 # ---- MBR: primary 1 (8 MiB, ext4), extended 2 with logicals 5
 # (4 MiB, ext4) and 6 (the rest). ----
 img=$tmp/dos.img
@@ -148,6 +178,19 @@ fdisk -b $ss -l -o Device,Start,Sectors $img |
     }' | sort > $tmp/expected512
 map_parts | diff -u $tmp/expected512 -
 if grep /file $tmp/map.tsv; then fail "a filesystem at 512"; fi
+
+# Hostile MBR entries read with 4096-byte sectors: sda1 as long as
+# an entry can be (2^32 - 1 sectors, 16 TiB), sda2 starting at the
+# last LBA an entry can name.  Not guessed as 4K; forced, clipped and
+# ignored with warnings.
+cp $img $tmp/bad.img
+put_le32 $tmp/bad.img $((446 + 12)) 4294967295
+put_le32 $tmp/bad.img $((446 + 16 + 8)) 4294967295
+map $tmp/bad.img
+if grep guessing $tmp/warnings; then fail "guessed 4K"; fi
+virt-bmap --sector-size 4096 -o $tmp/map.bmap $tmp/bad.img 2> $tmp/stderr
+grep -q 'sda1 extends beyond the end of /dev/sda' $tmp/stderr
+grep -q 'sda2 starts at byte 17592186040320, outside' $tmp/stderr
 
 # Only 512 and 4096 are sector sizes.
 expect_fail virt-bmap --sector-size 1024 -o $tmp/x.bmap $img
