@@ -1,4 +1,4 @@
-/* Bulk loading of an SQLite R*Tree.
+/* Writing an SQLite R*Tree bottom-up.
  *
  * Inserting rows into an R*Tree one by one costs 6-8 us each (every
  * insert descends the tree, and splits re-sort nodes), which was most
