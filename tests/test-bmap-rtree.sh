@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The R*Tree is written bottom-up (lib/rtree-write.c): SQLite's own
-# rtreecheck() must accept it, and offset queries through it must find exactly what a full scan of
-# the extents table finds, also at extent edges, where the tree's
-# 32-bit float coordinates round.
+# rtreecheck() must accept it, and offset queries through it must find
+# exactly what a full scan of the extents table finds, also at extent
+# edges, where the tree's 32-bit float coordinates round.
 source ./functions.sh
 set -x
 requires sqlite3 --version
