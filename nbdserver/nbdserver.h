@@ -153,11 +153,12 @@ typedef void (*nbds_conn_hook) (void *opaque, uint64_t conn, int event,
 typedef void (*nbds_log_fn) (void *opaque, int level, const char *msg);
 
 extern struct nbds_server *nbds_server_new (void);
-/* Closes the exports' backends (unless connections are still running
- * after nbds_server_run gave up waiting for them: then nothing is
- * freed).
+/* Closes the exports' backends and frees the server.  Returns false
+ * if connections are still running (a request stuck in a backend after
+ * nbds_server_run gave up waiting for them): then nothing is freed,
+ * and their threads may still call the hooks.
  */
-extern void nbds_server_free (struct nbds_server *srv);
+extern bool nbds_server_free (struct nbds_server *srv);
 
 /* Returns -1 with errno EEXIST for a duplicate name, EINVAL for a bad
  * one.  The first export is also the default one (empty name).

@@ -26,20 +26,20 @@ nbds_server_new (void)
   return srv;
 }
 
-void
+bool
 nbds_server_free (struct nbds_server *srv)
 {
   size_t i;
 
   if (srv == NULL)
-    return;
+    return true;
   /* Connections that would not stop may still use the exports: the
    * process is about to exit anyway, so leave everything in place.
    */
   pthread_mutex_lock (&srv->lock);
   if (srv->nr_conns > 0) {
     pthread_mutex_unlock (&srv->lock);
-    return;
+    return false;
   }
   pthread_mutex_unlock (&srv->lock);
   for (i = 0; i < srv->exports.len; ++i) {
@@ -59,6 +59,7 @@ nbds_server_free (struct nbds_server *srv)
   pthread_mutex_destroy (&srv->lock);
   pthread_cond_destroy (&srv->conns_done);
   free (srv);
+  return true;
 }
 
 /* The transmission flags follow from what the backend can do. */

@@ -1,7 +1,9 @@
 /* The library as bmaplog uses it: a backend of its own (memory), a
  * request hook and a connection hook, one connection served on a
  * socketpair.  The hooks must see every request, with its result,
- * and the connection's life.
+ * and the connection's life.  Then a request stuck in its backend
+ * while the server shuts down: nbds_server_free must say it left the
+ * server in place, for the hook may still run.
  */
 #include <config.h>
 
@@ -59,12 +61,32 @@ static const struct nbds_backend_ops ops = {
   .pread = mem_pread, .pwrite = mem_pwrite, .flush = mem_flush,
 };
 
+/* A backend whose reads wait until released (hung I/O). */
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static bool stuck, released;
+
+static int
+stuck_pread (void *h, void *buf, uint32_t count, uint64_t offset)
+{
+  pthread_mutex_lock (&lock);
+  stuck = true;
+  pthread_cond_broadcast (&cond);
+  while (!released)
+    pthread_cond_wait (&cond, &lock);
+  pthread_mutex_unlock (&lock);
+  memset (buf, 0, count);
+  return 0;
+}
+
+static const struct nbds_backend_ops stuck_ops = { .pread = stuck_pread };
+
 static void
 request_hook (void *opaque, const struct nbds_request_info *req)
 {
   pthread_mutex_lock (&lock);
   if (nr_seen < sizeof seen / sizeof seen[0])
     seen[nr_seen++] = *req;
+  pthread_cond_broadcast (&cond);
   pthread_mutex_unlock (&lock);
 }
 
@@ -92,6 +114,74 @@ serve (void *arg)
 {
   nbds_server_serve_fds (srv, server_fd, server_fd);
   return NULL;
+}
+
+static void *
+run (void *arg)
+{
+  nbds_server_run (arg);
+  return NULL;
+}
+
+static void
+stuck_request (void)
+{
+  struct nbds_export e = { .name = "stuck", .size = SIZE, .ops = &stuck_ops };
+  char path[] = "/tmp/test-nbd-hook.XXXXXX";
+  char sock[sizeof path + 8];
+  struct nbds_server *s;
+  struct nbds_error err;
+  uint64_t size;
+  uint16_t eflags;
+  pthread_t thread;
+  int lfd, fd;
+
+  if (mkdtemp (path) == NULL) {
+    perror ("mkdtemp");
+    exit (EXIT_FAILURE);
+  }
+  snprintf (sock, sizeof sock, "%s/sock", path);
+  s = nbds_server_new ();
+  lfd = nbds_listen_unix (sock, &err);
+  if (s == NULL || nbds_server_add_export (s, &e) == -1 || lfd == -1 ||
+      nbds_server_add_listener (s, lfd) == -1) {
+    perror ("stuck server");
+    exit (EXIT_FAILURE);
+  }
+  nbds_server_set_log (s, quiet, NULL, 0);
+  nbds_server_set_request_hook (s, request_hook, NULL);
+  pthread_create (&thread, NULL, run, s);
+
+  fd = rc_connect (sock);
+  CHECK (fd >= 0 && rc_greeting (fd) == 0 &&
+         rc_go (fd, "stuck", 5, &size, &eflags) == RC_REP_ACK,
+         "handshake with a backend that hangs");
+  nr_seen = 0;
+  rc_send_request (fd, 0, RC_CMD_READ, 7, 0, 512);
+  pthread_mutex_lock (&lock);
+  while (!stuck)
+    pthread_cond_wait (&cond, &lock);
+  pthread_mutex_unlock (&lock);
+
+  /* The server drains, cuts the connection off, waits, gives up. */
+  nbds_server_shutdown (s);
+  pthread_join (thread, NULL);
+  CHECK (!nbds_server_free (s),
+         "a request stuck in its backend: the server is left in place");
+  CHECK (nr_seen == 0, "the hook has not seen the stuck request yet");
+
+  /* The request ends after all; the hook runs on what was left. */
+  pthread_mutex_lock (&lock);
+  released = true;
+  pthread_cond_broadcast (&cond);
+  while (nr_seen == 0)
+    pthread_cond_wait (&cond, &lock);
+  pthread_mutex_unlock (&lock);
+  CHECK (nr_seen == 1 && seen[0].cmd == NBDS_CMD_READ,
+         "the hook then saw it");
+  close (fd);
+  unlink (sock);
+  rmdir (path);
 }
 
 /* The hook saw (cmd, offset, count, error) exactly once. */
@@ -170,7 +260,8 @@ main (void)
          events[1] == NBDS_CONN_READY && events[2] == NBDS_CONN_CLOSE,
          "connection hook: open, ready, close");
 
-  nbds_server_free (srv);
+  CHECK (nbds_server_free (srv), "the server is freed");
+  stuck_request ();
   printf ("%d failure(s)\n", failures);
   return failures ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -106,10 +106,12 @@ extern void writer_init (struct tracer *t);
  */
 extern int writer_put (struct tracer *t, const char *log, size_t log_len,
                        const char *trace, size_t trace_len);
-/* Writes what is left and joins the thread (no request may run any
- * more); then the sinks' errors are final.
+/* Writes what is queued and joins the thread; then the sinks' errors
+ * are final.
  */
 extern void writer_stop (struct tracer *t);
+/* Frees the queues (no request may run any more). */
+extern void writer_free (struct tracer *t);
 
 /* report-main.c: bmaplog report, the reports made from traces. */
 extern int report_main (int argc, char *argv[]);

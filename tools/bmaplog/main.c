@@ -158,6 +158,7 @@ main (int argc, char *argv[])
   struct vbm_error err;
   enum nbds_file_mode mode;
   int first, n, i, r = EXIT_FAILURE;
+  bool freed;
 
   if (argc > 1 && strcmp (argv[1], "report") == 0)
     return report_main (argc - 1, &argv[1]);
@@ -243,12 +244,22 @@ main (int argc, char *argv[])
              PROG, t.requests, t.pieces);
 
  out:
-  /* The server first: no hook runs after this.  Then the writer
-   * writes what is queued.
+  /* The server first: no hook runs after this, unless a request is
+   * stuck in a backend (hung I/O): then the tracer, the index and the
+   * map must stay, as the process exits.  The writer writes what is
+   * queued.
    */
-  nbds_server_free (srv);
+  freed = nbds_server_free (srv);
   writer_stop (&t);
-  tracer_fini (&t);
+  if (freed) {
+    writer_free (&t);
+    tracer_fini (&t);
+  }
+  else {
+    fprintf (stderr, "%s: a connection was still running at exit: "
+             "its last requests are missing from the log and trace\n", PROG);
+    r = EXIT_FAILURE;
+  }
   if (t.error) {
     fprintf (stderr, "%s: %s: the log and trace are incomplete\n",
              PROG, strerror (t.error));
@@ -272,8 +283,10 @@ main (int argc, char *argv[])
     fprintf (stderr, "%s: trace: %s\n", PROG, strerror (errno));
     r = EXIT_FAILURE;
   }
-  vbm_index_free (t.index);
-  vbm_map_close (map);
+  if (freed) {
+    vbm_index_free (t.index);
+    vbm_map_close (map);
+  }
   nbds_frontend_free (fe);
   return r;
 }

@@ -206,6 +206,11 @@ writer_stop (struct tracer *t)
     pthread_join (t->writer, NULL);
     t->writer_started = false;
   }
+}
+
+void
+writer_free (struct tracer *t)
+{
   text_reset (&t->log_sink.pending);
   text_reset (&t->log_sink.writing);
   text_reset (&t->trace_sink.pending);
