@@ -131,5 +131,16 @@ expect_fail bmaplog report --diff good.jsonl 2> err.txt
 grep -q 'compares two traces' err.txt
 expect_fail bmaplog report good.jsonl -o /nonexistent/dir/r.html 2> err.txt
 grep -q '/nonexistent/dir/r.html: No such file' err.txt
+# Reports are written beside their name and renamed into place: a
+# second run replaces the first whole, and nothing else is left.
+mkdir out
+bmaplog report good.jsonl -q -o out/r.html --json out/r.json
+echo stale > out/r.html
+bmaplog report good.jsonl -q -o out/r.html --json out/r.json
+bmaplog report --diff good.jsonl good.jsonl -q -o out/d.html --json out/d.json
+test "$(ls out | tr '\n' ' ')" = "d.html d.json r.html r.json "
+grep -q '</html>' out/r.html
+grep -q '</html>' out/d.html
+jq -e . out/r.json out/d.json > /dev/null
 bmaplog report --help | grep -q -- '--diff'
 bmaplog --help | grep -q 'bmaplog report'

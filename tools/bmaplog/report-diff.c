@@ -439,20 +439,11 @@ static int
 write_file (const struct diff *d, const char *path,
             int (*fn) (const struct diff *, FILE *))
 {
-  bool std = strcmp (path, "-") == 0;
-  FILE *fp = std ? stdout : fopen (path, "w");
-  int r;
+  struct report_file rf;
 
-  if (fp == NULL) {
-    fprintf (stderr, "%s: %s: %s\n", RPROG, path, strerror (errno));
+  if (report_file_open (&rf, path) == -1)
     return -1;
-  }
-  r = fn (d, fp);
-  if (std ? fflush (fp) == EOF : fclose (fp) == EOF)
-    r = -1;
-  if (r == -1)
-    fprintf (stderr, "%s: writing %s failed\n", RPROG, path);
-  return r;
+  return report_file_close (&rf, fn (d, rf.fp));
 }
 
 int

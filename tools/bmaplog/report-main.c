@@ -71,24 +71,11 @@ static int
 output (struct report *rep, const char *path,
         int (*fn) (struct report *, FILE *))
 {
-  bool std = strcmp (path, "-") == 0;
-  FILE *fp = std ? stdout : fopen (path, "w");
-  int r;
+  struct report_file rf;
 
-  if (fp == NULL) {
-    fprintf (stderr, "%s: %s: %s\n", RPROG, path, strerror (errno));
+  if (report_file_open (&rf, path) == -1)
     return -1;
-  }
-  r = fn (rep, fp);
-  if (std ? fflush (fp) == EOF : fclose (fp) == EOF)
-    r = -1;
-  if (r == -1) {
-    fprintf (stderr, "%s: writing %s: %s\n", RPROG, std ? "the report" : path,
-             errno ? strerror (errno) : "error");
-    if (!std)
-      unlink (path);
-  }
-  return r;
+  return report_file_close (&rf, fn (rep, rf.fp));
 }
 
 static int

@@ -285,6 +285,18 @@ struct report {
   unsigned top;                 /* rows of the long text tables, 0: all */
 };
 
+/* report-file.c: a report's output, "-" for standard output, else
+ * written beside PATH and renamed into place by report_file_close,
+ * which takes the writer's result.  Both give their message.
+ */
+struct report_file {
+  FILE *fp;
+  const char *path;
+  char *tmp;                    /* NULL for standard output */
+};
+extern int report_file_open (struct report_file *rf, const char *path);
+extern int report_file_close (struct report_file *rf, int r);
+
 extern int report_map_open (struct report *rep, struct vbm_map **map,
                             const char *path);
 extern int report_map_join (struct report *rep, struct vbm_map *map);
