@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "source-xz.h"
+#include "xz.h"
 
 /* Decoding goes into the window in pieces of at most this, each copied
  * out to the reader while it is still in the CPU cache.

@@ -21,7 +21,7 @@
 #include "cleanup.h"
 #include "internal.h"
 #include "source.h"
-#include "source-xz.h"
+#include "xz.h"
 
 /* The index of a huge image with small blocks stays far below this. */
 #define XZ_INDEX_MEMLIMIT (256 * 1024 * 1024)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "source-xz.h"
+#include "xz.h"
 
 void
 xz_block_from_iter (struct xz_block *b, const lzma_index_iter *iter)
