@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "full-rw.h"
 #include "internal.h"
 #include "cow.h"
 
@@ -29,46 +30,23 @@ struct file_backend {
   int can_punch, can_zero_range;
 };
 
+/* full_pread and full_pwrite in the backends' convention: 0 or an
+ * errno, EIO when the file shrank under us.
+ */
 int
 nbds_full_pread (int fd, void *buf, size_t count, uint64_t offset)
 {
-  char *p = buf;
+  ssize_t r = full_pread (fd, buf, count, offset);
 
-  while (count > 0) {
-    ssize_t r = pread (fd, p, count, offset);
-
-    if (r == -1) {
-      if (errno == EINTR)
-        continue;
-      return errno;
-    }
-    if (r == 0)
-      return EIO;               /* the file shrank under us */
-    p += r;
-    count -= r;
-    offset += r;
-  }
-  return 0;
+  if (r == -1)
+    return errno;
+  return (size_t) r < count ? EIO : 0;
 }
 
 int
 nbds_full_pwrite (int fd, const void *buf, size_t count, uint64_t offset)
 {
-  const char *p = buf;
-
-  while (count > 0) {
-    ssize_t r = pwrite (fd, p, count, offset);
-
-    if (r == -1) {
-      if (errno == EINTR)
-        continue;
-      return errno;
-    }
-    p += r;
-    count -= r;
-    offset += r;
-  }
-  return 0;
+  return full_pwrite (fd, buf, count, offset) == -1 ? errno : 0;
 }
 
 /* Extents of [offset, offset+count) of fd from SEEK_DATA/SEEK_HOLE,

@@ -39,7 +39,9 @@ extern int nbds_cow_extents (struct nbds_cow *cow, int base_fd,
 extern bool nbds_cow_range_clean (struct nbds_cow *cow, uint32_t count,
                                   uint64_t offset);
 
-/* Helpers from backend-file.c. */
+/* Helpers from backend-file.c: full_pread and full_pwrite
+ * (common/full-rw.h) returning 0 or an errno.
+ */
 extern int nbds_full_pread (int fd, void *buf, size_t count, uint64_t offset);
 extern int nbds_full_pwrite (int fd, const void *buf, size_t count,
                              uint64_t offset);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "full-rw.h"
 #include "internal.h"
 #include "xz.h"
 
@@ -36,37 +37,15 @@ xz_strerror (lzma_ret r)
   }
 }
 
-int
-xz_read_full (int fd, void *buf, size_t count, uint64_t offset, size_t *got)
-{
-  char *p = buf;
-
-  /* A short read leaves errno 0, so callers can tell it from an error. */
-  errno = 0;
-  *got = 0;
-  while (count > 0) {
-    ssize_t r = pread (fd, p, count, offset);
-    if (r == -1) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    if (r == 0)
-      break;
-    p += r;
-    count -= r;
-    offset += r;
-    *got += r;
-  }
-  return 0;
-}
-
+/* n is what full_pread returned: -1 for an error, else a short read. */
 static int
-io_error (struct xz_reader *r, struct vbm_error *err)
+io_error (struct xz_reader *r, ssize_t n, struct vbm_error *err)
 {
-  vbm_set_error (err, errno ? errno : EIO, "%s: read of xz block %" PRIu64
+  int e = n == -1 ? errno : 0;
+
+  vbm_set_error (err, e ? e : EIO, "%s: read of xz block %" PRIu64
                  ": %s", r->path, r->b.number,
-                 errno ? strerror (errno) : "unexpected end of file");
+                 e ? strerror (e) : "unexpected end of file");
   return -1;
 }
 
@@ -85,7 +64,7 @@ xz_reader_start (struct xz_reader *r, const char *path, int fd,
 {
   lzma_filter filters[LZMA_FILTERS_MAX + 1];
   lzma_block *block = &r->block;
-  size_t got;
+  ssize_t n;
   lzma_ret ret;
 
   r->path = path;
@@ -98,8 +77,9 @@ xz_reader_start (struct xz_reader *r, const char *path, int fd,
   r->strm.avail_in = 0;
 
   /* The block header: its first byte gives its size. */
-  if (xz_read_full (fd, r->in, 1, r->in_pos, &got) == -1 || got != 1)
-    return io_error (r, err);
+  n = full_pread (fd, r->in, 1, r->in_pos);
+  if (n != 1)
+    return io_error (r, n, err);
   memset (block, 0, sizeof *block);
   block->version = 1;
   block->check = b->check;
@@ -107,9 +87,9 @@ xz_reader_start (struct xz_reader *r, const char *path, int fd,
   block->header_size = lzma_block_header_size_decode (r->in[0]);
   if (r->in[0] == 0 || block->header_size > b->total_size)
     return corrupt (r, err);
-  if (xz_read_full (fd, r->in, block->header_size, r->in_pos, &got) == -1 ||
-      got != block->header_size)
-    return io_error (r, err);
+  n = full_pread (fd, r->in, block->header_size, r->in_pos);
+  if (n != block->header_size)
+    return io_error (r, n, err);
   if (lzma_block_header_decode (block, NULL, r->in) != LZMA_OK)
     return corrupt (r, err);
   if (lzma_block_compressed_size (block, b->unpadded_size) != LZMA_OK ||
@@ -159,10 +139,11 @@ xz_reader_decode (struct xz_reader *r, uint8_t *out, size_t count,
 
     if (r->strm.avail_in == 0) {
       uint64_t left = r->in_end - r->in_pos;
-      size_t want = left < XZ_INBUF ? left : XZ_INBUF, got;
+      size_t want = left < XZ_INBUF ? left : XZ_INBUF;
+      ssize_t got = full_pread (r->fd, r->in, want, r->in_pos);
 
-      if (xz_read_full (r->fd, r->in, want, r->in_pos, &got) == -1)
-        return io_error (r, err);
+      if (got == -1)
+        return io_error (r, got, err);
       r->in_pos += got;
       r->strm.next_in = r->in;
       r->strm.avail_in = got;

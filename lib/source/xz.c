@@ -19,6 +19,7 @@
 
 #include "blockcache.h"
 #include "cleanup.h"
+#include "full-rw.h"
 #include "internal.h"
 #include "source.h"
 #include "xz.h"
@@ -98,10 +99,9 @@ static bool
 ends_with_footer (int fd, uint64_t file_size)
 {
   CLEANUP_FREE uint8_t *buf = malloc (XZ_INBUF);
-  size_t n = file_size < XZ_INBUF ? file_size : XZ_INBUF, got;
+  size_t n = file_size < XZ_INBUF ? file_size : XZ_INBUF;
 
-  if (buf == NULL ||
-      xz_read_full (fd, buf, n, file_size - n, &got) == -1 || got != n)
+  if (buf == NULL || full_pread (fd, buf, n, file_size - n) != (ssize_t) n)
     return true;
   while (n >= 4 && memcmp (buf + n - 4, "\0\0\0\0", 4) == 0)
     n -= 4;
@@ -135,9 +135,9 @@ read_index (const char *path, int fd, uint64_t file_size,
     lzma_action action = LZMA_RUN;
 
     if (strm.avail_in == 0) {
-      size_t got;
+      ssize_t got = full_pread (fd, buf, XZ_INBUF, pos);
 
-      if (xz_read_full (fd, buf, XZ_INBUF, pos, &got) == -1) {
+      if (got == -1) {
         vbm_set_error (err, errno, "%s: read: %s", path, strerror (errno));
         goto fail;
       }
@@ -431,7 +431,7 @@ vbm_source_open_xz (const char *path, size_t cache_max,
   long ncpus;
   struct stat st;
   uint8_t magic[sizeof xz_magic];
-  size_t got;
+  ssize_t got;
   int fd;
 
   fd = vbm_source_open_file (path, &st, err);
@@ -442,8 +442,8 @@ vbm_source_open_xz (const char *path, size_t cache_max,
     close (fd);
     return NULL;
   }
-  if (xz_read_full (fd, magic, sizeof magic, 0, &got) == -1 ||
-      !vbm_source_is_xz (magic, got)) {
+  got = full_pread (fd, magic, sizeof magic, 0);
+  if (got == -1 || !vbm_source_is_xz (magic, got)) {
     vbm_set_error (err, EINVAL, "%s: not an xz file (no xz magic)", path);
     close (fd);
     return NULL;

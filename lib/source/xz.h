@@ -57,11 +57,6 @@ extern int xz_reader_start (struct xz_reader *r, const char *path, int fd,
 extern int xz_reader_decode (struct xz_reader *r, uint8_t *out, size_t count,
                              struct vbm_error *err);
 
-/* pread that reads count bytes unless the file ends: *got is what was
- * read, errno 0 on a short read.
- */
-extern int xz_read_full (int fd, void *buf, size_t count, uint64_t offset,
-                         size_t *got);
 extern const char *xz_strerror (lzma_ret r);
 
 /* A block too big for the cache, read forward by one decoder with a

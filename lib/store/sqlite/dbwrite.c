@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dbwrite.h"
+#include "full-rw.h"
 #include "internal.h"
 
 /* Pages are mostly written in the order they were allocated: they
@@ -51,19 +52,9 @@ static int
 pwrite_all (struct db_file *f, const void *buf, size_t len, off_t off,
             struct vbm_error *err)
 {
-  const char *p = buf;
-
-  while (len > 0) {
-    ssize_t r = pwrite (f->fd, p, len, off);
-
-    if (r == -1 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      vbm_set_error (err, r == -1 ? errno : EIO, "map store: write: %s",
-                     r == -1 ? strerror (errno) : "short write");
-      return -1;
-    }
-    p += r, len -= r, off += r;
+  if (full_pwrite (f->fd, buf, len, off) == -1) {
+    vbm_set_error (err, errno, "map store: write: %s", strerror (errno));
+    return -1;
   }
   return 0;
 }
@@ -87,7 +78,7 @@ db_file_open (const char *path, struct vbm_error *err)
     free (f);
     return NULL;
   }
-  r = pread (f->fd, h, sizeof h, 0);
+  r = full_pread (f->fd, h, sizeof h, 0);
   if (r != sizeof h || fstat (f->fd, &sb) == -1 ||
       memcmp (h, "SQLite format 3", 16) != 0) {
     vbm_set_error (err, EIO, "map store: %s: not an SQLite database", path);
@@ -152,7 +143,7 @@ db_file_close (struct db_file *f, int discard, struct vbm_error *err)
     /* The page count in the header is trusted only if the change
      * counter equals the version-valid-for number.
      */
-    if (pread (f->fd, h, sizeof h, 0) != sizeof h) {
+    if (full_pread (f->fd, h, sizeof h, 0) != sizeof h) {
       vbm_set_error (err, EIO, "map store: cannot read the header back");
       r = -1;
     }
