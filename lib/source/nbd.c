@@ -210,6 +210,12 @@ vbm_source_open_qemu (const char *path, const char *format,
     vbm_set_error (err, errno, "%s: %s", path, strerror (errno));
     return NULL;
   }
+  /* qemu-nbd would wait for ever on a FIFO with no writer. */
+  if (!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode)) {
+    vbm_set_error (err, EINVAL, "%s: not a regular file or block device",
+                   path);
+    return NULL;
+  }
   if (!on_path ("qemu-nbd")) {
     vbm_set_error (err, ENOENT, "%s: reading %s images needs qemu-nbd, "
                    "which is not on $PATH: install the Debian package "

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
+#include "full-rw.h"
 #include "internal.h"
 #include "source.h"
 
@@ -21,26 +22,18 @@ raw_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
            struct vbm_error *err)
 {
   struct raw *raw = src->priv;
-  char *p = buf;
+  ssize_t r = full_pread (raw->fd, buf, count, offset);
 
-  while (count > 0) {
-    ssize_t r = pread (raw->fd, p, count, offset);
-    if (r == -1) {
-      if (errno == EINTR)
-        continue;
-      vbm_set_error (err, errno, "%s: read at offset %" PRIu64 ": %s",
-                     src->path, offset, strerror (errno));
-      return -1;
-    }
-    if (r == 0) {
-      /* The file shrank under us. */
-      vbm_set_error (err, EIO, "%s: unexpected end of file at offset %" PRIu64,
-                     src->path, offset);
-      return -1;
-    }
-    p += r;
-    count -= r;
-    offset += r;
+  if (r == -1) {
+    vbm_set_error (err, errno, "%s: read at offset %" PRIu64 ": %s",
+                   src->path, offset, strerror (errno));
+    return -1;
+  }
+  if ((size_t) r < count) {
+    /* The file shrank under us. */
+    vbm_set_error (err, EIO, "%s: unexpected end of file at offset %" PRIu64,
+                   src->path, offset + r);
+    return -1;
   }
   return 0;
 }
@@ -91,12 +84,7 @@ vbm_source_open_raw (const char *path, struct vbm_error *err)
     }
     src->size = size;
   }
-  else if (S_ISREG (st.st_mode))
+  else                          /* regular: vbm_source_open_file */
     src->size = st.st_size;
-  else {
-    vbm_set_error (err, EINVAL, "%s: not a regular file or block device", path);
-    vbm_source_close (src);
-    return NULL;
-  }
   return src;
 }

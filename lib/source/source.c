@@ -7,8 +7,10 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "full-rw.h"
 #include "internal.h"
 #include "source.h"
 
@@ -52,11 +54,14 @@ open_xz (const char *path, vbm_warning_fn warning, void *opaque,
   return vbm_source_open_xz (path, max, warning, opaque, err);
 }
 
+/* Non-blocking, so that a FIFO with no writer cannot hang us in open:
+ * only regular files and block devices are images.
+ */
 int
 vbm_source_open_file (const char *path, struct stat *st,
                       struct vbm_error *err)
 {
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
   if (fd == -1) {
     vbm_set_error (err, errno, "%s: %s", path, strerror (errno));
@@ -64,6 +69,17 @@ vbm_source_open_file (const char *path, struct stat *st,
   }
   if (fstat (fd, st) == -1) {
     vbm_set_error (err, errno, "%s: stat: %s", path, strerror (errno));
+    close (fd);
+    return -1;
+  }
+  if (!S_ISREG (st->st_mode) && !S_ISBLK (st->st_mode)) {
+    vbm_set_error (err, EINVAL, "%s: not a regular file or block device",
+                   path);
+    close (fd);
+    return -1;
+  }
+  if (fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK) == -1) {
+    vbm_set_error (err, errno, "%s: fcntl: %s", path, strerror (errno));
     close (fd);
     return -1;
   }
@@ -78,13 +94,16 @@ static const char *
 detect (const char *path)
 {
   unsigned char buf[8];
+  struct stat st;
   ssize_t r;
   int fd;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC);
+  /* Not blocking on a FIFO: the raw source then refuses it. */
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd == -1)
     return "raw";
-  r = pread (fd, buf, sizeof buf, 0);
+  r = fstat (fd, &st) == 0 && (S_ISREG (st.st_mode) || S_ISBLK (st.st_mode))
+    ? full_pread (fd, buf, sizeof buf, 0) : -1;
   close (fd);
   if (r > 0 && vbm_source_is_xz (buf, r))
     return "xz";

@@ -19,7 +19,8 @@ extern struct vbm_source *vbm_source_new (const char *path,
                                           struct vbm_error *err);
 
 /* Opens path read-only and stats it into *st.  Returns the fd, or -1
- * with err set.
+ * with err set; anything but a regular file or a block device (a FIFO,
+ * a character device) is refused without blocking.
  */
 extern int vbm_source_open_file (const char *path, struct stat *st,
                                  struct vbm_error *err);
