@@ -814,6 +814,16 @@ vbm_map_volumes (struct vbm_ctx *ctx, const struct vbm_volume *disk)
   bool fs = false;
   int r;
 
+  /* Under 1 KiB nothing fits: an MBR needs a sector after it, ext
+   * puts its superblock at 1024, an NTFS MFT record is 1 KiB.  Say so,
+   * or the map would be a bare device with no word why.
+   */
+  if (disk->length < 2 * VBM_SECTOR_SIZE) {
+    vbm_warn (ctx, "%s: no partition table or filesystem found (the disk "
+              "is only %" PRIu64 " byte%s)", disk->device, disk->length,
+              disk->length == 1 ? "" : "s");
+    return 0;
+  }
   if (disk->length / (ss ? ss : VBM_SECTOR_SIZE) < 2)
     return vbm_map_filesystem (ctx, disk);
   if (read_at (ctx, disk, sector, sizeof sector, 0) == -1)
