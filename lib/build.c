@@ -14,8 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "atomic-file.h"
 #include "cleanup.h"
+#include "internal.h"
 
 const char *
 vbm_version (void)
@@ -212,35 +213,12 @@ now (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* A temporary file beside output, so the final rename is atomic. */
-static char *
-make_temp (const char *output, struct vbm_error *err)
-{
-  char *tmp;
-  int fd;
-
-  if (asprintf (&tmp, "%s.tmpXXXXXX", output) == -1) {
-    vbm_set_error (err, errno, "asprintf: %s", strerror (errno));
-    return NULL;
-  }
-  fd = mkstemp (tmp);
-  if (fd == -1) {
-    vbm_set_error (err, errno, "%s: %s", output, strerror (errno));
-    free (tmp);
-    return NULL;
-  }
-  /* mkstemp makes it 0600; a map is no more secret than the image. */
-  fchmod (fd, 0644);
-  close (fd);
-  return tmp;
-}
-
 int
 vbm_build_map (const char *output, struct vbm_source **disks, size_t ndisks,
                const struct vbm_build_options *opts, struct vbm_stats *stats,
                struct vbm_error *err)
 {
-  CLEANUP_FREE char *tmp = NULL;
+  struct atomic_file out;
   struct vbm_stats local_stats;
   struct vbm_ctx ctx;
   char count[32];
@@ -256,11 +234,15 @@ vbm_build_map (const char *output, struct vbm_source **disks, size_t ndisks,
   if (stats == NULL)
     stats = &local_stats;
   memset (stats, 0, sizeof *stats);
-  tmp = make_temp (output, err);
-  if (tmp == NULL)
+  /* Named: SQLite opens the file by path (and resolves the links an
+   * unnamed O_TMPFILE would be reached by).
+   */
+  if (atomic_file_open (&out, output, ATOMIC_FILE_NAMED) == -1) {
+    vbm_set_error (err, errno, "%s: %s", output, strerror (errno));
     return -1;
+  }
   ctx = (struct vbm_ctx) { .opts = opts, .stats = stats, .err = err };
-  ctx.store = vbm_store_create (tmp, err);
+  ctx.store = vbm_store_create (out.tmp, err);
   if (ctx.store == NULL)
     goto fail;
   if (write_provenance (ctx.store, err) == -1)
@@ -279,15 +261,15 @@ vbm_build_map (const char *output, struct vbm_source **disks, size_t ndisks,
   }
   vbm_debug (&ctx, "mapped in %.3f s, indexed and committed in %.3f s",
              t1 - t0, now () - t1);
-  if (rename (tmp, output) == -1) {
-    vbm_set_error (err, errno, "rename %s: %s", output, strerror (errno));
-    unlink (tmp);
+  /* The store wrote with synchronous=OFF: commit syncs it. */
+  if (atomic_file_commit (&out) == -1) {
+    vbm_set_error (err, errno, "%s: %s", output, strerror (errno));
     return -1;
   }
   return 0;
 
  fail:
   vbm_store_abort (ctx.store);
-  unlink (tmp);
+  atomic_file_abort (&out);
   return -1;
 }

@@ -14,7 +14,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "atomic-file.h"
 #include "daemon.h"
+#include "full-rw.h"
 #include "internal.h"
 
 int
@@ -42,38 +44,30 @@ nbds_daemonize (struct nbds_error *err)
   return 0;
 }
 
-/* Written to a temporary name and renamed, so a reader never sees a
- * partial pid.
+/* Written to a temporary file and renamed, so a reader never sees a
+ * partial pid (common/atomic-file.h).
  */
 int
 nbds_write_pidfile (const char *path, struct nbds_error *err)
 {
-  char *tmp;
-  FILE *fp;
-  int fd;
+  struct atomic_file out;
+  char pid[32];
+  int n;
 
-  if (asprintf (&tmp, "%s.XXXXXX", path) == -1) {
-    nbds_set_error (err, errno, "asprintf");
-    return -1;
-  }
-  fd = mkostemp (tmp, O_CLOEXEC);
-  if (fd == -1) {
-    nbds_set_error (err, errno, "pidfile: %s", tmp);
-    free (tmp);
-    return -1;
-  }
-  fchmod (fd, 0644);
-  fp = fdopen (fd, "w");
-  if (fp == NULL || fprintf (fp, "%d\n", (int) getpid ()) < 0 ||
-      fclose (fp) == EOF || rename (tmp, path) == -1) {
+  n = snprintf (pid, sizeof pid, "%d\n", (int) getpid ());
+  if (atomic_file_open (&out, path, 0) == -1) {
     nbds_set_error (err, errno, "pidfile: %s", path);
-    if (fp == NULL)
-      close (fd);
-    unlink (tmp);
-    free (tmp);
     return -1;
   }
-  free (tmp);
+  if (full_pwrite (out.fd, pid, n, 0) == -1) {
+    nbds_set_error (err, errno, "pidfile: %s", path);
+    atomic_file_abort (&out);
+    return -1;
+  }
+  if (atomic_file_commit (&out) == -1) {
+    nbds_set_error (err, errno, "pidfile: %s", path);
+    return -1;
+  }
   return 0;
 }
 

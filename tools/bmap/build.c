@@ -1,14 +1,18 @@
 /* virt-bmap [-o OUT] DISK...: build a map. */
 #include <config.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "virt-bmap.h"
+#include "atomic-file.h"
 #include "cleanup.h"
+#include "virt-bmap.h"
 
 static void __attribute__ ((noreturn))
 usage (void)
@@ -81,6 +85,44 @@ print_summary (const struct vbm_stats *s, const char *output)
   if (s->warnings)
     printf (" (%u warnings)", s->warnings);
   printf ("\n");
+}
+
+/* The map's temporary (atomic_file_temp_name): all a signal handler
+ * can reach, as the library keeps no global state.
+ */
+static char *signal_temp;
+
+static void
+remove_temp (int sig)
+{
+  int e = errno;
+
+  unlink (signal_temp);
+  errno = e;
+  /* SA_RESETHAND: once this returns, the signal kills us as usual. */
+  raise (sig);
+}
+
+/* SIGINT, SIGTERM and SIGHUP remove the map's temporary before they
+ * end us (kill -9 leaves it to the next run).  A signal ignored by
+ * our parent (nohup, a shell's background job) stays ignored.
+ */
+static void
+remove_temp_on_signals (const char *output)
+{
+  static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+  struct sigaction sa = { .sa_handler = remove_temp,
+                          .sa_flags = SA_RESETHAND };
+  struct sigaction old;
+  size_t i;
+
+  signal_temp = atomic_file_temp_name (output);
+  if (signal_temp == NULL)
+    return;
+  sigemptyset (&sa.sa_mask);
+  for (i = 0; i < sizeof sigs / sizeof sigs[0]; ++i)
+    if (sigaction (sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+      sigaction (sigs[i], &sa, NULL);
 }
 
 int
@@ -160,6 +202,7 @@ build_main (int argc, char *argv[])
   opts.opaque = &ui;
   if (!ui.progress.enabled)
     opts.progress = NULL;
+  remove_temp_on_signals (output);
   r = vbm_build_map (output, disks, ndisks, &opts, &stats, &err);
   progress_end (&ui.progress);
   if (r == -1) {

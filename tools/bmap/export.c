@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic-file.h"
+#include "json.h"
 #include "tsv.h"
 #include "virt-bmap.h"
-#include "cleanup.h"
-#include "json.h"
 
 /* The original virt-bmap's line format, so old scripts keep working:
  * disk number (from 1), start and end (exclusive) in hex, kind,
@@ -114,13 +114,13 @@ export_main (int argc, char *argv[])
     { NULL }
   };
   const char *format = "tsv", *output = NULL;
-  CLEANUP_FREE char *tmp = NULL;
+  struct atomic_file out;
   struct vbm_map *map;
   struct vbm_error err;
   struct json_state js = { .first = true };
   FILE *fp = stdout;
   int64_t n;
-  int c, fd;
+  int c, fd = -1;
 
   while ((c = getopt_long (argc, argv, "o:", long_options, NULL)) != -1) {
     switch (c) {
@@ -143,10 +143,12 @@ export_main (int argc, char *argv[])
   }
   if (output) {
     /* Written beside the target and renamed: never a half file. */
-    if (asprintf (&tmp, "%s.tmpXXXXXX", output) == -1 ||
-        (fd = mkstemp (tmp)) == -1 ||
-        (fp = fdopen (fd, "w")) == NULL) {
+    if (atomic_file_open (&out, output, 0) == -1 ||
+        (fd = dup (out.fd)) == -1 || (fp = fdopen (fd, "w")) == NULL) {
       fprintf (stderr, "%s: %s: %s\n", PROG, output, strerror (errno));
+      if (fd >= 0)
+        close (fd);
+      atomic_file_abort (&out);
       vbm_map_close (map);
       return EXIT_FAILURE;
     }
@@ -174,12 +176,16 @@ export_main (int argc, char *argv[])
     n = -1;
   }
   if (output) {
-    if (fclose (fp) == EOF)
+    if (fclose (fp) == EOF && n != -1) {
+      fprintf (stderr, "%s: %s: %s\n", PROG, output, strerror (errno));
       n = -1;
-    if (n == -1 || rename (tmp, output) == -1) {
-      if (n != -1)
-        fprintf (stderr, "%s: %s: %s\n", PROG, output, strerror (errno));
-      unlink (tmp);
+    }
+    if (n == -1) {
+      atomic_file_abort (&out);
+      return EXIT_FAILURE;
+    }
+    if (atomic_file_commit (&out) == -1) {
+      fprintf (stderr, "%s: %s: %s\n", PROG, output, strerror (errno));
       return EXIT_FAILURE;
     }
   }

@@ -1,6 +1,7 @@
 /* Where a report goes: standard output for "-", else a file written
  * under a temporary name beside it and renamed into place, so that a
- * failed run leaves no half report and an earlier one intact.
+ * failed run leaves no half report and an earlier one intact
+ * (common/atomic-file.h).
  */
 #include <config.h>
 
@@ -15,28 +16,22 @@
 int
 report_file_open (struct report_file *rf, const char *path)
 {
-  int fd;
+  int fd = -1;
 
   rf->path = path;
-  rf->tmp = NULL;
-  if (strcmp (path, "-") == 0) {
+  rf->std = strcmp (path, "-") == 0;
+  if (rf->std) {
     rf->fp = stdout;
     return 0;
   }
-  if (asprintf (&rf->tmp, "%s.XXXXXX", path) == -1) {
-    rf->tmp = NULL;
-    fprintf (stderr, "%s: %s\n", RPROG, strerror (errno));
-    return -1;
-  }
-  fd = mkstemp (rf->tmp);
-  rf->fp = fd == -1 ? NULL : fdopen (fd, "w");
-  if (rf->fp == NULL) {
+  /* The stream on a copy: commit needs the descriptor after fclose. */
+  if (atomic_file_open (&rf->out, path, 0) == -1 ||
+      (fd = dup (rf->out.fd)) == -1 ||
+      (rf->fp = fdopen (fd, "w")) == NULL) {
     fprintf (stderr, "%s: %s: %s\n", RPROG, path, strerror (errno));
-    if (fd != -1) {
+    if (fd >= 0)
       close (fd);
-      unlink (rf->tmp);
-    }
-    free (rf->tmp);
+    atomic_file_abort (&rf->out);
     return -1;
   }
   return 0;
@@ -45,20 +40,17 @@ report_file_open (struct report_file *rf, const char *path)
 int
 report_file_close (struct report_file *rf, int r)
 {
-  bool std = rf->tmp == NULL;
-
   errno = 0;
-  if (std ? fflush (rf->fp) == EOF : fclose (rf->fp) == EOF)
+  if (rf->std ? fflush (rf->fp) == EOF : fclose (rf->fp) == EOF)
     r = -1;
-  if (r == 0 && !std && rename (rf->tmp, rf->path) == -1)
+  if (r == 0 && !rf->std && atomic_file_commit (&rf->out) == -1)
     r = -1;
   if (r == -1) {
     fprintf (stderr, "%s: writing %s: %s\n", RPROG,
-             std ? "the report" : rf->path,
+             rf->std ? "the report" : rf->path,
              errno ? strerror (errno) : "error");
-    if (!std)
-      unlink (rf->tmp);
+    if (!rf->std)
+      atomic_file_abort (&rf->out);   /* nothing after a failed commit */
   }
-  free (rf->tmp);
   return r;
 }

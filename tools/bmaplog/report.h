@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "atomic-file.h"
 #include "virtbmap.h"
 
 #define RPROG "bmaplog report"
@@ -292,7 +293,8 @@ struct report {
 struct report_file {
   FILE *fp;
   const char *path;
-  char *tmp;                    /* NULL for standard output */
+  bool std;                     /* standard output */
+  struct atomic_file out;       /* else: common/atomic-file.h */
 };
 extern int report_file_open (struct report_file *rf, const char *path);
 extern int report_file_close (struct report_file *rf, int r);
