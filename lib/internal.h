@@ -189,7 +189,4 @@ extern int vbm_map_ntfs (struct vbm_ctx *ctx, const struct vbm_volume *vol);
 struct sqlite3;
 extern struct sqlite3 *vbm_map_db (struct vbm_map *map);
 
-/* crc32.c: the CRC-32 of zlib and GPT. */
-extern uint32_t vbm_crc32 (uint32_t crc, const void *buf, size_t len);
-
 #endif /* VBM_INTERNAL_H */

@@ -1,4 +1,4 @@
-/* Unit test of lib/hugebuf.c: growing keeps the contents, the buffer
+/* Unit test of common/hugebuf.c: growing keeps the contents, the buffer
  * is usable to its end, overflowing sizes fail cleanly.
  */
 #include <config.h>

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crc32.h"
 #include "internal.h"
 #include "parttable.h"
 

@@ -201,12 +201,16 @@ static char *
 msg_begin (struct vbm_store *st, int type, size_t size,
            struct vbm_error *err)
 {
-  char *p = vbm_pipe_reserve (st->pipe, 1 + size, err);
+  char *p = vbm_pipe_reserve (st->pipe, 1 + size);
 
   if (p == NULL) {
     /* The writer stopped: its error is the one worth reporting. */
     if (st->werr.msg[0])
       *err = st->werr;
+    else if (errno == EPIPE)
+      vbm_set_error (err, EIO, "map store: the writer failed");
+    else
+      vbm_set_error (err, errno, "map store: %s", strerror (errno));
     return NULL;
   }
   *p = type;
@@ -383,8 +387,14 @@ vbm_store_create (const char *tmppath, struct vbm_error *err)
       exec (st, VBM_SCHEMA_INDEXES, err) == -1 ||
       exec (st, VBM_RTREE_CREATE, err) == -1 ||
       exec (st, "COMMIT;", err) == -1 ||
-      find_roots (st, err) == -1 ||
-      (st->pipe = vbm_pipe_start (write_tables, st, err)) == NULL) {
+      find_roots (st, err) == -1) {
+    store_close (st);
+    return NULL;
+  }
+  st->pipe = vbm_pipe_start (write_tables, st);
+  if (st->pipe == NULL) {
+    vbm_set_error (err, errno, "map store: cannot start the writer: %s",
+                   strerror (errno));
     store_close (st);
     return NULL;
   }

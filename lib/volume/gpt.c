@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "crc32.h"
 #include "internal.h"
 #include "parttable.h"
 

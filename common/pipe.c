@@ -9,15 +9,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "hugepages.h"
-#include "internal.h"
 #include "pipe.h"
 
-#define PIPE_CHUNK (256 * 1024)
-#define PIPE_CHUNKS 8           /* queued at most: 2 MiB */
+#define PIPE_CHUNK VBM_PIPE_CHUNK
+#define PIPE_CHUNKS VBM_PIPE_CHUNKS
 /* Besides the queued: one being filled, one being consumed. */
 #define ARENA_CHUNKS (PIPE_CHUNKS + 2)
 
@@ -103,24 +102,22 @@ consumer_thread (void *vp)
 }
 
 struct vbm_pipe *
-vbm_pipe_start (vbm_pipe_consumer fn, void *opaque, struct vbm_error *err)
+vbm_pipe_start (vbm_pipe_consumer fn, void *opaque)
 {
   struct vbm_pipe *p = calloc (1, sizeof *p);
   size_t i;
   int r;
 
-  if (p == NULL) {
-    vbm_set_error (err, errno, "calloc: %s", strerror (errno));
+  if (p == NULL)
     return NULL;
-  }
   p->fn = fn;
   p->opaque = opaque;
   /* Aligned, so that its first 2 MiB can be one huge page. */
   r = posix_memalign ((void **) &p->arena, 2 << 20,
                       ARENA_CHUNKS * ARENA_STRIDE);
   if (r != 0) {
-    vbm_set_error (err, r, "posix_memalign: %s", strerror (r));
     free (p);
+    errno = r;
     return NULL;
   }
   vbm_advise_huge (p->arena, ARENA_CHUNKS * ARENA_STRIDE);
@@ -135,11 +132,11 @@ vbm_pipe_start (vbm_pipe_consumer fn, void *opaque, struct vbm_error *err)
   pthread_cond_init (&p->cond, NULL);
   r = pthread_create (&p->thread, NULL, consumer_thread, p);
   if (r != 0) {
-    vbm_set_error (err, r, "pthread_create: %s", strerror (r));
     pthread_mutex_destroy (&p->lock);
     pthread_cond_destroy (&p->cond);
     free (p->arena);
     free (p);
+    errno = r;
     return NULL;
   }
   return p;
@@ -179,14 +176,14 @@ push (struct vbm_pipe *p)
 }
 
 char *
-vbm_pipe_reserve (struct vbm_pipe *p, size_t len, struct vbm_error *err)
+vbm_pipe_reserve (struct vbm_pipe *p, size_t len)
 {
   size_t cap;
 
   if (p->cur && p->cur->cap - p->cur->len >= len)
     return p->cur->data + p->cur->len;
   if (push (p) == -1) {
-    vbm_set_error (err, EIO, "map store: the writer failed");
+    errno = EPIPE;
     return NULL;
   }
   /* A record bigger than a chunk (a very long path) gets its own. */
@@ -199,11 +196,13 @@ vbm_pipe_reserve (struct vbm_pipe *p, size_t len, struct vbm_error *err)
     pthread_mutex_unlock (&p->lock);
   }
   if (p->cur == NULL) {
-    p->cur = malloc (sizeof *p->cur + cap);
-    if (p->cur == NULL) {
-      vbm_set_error (err, errno, "malloc: %s", strerror (errno));
+    if (cap > SIZE_MAX - sizeof *p->cur) {
+      errno = ENOMEM;
       return NULL;
     }
+    p->cur = malloc (sizeof *p->cur + cap);
+    if (p->cur == NULL)
+      return NULL;
     p->cur->in_arena = false;
   }
   p->cur->next = NULL;

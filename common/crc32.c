@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "crc32.h"
 
 /* The table is built by the preprocessor, so it is const data with no
  * initialisation at run time.  One bit step uses c twice, not thrice,
