@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "internal.h"
+#include "sized.h"
 #include "vector.h"
 
 #define NO_OBJECT UINT32_MAX
@@ -565,10 +566,14 @@ vbm_index_free (struct vbm_index *idx)
   free (idx);
 }
 
+/* struct vbm_hit of the first version ends with object_id. */
+#define HIT_MIN_SIZE (offsetof (struct vbm_hit, object_id) + sizeof (int64_t))
+
 int
 vbm_index_lookup (const struct vbm_index *idx, unsigned disk, uint64_t offset,
                   struct vbm_hit *hit)
 {
+  struct vbm_hit full;
   const struct idx_disk *d;
   const struct idx_entry *e;
   size_t b, n;
@@ -595,7 +600,10 @@ vbm_index_lookup (const struct vbm_index *idx, unsigned disk, uint64_t offset,
   /* The caller will most likely read the path: start fetching it. */
   if (e->path != UINT32_MAX)
     __builtin_prefetch (idx->pool.ptr + e->path);
-  *hit = (struct vbm_hit) {
+  if (vbm_sized_size (hit) < HIT_MIN_SIZE)
+    return -1;
+  full = (struct vbm_hit) {
+    .struct_size = sizeof full,
     .disk = disk,
     .kind = e->kind,
     .device = idx->pool.ptr + e->device,
@@ -609,6 +617,13 @@ vbm_index_lookup (const struct vbm_index *idx, unsigned disk, uint64_t offset,
     .extent_flags = e->flags,
     .object_id = e->object_id,
   };
+  /* One lookup per request: a caller of this version's size (the
+   * usual case) gets a plain struct copy.
+   */
+  if (vbm_sized_size (hit) == sizeof full)
+    *hit = full;
+  else
+    vbm_copy_sized (hit, &full, sizeof full);
   return 0;
 }
 

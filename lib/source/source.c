@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "sized.h"
 #include "source.h"
 
 /* The xz block cache cap: VIRT_BMAP_XZ_CACHE (bytes, or with a K, M
@@ -167,12 +168,38 @@ vbm_source_new (const char *path, const struct vbm_source_ops *ops,
   return src;
 }
 
+uint64_t
+vbm_source_size (const struct vbm_source *src)
+{
+  return src->size;
+}
+
+const char *
+vbm_source_path (const struct vbm_source *src)
+{
+  return src->path;
+}
+
+const char *
+vbm_source_format (const struct vbm_source *src)
+{
+  return src->format;
+}
+
+int64_t
+vbm_source_mtime (const struct vbm_source *src)
+{
+  return src->mtime;
+}
+
 void
 vbm_source_get_stats (struct vbm_source *src, struct vbm_source_stats *stats)
 {
-  memset (stats, 0, sizeof *stats);
+  struct vbm_source_stats all = { .struct_size = sizeof all };
+
   if (src->ops->stats)
-    src->ops->stats (src, stats);
+    src->ops->stats (src, &all);
+  vbm_copy_sized (stats, &all, sizeof all);
 }
 
 void
