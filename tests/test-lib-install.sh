@@ -15,12 +15,59 @@ cat > "$tmp/prog.c" <<'C'
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <virtbmap.h>
 
 static int
 show (void *opaque, const struct vbm_hit *h)
 {
   printf ("%c %s %s\n", h->kind, h->device, h->path ? h->path : "-");
+  return 0;
+}
+
+/* A program built against a later header, whose structs have grown:
+ * the fields this library knows are filled, the rest zeroed, and the
+ * caller's size kept.
+ */
+struct later_hit {
+  struct vbm_hit hit;
+  char more[24];
+};
+
+static int
+lookup_sizes (struct vbm_map *map)
+{
+  struct vbm_error err;
+  struct vbm_index *idx = vbm_index_load (map, &err);
+  struct vbm_hit hit = VBM_HIT_INIT, unset = { 0 };
+  struct later_hit later;
+  size_t i;
+
+  memset (&later, 0xff, sizeof later);
+  later.hit.struct_size = sizeof later;
+  if (idx == NULL ||
+      vbm_index_lookup (idx, 0, 1048576, &hit) == -1 ||
+      vbm_index_lookup (idx, 0, 1048576, &later.hit) == -1 ||
+      vbm_index_lookup (idx, 0, 1048576, &unset) != -1) {
+    fprintf (stderr, "index lookup of byte 1 MiB\n");
+    return -1;
+  }
+  for (i = 0; i < sizeof later.more; ++i)
+    if (later.more[i] != 0) {
+      fprintf (stderr, "byte %zu past the struct not zeroed\n", i);
+      return -1;
+    }
+  if (later.hit.struct_size != sizeof later ||
+      later.hit.kind != hit.kind || strcmp (later.hit.device, hit.device) ||
+      later.hit.start != hit.start || later.hit.end != hit.end ||
+      later.hit.object_offset != hit.object_offset ||
+      later.hit.object_id != hit.object_id) {
+    fprintf (stderr, "a larger struct vbm_hit reads differently\n");
+    return -1;
+  }
+  printf ("index %c %s %" PRIu64 "-%" PRIu64 " %" PRId64 "\n",
+          hit.kind, hit.device, hit.start, hit.end, hit.object_offset);
+  vbm_index_free (idx);
   return 0;
 }
 
@@ -72,6 +119,8 @@ main (int argc, char *argv[])
           stats.disks, stats.partitions, stats.filesystems,
           stats.warnings, warnings);
   printf ("disk %s %s %" PRIu64 "\n", info.device, info.format, info.size);
+  if (lookup_sizes (map) == -1)
+    return 1;
   vbm_map_close (map);
   vbm_build_free (b);
   vbm_source_close (disk);
@@ -94,5 +143,9 @@ size=$(stat -c %s "$tmp/disk.img")
 grep -qx "source $tmp/disk.img raw $size" "$tmp/out"
 grep -qx "disk /dev/sda raw $size" "$tmp/out"
 grep -qx 'stats disks=1 partitions=1 filesystems=1 warnings=0/0' "$tmp/out"
+# The index's answer at 1 MiB: the boot block, the 1024 bytes before
+# the superblock, which ext2/3/4 always keeps at byte 1024 of the
+# filesystem.
+grep -qx 'index m /dev/sda1 1048576-1049600 0' "$tmp/out"
 grep -qx 'p /dev/sda1 -' "$tmp/out"
 grep -q '^m /dev/sda1 <' "$tmp/out"

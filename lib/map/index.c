@@ -566,6 +566,27 @@ vbm_index_free (struct vbm_index *idx)
   free (idx);
 }
 
+static inline void
+fill_hit (struct vbm_hit *hit, const struct vbm_index *idx,
+          const struct idx_disk *d, const struct idx_entry *e, unsigned disk)
+{
+  *hit = (struct vbm_hit) {
+    .struct_size = sizeof *hit,
+    .disk = disk,
+    .kind = e->kind,
+    .device = idx->pool.ptr + e->device,
+    .path = e->path == UINT32_MAX ? NULL : idx->pool.ptr + e->path,
+    .inode = e->inode,
+    .object_size = e->object_size,
+    .object_flags = e->object_flags,
+    .start = e->start,
+    .end = e + 1 < d->entries + d->nentries ? e[1].start : d->end,
+    .object_offset = e->offset,
+    .extent_flags = e->flags,
+    .object_id = e->object_id,
+  };
+}
+
 /* struct vbm_hit of the first version ends with object_id. */
 #define HIT_MIN_SIZE (offsetof (struct vbm_hit, object_id) + sizeof (int64_t))
 
@@ -600,30 +621,17 @@ vbm_index_lookup (const struct vbm_index *idx, unsigned disk, uint64_t offset,
   /* The caller will most likely read the path: start fetching it. */
   if (e->path != UINT32_MAX)
     __builtin_prefetch (idx->pool.ptr + e->path);
+  /* One lookup per request: a caller of this version's size (the
+   * usual case) gets the answer written in place.
+   */
+  if (vbm_sized_size (hit) == sizeof *hit) {
+    fill_hit (hit, idx, d, e, disk);
+    return 0;
+  }
   if (vbm_sized_size (hit) < HIT_MIN_SIZE)
     return -1;
-  full = (struct vbm_hit) {
-    .struct_size = sizeof full,
-    .disk = disk,
-    .kind = e->kind,
-    .device = idx->pool.ptr + e->device,
-    .path = e->path == UINT32_MAX ? NULL : idx->pool.ptr + e->path,
-    .inode = e->inode,
-    .object_size = e->object_size,
-    .object_flags = e->object_flags,
-    .start = e->start,
-    .end = e + 1 < d->entries + d->nentries ? e[1].start : d->end,
-    .object_offset = e->offset,
-    .extent_flags = e->flags,
-    .object_id = e->object_id,
-  };
-  /* One lookup per request: a caller of this version's size (the
-   * usual case) gets a plain struct copy.
-   */
-  if (vbm_sized_size (hit) == sizeof full)
-    *hit = full;
-  else
-    vbm_copy_sized (hit, &full, sizeof full);
+  fill_hit (&full, idx, d, e, disk);
+  vbm_copy_sized (hit, &full, sizeof full);
   return 0;
 }
 
