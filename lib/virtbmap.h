@@ -114,7 +114,8 @@ extern const char *vbm_source_format (const struct vbm_source *src);
  * if unknown (NBD).
  */
 extern int64_t vbm_source_mtime (const struct vbm_source *src);
-/* Fills stats (stats->struct_size set by the caller); safe while other
+/* Fills stats (stats->struct_size set by the caller; nothing is
+ * filled if it is smaller than the first version); safe while other
  * threads read.
  */
 extern void vbm_source_get_stats (struct vbm_source *src,

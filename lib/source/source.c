@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -192,11 +193,17 @@ vbm_source_mtime (const struct vbm_source *src)
   return src->mtime;
 }
 
+/* struct vbm_source_stats of the first version ends with streamed. */
+#define STATS_MIN_SIZE \
+  (offsetof (struct vbm_source_stats, streamed) + sizeof (int))
+
 void
 vbm_source_get_stats (struct vbm_source *src, struct vbm_source_stats *stats)
 {
   struct vbm_source_stats all = { .struct_size = sizeof all };
 
+  if (vbm_sized_size (stats) < STATS_MIN_SIZE)
+    return;
   if (src->ops->stats)
     src->ops->stats (src, &all);
   vbm_copy_sized (stats, &all, sizeof all);
