@@ -18,9 +18,12 @@ vbm_sized_size (const void *dst)
   return size;
 }
 
-/* Copies the library's full struct src (src_size bytes, struct_size first)
- * into the caller's dst: the fields that fit in dst's size, zeroes past
- * the fields this library knows, and dst's size kept.
+/* Copies the library's full struct src (src_size bytes, struct_size
+ * first) into the caller's dst: the fields that fit in both, and then
+ * the smaller size into dst's struct_size, which tells a caller built
+ * against a later header which of its fields were filled.  Nothing is
+ * written past src_size: a size never set cannot make the library
+ * write past a struct of its own version.
  */
 static inline void
 vbm_copy_sized (void *dst, const void *src, size_t src_size)
@@ -31,8 +34,7 @@ vbm_copy_sized (void *dst, const void *src, size_t src_size)
   if (n > sizeof (size_t))
     memcpy ((char *) dst + sizeof (size_t),
             (const char *) src + sizeof (size_t), n - sizeof (size_t));
-  if (dst_size > src_size)
-    memset ((char *) dst + src_size, 0, dst_size - src_size);
+  memcpy (dst, &n, sizeof n);
 }
 
 #endif /* VBM_SIZED_H */

@@ -64,8 +64,10 @@ struct vbm_source;
  *
  * The caller sets struct_size to sizeof (struct vbm_source_stats)
  * before the call (VBM_SOURCE_STATS_INIT does): fields may be added at
- * the end in later versions, and the library fills only those that fit
- * in struct_size.
+ * the end in later versions.  The library fills only the fields that
+ * fit both in struct_size and in its own struct, and leaves that
+ * smaller size in struct_size: the fields below it are the ones
+ * filled.
  */
 struct vbm_source_stats {
   size_t struct_size;           /* set by the caller, see above */
@@ -298,7 +300,8 @@ extern void vbm_index_free (struct vbm_index *idx);
  * segment around it (hit->start, hit->end: where the same answer
  * holds; hit->object_offset at hit->start).  hit->struct_size is
  * set by the caller.  Returns 0, or -1 if the offset is not on the
- * disk (or hit->struct_size was never set).  Strings live as long as the index.
+ * disk (or hit->struct_size was never set).  Strings live as long as
+ * the index.
  */
 extern int vbm_index_lookup (const struct vbm_index *idx, unsigned disk,
                              uint64_t offset, struct vbm_hit *hit);

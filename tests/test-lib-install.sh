@@ -26,8 +26,8 @@ show (void *opaque, const struct vbm_hit *h)
 }
 
 /* A program built against a later header, whose structs have grown:
- * the fields this library knows are filled, the rest zeroed, and the
- * caller's size kept.
+ * the fields this library knows are filled, the rest left alone, and
+ * struct_size says which.
  */
 struct later_hit {
   struct vbm_hit hit;
@@ -53,11 +53,11 @@ lookup_sizes (struct vbm_map *map)
     return -1;
   }
   for (i = 0; i < sizeof later.more; ++i)
-    if (later.more[i] != 0) {
-      fprintf (stderr, "byte %zu past the struct not zeroed\n", i);
+    if (later.more[i] != (char) 0xff) {
+      fprintf (stderr, "byte %zu past the library's struct written\n", i);
       return -1;
     }
-  if (later.hit.struct_size != sizeof later ||
+  if (later.hit.struct_size != sizeof (struct vbm_hit) ||
       later.hit.kind != hit.kind || strcmp (later.hit.device, hit.device) ||
       later.hit.start != hit.start || later.hit.end != hit.end ||
       later.hit.object_offset != hit.object_offset ||
