@@ -74,8 +74,8 @@ main (int argc, char *argv[])
   struct vbm_error err;
   struct vbm_map *map;
   struct vbm_index *idx;
-  struct vbm_disk_info info;
-  struct vbm_hit hit;
+  struct vbm_disk_info info = VBM_DISK_INFO_INIT;
+  struct vbm_hit hit = VBM_HIT_INIT;
   uint64_t n = argc > 2 ? strtoull (argv[2], NULL, 10) : 10000000;
   uint64_t x = 88172645463325252ULL, off, walked = 0, found = 0, i;
   double t0, t1, t, best_random = 0, best_walk = 0;

@@ -134,11 +134,29 @@ int
 atomic_file_open (struct atomic_file *af, const char *path, unsigned flags)
 {
   const mode_t mode = 0666;     /* less the umask, by open */
+  struct stat st;
   int e;
 
   *af = (struct atomic_file) { .fd = -1, .dirfd = -1 };
   af->path = strdup (path);
-  if (af->path == NULL || open_dir (af) == -1)
+  if (af->path == NULL)
+    goto fail;
+  /* A device or a FIFO (-o /dev/stdout, /dev/null) is written as it
+   * is: a rename would replace the device node with a file.
+   */
+  if (stat (path, &st) == 0 && !S_ISREG (st.st_mode) &&
+      !S_ISDIR (st.st_mode)) {
+    if (flags & ATOMIC_FILE_NAMED) {
+      errno = ENOTSUP;
+      goto fail;
+    }
+    af->fd = open (path, O_WRONLY | O_CLOEXEC);
+    if (af->fd == -1)
+      goto fail;
+    af->direct = 1;
+    return 0;
+  }
+  if (open_dir (af) == -1)
     goto fail;
   remove_stale (af);
 
@@ -182,6 +200,12 @@ atomic_file_commit (struct atomic_file *af)
   char proc[64];
   int e;
 
+  if (af->direct) {
+    e = close (af->fd);
+    af->fd = -1;
+    atomic_file_abort (af);
+    return e;
+  }
   if (fsync (af->fd) == -1)
     goto fail;
   if (af->tmp == NULL) {

@@ -18,6 +18,10 @@
  * named atomic_file_temp_name (path), "PATH.tmp-vbm-PID", holding a
  * lock (flock) while open; the next atomic_file_open of the same path
  * removes such files whose process is gone and whose lock is free.
+ *
+ * A target that exists and is neither a regular file nor a folder (a
+ * device, a FIFO: -o /dev/stdout) is opened and written in place, and
+ * commit only closes it; with ATOMIC_FILE_NAMED that fails (ENOTSUP).
  */
 #ifndef VBM_ATOMIC_FILE_H
 #define VBM_ATOMIC_FILE_H
@@ -29,6 +33,8 @@ struct atomic_file {
   int fd;                       /* the temporary, open read-write */
   int dirfd;                    /* the target's folder */
   int dir_sync;                 /* dirfd can be fsync'd */
+  int direct;                   /* the target is a device or FIFO,
+                                 * written in place */
 };
 
 /* The temporary needs a name at once: another layer opens it again by
@@ -36,7 +42,9 @@ struct atomic_file {
  */
 #define ATOMIC_FILE_NAMED 1
 
-/* Returns 0, or -1 with errno set (nothing left behind). */
+/* Returns 0, or -1 with errno set (nothing left behind; ENOTSUP: a
+ * device target with ATOMIC_FILE_NAMED).
+ */
 extern int atomic_file_open (struct atomic_file *af, const char *path,
                              unsigned flags);
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "atomic-file.h"
 #include "cleanup.h"
 #include "internal.h"
+#include "sized.h"
 
 const char *
 vbm_version (void)
@@ -38,11 +40,11 @@ vbm_vmessage (struct vbm_ctx *ctx, bool warning, const char *fs, va_list args)
      * wrong with the image.  Losing it is not worth failing for.
      */
     vbm_store_add_warning (ctx->store, ctx->disk, msg, &ignored);
-    if (ctx->opts && ctx->opts->warning)
-      ctx->opts->warning (ctx->opts->opaque, msg);
+    if (ctx->opts->warning)
+      ctx->opts->warning (ctx->opts->warning_opaque, msg);
   }
-  else if (ctx->opts && ctx->opts->verbose && ctx->opts->debug)
-    ctx->opts->debug (ctx->opts->opaque, msg);
+  else if (ctx->opts->verbose && ctx->opts->debug)
+    ctx->opts->debug (ctx->opts->debug_opaque, msg);
 }
 
 void
@@ -83,7 +85,7 @@ vbm_debug (struct vbm_ctx *ctx, const char *fs, ...)
 {
   va_list args;
 
-  if (!ctx->opts || !ctx->opts->verbose || !ctx->opts->debug)
+  if (!ctx->opts->verbose || !ctx->opts->debug)
     return;
   va_start (args, fs);
   vbm_vmessage (ctx, false, fs, args);
@@ -93,8 +95,8 @@ vbm_debug (struct vbm_ctx *ctx, const char *fs, ...)
 void
 vbm_progress (struct vbm_ctx *ctx, uint64_t done, uint64_t total)
 {
-  if (ctx->opts && ctx->opts->progress)
-    ctx->opts->progress (ctx->opts->opaque, done, total);
+  if (ctx->opts->progress)
+    ctx->opts->progress (ctx->opts->progress_opaque, done, total);
 }
 
 int64_t
@@ -169,19 +171,19 @@ map_disk (struct vbm_ctx *ctx, struct vbm_source *src, unsigned disk)
     return -1;
   obj.disk = disk;
   obj.device = device;
-  obj.size = src->size;
+  obj.size = vbm_source_size (src);
   id = vbm_add_object (ctx, &obj);
   if (id == -1)
     return -1;
   ctx->stats->disks++;
-  if (src->size == 0) {
-    vbm_warn (ctx, "%s: %s is empty", device, src->path);
+  if (obj.size == 0) {
+    vbm_warn (ctx, "%s: %s is empty", device, vbm_source_path (src));
     return 0;
   }
-  if (vbm_add_extent (ctx, id, 0, src->size, 0, 0) == -1)
+  if (vbm_add_extent (ctx, id, 0, obj.size, 0, 0) == -1)
     return -1;
   vol = (struct vbm_volume) {
-    .object = id, .device = device, .offset = 0, .length = src->size,
+    .object = id, .device = device, .offset = 0, .length = obj.size,
   };
   return vbm_map_volumes (ctx, &vol);
 }
@@ -213,35 +215,109 @@ now (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The handle of virtbmap.h: the options for now, room for more. */
+struct vbm_build {
+  struct vbm_build_options opts;
+};
+
+struct vbm_build *
+vbm_build_new (struct vbm_error *err)
+{
+  struct vbm_build *b = calloc (1, sizeof *b);
+
+  if (b == NULL)
+    vbm_set_error (err, errno, "calloc: %s", strerror (errno));
+  return b;
+}
+
+void
+vbm_build_free (struct vbm_build *b)
+{
+  free (b);
+}
+
+void
+vbm_build_set_warning_callback (struct vbm_build *b,
+                                void (*fn) (void *opaque, const char *msg),
+                                void *opaque)
+{
+  b->opts.warning = fn;
+  b->opts.warning_opaque = opaque;
+}
+
+void
+vbm_build_set_progress_callback (struct vbm_build *b,
+                                 void (*fn) (void *opaque, uint64_t done,
+                                             uint64_t total),
+                                 void *opaque)
+{
+  b->opts.progress = fn;
+  b->opts.progress_opaque = opaque;
+}
+
+void
+vbm_build_set_debug_callback (struct vbm_build *b,
+                              void (*fn) (void *opaque, const char *msg),
+                              void *opaque)
+{
+  b->opts.debug = fn;
+  b->opts.debug_opaque = opaque;
+}
+
+void
+vbm_build_set_verbose (struct vbm_build *b, int verbose)
+{
+  b->opts.verbose = verbose != 0;
+}
+
 int
-vbm_build_map (const char *output, struct vbm_source **disks, size_t ndisks,
-               const struct vbm_build_options *opts, struct vbm_stats *stats,
-               struct vbm_error *err)
+vbm_build_set_sector_size (struct vbm_build *b, unsigned size,
+                           struct vbm_error *err)
+{
+  if (size != 0 && size != 512 && size != 4096) {
+    vbm_set_error (err, EINVAL, "sector size %u: must be 512 or 4096", size);
+    return -1;
+  }
+  b->opts.sector_size = size;
+  return 0;
+}
+
+/* The struct vbm_stats of the first version ends with warnings: a
+ * caller's size below that is a size never set.
+ */
+#define STATS_MIN_SIZE \
+  (offsetof (struct vbm_stats, warnings) + sizeof (unsigned))
+
+int
+vbm_build_map (struct vbm_build *b, const char *output,
+               struct vbm_source **disks, size_t ndisks,
+               struct vbm_stats *stats, struct vbm_error *err)
 {
   struct atomic_file out;
-  struct vbm_stats local_stats;
+  struct vbm_stats all = { .struct_size = sizeof all };
   struct vbm_ctx ctx;
   char count[32];
   size_t i;
   double t0 = now (), t1;
 
-  if (opts && opts->sector_size != 0 && opts->sector_size != 512 &&
-      opts->sector_size != 4096) {
-    vbm_set_error (err, EINVAL, "sector size %u: must be 512 or 4096",
-                   opts->sector_size);
+  if (stats && vbm_sized_size (stats) < STATS_MIN_SIZE) {
+    vbm_set_error (err, EINVAL, "struct vbm_stats: size %zu is too small "
+                   "(set it to sizeof (struct vbm_stats))",
+                   vbm_sized_size (stats));
     return -1;
   }
-  if (stats == NULL)
-    stats = &local_stats;
-  memset (stats, 0, sizeof *stats);
   /* Named: SQLite opens the file by path (and resolves the links an
    * unnamed O_TMPFILE would be reached by).
    */
   if (atomic_file_open (&out, output, ATOMIC_FILE_NAMED) == -1) {
-    vbm_set_error (err, errno, "%s: %s", output, strerror (errno));
+    if (errno == ENOTSUP)
+      vbm_set_error (err, errno, "%s: a map is written to a regular file, "
+                     "not a device", output);
+    else
+      vbm_set_error (err, errno, "%s: %s", output, strerror (errno));
     return -1;
   }
-  ctx = (struct vbm_ctx) { .opts = opts, .stats = stats, .err = err };
+  ctx = (struct vbm_ctx) { .opts = &b->opts, .stats = &all, .err = err };
   ctx.store = vbm_store_create (out.tmp, err);
   if (ctx.store == NULL)
     goto fail;
@@ -251,7 +327,7 @@ vbm_build_map (const char *output, struct vbm_source **disks, size_t ndisks,
     if (map_disk (&ctx, disks[i], i) == -1)
       goto fail;
   }
-  snprintf (count, sizeof count, "%u", stats->warnings);
+  snprintf (count, sizeof count, "%u", all.warnings);
   if (vbm_store_set_meta (ctx.store, "warnings", count, err) == -1)
     goto fail;
   t1 = now ();
@@ -266,6 +342,8 @@ vbm_build_map (const char *output, struct vbm_source **disks, size_t ndisks,
     vbm_set_error (err, errno, "%s: %s", output, strerror (errno));
     return -1;
   }
+  if (stats)
+    vbm_copy_sized (stats, &all, sizeof all);
   return 0;
 
  fail:

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "virtbmap.h"
+#include "options.h"
 
 #define VBM_SCHEMA_VERSION 1
 

@@ -55,10 +55,22 @@ struct vbm_error {
 
 /* ---- Sources: read a disk image. ---- */
 
+/* Opaque: created by vbm_source_open, read through the functions
+ * below, freed by vbm_source_close.
+ */
 struct vbm_source;
 
-/* What reading a source has cost so far (vbm_source_get_stats). */
+/* What reading a source has cost so far (vbm_source_get_stats).
+ *
+ * The caller sets struct_size to sizeof (struct vbm_source_stats)
+ * before the call (VBM_SOURCE_STATS_INIT does): fields may be added at
+ * the end in later versions.  The library fills only the fields that
+ * fit both in struct_size and in its own struct, and leaves that
+ * smaller size in struct_size: the fields below it are the ones
+ * filled.
+ */
 struct vbm_source_stats {
+  size_t struct_size;           /* set by the caller, see above */
   uint64_t blocks_decoded;      /* compressed blocks decompressed */
   uint64_t bytes_decoded;       /* bytes they decompressed to */
   uint64_t restarts;            /* streamed: decoding began again */
@@ -66,30 +78,11 @@ struct vbm_source_stats {
                                  * reads behind a window restart it:
                                  * serve it in order, one connection */
 };
+#define VBM_SOURCE_STATS_INIT \
+  { .struct_size = sizeof (struct vbm_source_stats) }
 
-struct vbm_source_ops {
-  const char *name;             /* "raw", ... */
-  /* Read exactly count bytes at offset; -1 on error (err filled).
-   * Callers never read past the source's size.
-   */
-  int (*pread) (struct vbm_source *src, void *buf, size_t count,
-                uint64_t offset, struct vbm_error *err);
-  void (*close) (struct vbm_source *src);
-  /* Adds to stats (may be NULL: nothing is decompressed). */
-  void (*stats) (struct vbm_source *src, struct vbm_source_stats *stats);
-};
-
-struct vbm_source {
-  const struct vbm_source_ops *ops;
-  void *priv;
-  uint64_t size;                /* bytes */
-  int64_t mtime;                /* seconds since the epoch, or -1 */
-  char *path;                   /* for messages and provenance */
-  const char *format;           /* "raw", ... */
-};
-
-/* Opens path with the named format ("raw"), or detects it if format
- * is NULL.
+/* Opens path with the named format ("raw", "xz", "nbd", "qcow2" and
+ * the other formats qemu-nbd reads), or detects it if format is NULL.
  */
 extern struct vbm_source *vbm_source_open (const char *path,
                                            const char *format,
@@ -104,17 +97,52 @@ extern struct vbm_source *vbm_source_open_warn (const char *path,
                                                                  const char *msg),
                                                 void *opaque,
                                                 struct vbm_error *err);
+/* Reads exactly count bytes at offset; -1 (err set) on error or if
+ * the range is not inside the image.
+ */
 extern int vbm_source_pread (struct vbm_source *src, void *buf,
                              size_t count, uint64_t offset,
                              struct vbm_error *err);
 extern void vbm_source_close (struct vbm_source *src);
-/* Fills stats; safe while other threads read. */
+/* Size of the image in bytes. */
+extern uint64_t vbm_source_size (const struct vbm_source *src);
+/* The path (or URI) as given to vbm_source_open; lives as long as
+ * the source.
+ */
+extern const char *vbm_source_path (const struct vbm_source *src);
+/* The format read: "raw", "xz", "nbd", "qcow2", ...; static. */
+extern const char *vbm_source_format (const struct vbm_source *src);
+/* Modification time of the image in seconds since the epoch, or -1
+ * if unknown (NBD).
+ */
+extern int64_t vbm_source_mtime (const struct vbm_source *src);
+/* Fills stats (stats->struct_size set by the caller; nothing is
+ * filled if it is smaller than the first version); safe while other
+ * threads read.
+ */
 extern void vbm_source_get_stats (struct vbm_source *src,
                                   struct vbm_source_stats *stats);
 
-/* ---- Building a map. ---- */
+/* ---- Building a map. ----
+ *
+ * An opaque handle holds the options:
+ *
+ *   struct vbm_build *b = vbm_build_new (&err);
+ *   vbm_build_set_warning_callback (b, on_warning, ui);
+ *   ...
+ *   r = vbm_build_map (b, "disk.bmap", disks, ndisks, &stats, &err);
+ *   vbm_build_free (b);
+ *
+ * New options come as new functions; a handle may build several maps.
+ */
+struct vbm_build;
 
+/* What a build found and wrote.  As with vbm_source_stats, the caller
+ * sets struct_size (VBM_STATS_INIT); later versions add fields at the
+ * end.
+ */
 struct vbm_stats {
+  size_t struct_size;           /* set by the caller */
   unsigned disks;
   unsigned partitions;
   unsigned filesystems;
@@ -124,36 +152,52 @@ struct vbm_stats {
   uint64_t extents;
   unsigned warnings;
 };
+#define VBM_STATS_INIT { .struct_size = sizeof (struct vbm_stats) }
 
-struct vbm_build_options {
-  /* Called for each non-fatal problem (corrupt metadata, clipped
-   * extents).  May be NULL.
-   */
-  void (*warning) (void *opaque, const char *msg);
-  /* Called now and then with the work done and the work to do, in
-   * arbitrary units.  May be NULL.
-   */
-  void (*progress) (void *opaque, uint64_t done, uint64_t total);
-  /* Called for verbose debugging messages when verbose is set. */
-  void (*debug) (void *opaque, const char *msg);
-  void *opaque;
-  int verbose;
-  /* Logical sector size of the disks, in which partition tables
-   * count: 512 or 4096, or 0 to detect it (GPT: the size at which a
-   * header validates; MBR: 512 unless the partitions only make sense
-   * with 4096).  Added after the fields above, which keep their
-   * places.
-   */
-  unsigned sector_size;
-};
-
-/* Maps the disks (already opened) into a new map file at output.
- * The file is written to a temporary name and renamed into place only
- * on success; on failure nothing is left behind.
+/* A handle with the defaults: no callbacks, not verbose, sector size
+ * detected.  NULL (err set) if out of memory.
  */
-extern int vbm_build_map (const char *output,
+extern struct vbm_build *vbm_build_new (struct vbm_error *err);
+extern void vbm_build_free (struct vbm_build *b);
+
+/* Called for each non-fatal problem (corrupt metadata, clipped
+ * extents); fn NULL for none.
+ */
+extern void vbm_build_set_warning_callback (struct vbm_build *b,
+                                            void (*fn) (void *opaque,
+                                                        const char *msg),
+                                            void *opaque);
+/* Called now and then with the work done and the work to do, in
+ * arbitrary units; fn NULL for none.
+ */
+extern void vbm_build_set_progress_callback (struct vbm_build *b,
+                                             void (*fn) (void *opaque,
+                                                         uint64_t done,
+                                                         uint64_t total),
+                                             void *opaque);
+/* Called with debugging messages while verbose is set; fn NULL for
+ * none.
+ */
+extern void vbm_build_set_debug_callback (struct vbm_build *b,
+                                          void (*fn) (void *opaque,
+                                                      const char *msg),
+                                          void *opaque);
+extern void vbm_build_set_verbose (struct vbm_build *b, int verbose);
+/* Logical sector size of the disks, in which partition tables count:
+ * 512 or 4096, or 0 (the default) to detect it (GPT: the size at
+ * which a header validates; MBR: 512 unless the partitions only make
+ * sense with 4096).  -1 (err set, EINVAL) for any other value.
+ */
+extern int vbm_build_set_sector_size (struct vbm_build *b, unsigned size,
+                                      struct vbm_error *err);
+
+/* Maps the disks (already opened) into a new map file at output and,
+ * on success, fills stats if not NULL (stats->struct_size set by the
+ * caller).  The file is written to a temporary name and renamed into
+ * place only on success; on failure nothing is left behind.
+ */
+extern int vbm_build_map (struct vbm_build *b, const char *output,
                           struct vbm_source **disks, size_t ndisks,
-                          const struct vbm_build_options *opts,
                           struct vbm_stats *stats,
                           struct vbm_error *err);
 
@@ -161,7 +205,13 @@ extern int vbm_build_map (const char *output,
 
 struct vbm_map;
 
+/* An extent of an object.  The library passes its own to callbacks,
+ * with struct_size set to the size it knows (fields past it are not
+ * there); for vbm_index_lookup the caller sets struct_size
+ * (VBM_HIT_INIT), as for vbm_stats.
+ */
 struct vbm_hit {
+  size_t struct_size;
   unsigned disk;                /* 0 for the first disk */
   char kind;
   const char *device;           /* /dev/sda1 */
@@ -174,12 +224,16 @@ struct vbm_hit {
   unsigned extent_flags;
   int64_t object_id;
 };
+#define VBM_HIT_INIT { .struct_size = sizeof (struct vbm_hit) }
 
 extern struct vbm_map *vbm_map_open (const char *path, struct vbm_error *err);
 extern void vbm_map_close (struct vbm_map *map);
 
-/* A disk as recorded in the map (provenance). */
+/* A disk as recorded in the map (provenance).  The caller sets
+ * struct_size (VBM_DISK_INFO_INIT), as for vbm_stats.
+ */
 struct vbm_disk_info {
+  size_t struct_size;
   unsigned disk;
   char device[32];              /* /dev/sda */
   char path[4096];              /* the image as given when mapping */
@@ -187,9 +241,14 @@ struct vbm_disk_info {
   uint64_t size;
   int64_t mtime;                /* -1 if unknown */
 };
+#define VBM_DISK_INFO_INIT \
+  { .struct_size = sizeof (struct vbm_disk_info) }
 
 /* Number of disks in the map, or -1. */
 extern int vbm_map_ndisks (struct vbm_map *map, struct vbm_error *err);
+/* Fills info (info->struct_size set by the caller); -1 (err set) if the
+ * map has no such disk.
+ */
 extern int vbm_map_get_disk (struct vbm_map *map, unsigned disk,
                              struct vbm_disk_info *info,
                              struct vbm_error *err);
@@ -239,8 +298,10 @@ extern struct vbm_index *vbm_index_load (struct vbm_map *map,
 extern void vbm_index_free (struct vbm_index *idx);
 /* Fills hit with the most specific object at disk offset and the
  * segment around it (hit->start, hit->end: where the same answer
- * holds; hit->object_offset at hit->start).  Returns 0, or -1 if the
- * offset is not on the disk.  Strings live as long as the index.
+ * holds; hit->object_offset at hit->start).  hit->struct_size is
+ * set by the caller.  Returns 0, or -1 if the offset is not on the
+ * disk (or hit->struct_size was never set).  Strings live as long as
+ * the index.
  */
 extern int vbm_index_lookup (const struct vbm_index *idx, unsigned disk,
                              uint64_t offset, struct vbm_hit *hit);

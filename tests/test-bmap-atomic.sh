@@ -116,3 +116,18 @@ fi
 virt-bmap export $map --format tsv -o $tmp/out/x.tsv
 cmp $tmp/out/x.tsv $tmp/x.tsv
 test -z "$(ls -A $tmp/out | grep -v '^disk\.bmap$\|^x\.tsv$')"
+
+# A device or a FIFO as the output is written in place, never renamed
+# over (a rename would turn /dev/null into a file); a map, which SQLite
+# must open by name, refuses one.
+mkfifo $tmp/fifo
+cat $tmp/fifo > $tmp/from-fifo &
+virt-bmap export $map --format tsv -o $tmp/fifo
+wait
+cmp $tmp/from-fifo $tmp/x.tsv
+test -p $tmp/fifo
+virt-bmap export $map --format tsv -o /dev/null
+test -c /dev/null
+expect_fail virt-bmap -q -o /dev/null $img 2>$tmp/err
+grep -q 'not a device' $tmp/err
+test -c /dev/null

@@ -36,7 +36,7 @@ check (struct vbm_index *idx, const ext_vector *v, unsigned disk,
        uint64_t off)
 {
   const struct ext *best = NULL;
-  struct vbm_hit hit;
+  struct vbm_hit hit = VBM_HIT_INIT;
   int64_t want_offset;
   size_t i;
   int r;

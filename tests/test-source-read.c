@@ -87,13 +87,14 @@ main (int argc, char *argv[])
     perror (argv[3]);
     exit (EXIT_FAILURE);
   }
-  size = src->size;
+  size = vbm_source_size (src);
   if (size != (uint64_t) st.st_size || size == 0) {
     fprintf (stderr, "size %" PRIu64 ", expected %jd\n", size,
              (intmax_t) st.st_size);
     exit (EXIT_FAILURE);
   }
-  printf ("%s: format %s, %" PRIu64 " bytes\n", argv[1], src->format, size);
+  printf ("%s: format %s, %" PRIu64 " bytes\n", argv[1],
+          vbm_source_format (src), size);
 
   for (i = 0; i < THREADS; ++i) {
     errno = pthread_create (&t[i], NULL, worker, (void *) (uintptr_t) (i + 1));
@@ -121,7 +122,7 @@ main (int argc, char *argv[])
     }
   }
   {
-    struct vbm_source_stats stats;
+    struct vbm_source_stats stats = VBM_SOURCE_STATS_INIT;
     vbm_source_get_stats (src, &stats);
     printf ("decompressed %" PRIu64 " blocks, %" PRIu64 " restarts%s\n",
             stats.blocks_decoded, stats.restarts,

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "internal.h"
+#include "sized.h"
 #include "vector.h"
 
 #define NO_OBJECT UINT32_MAX
@@ -565,10 +566,35 @@ vbm_index_free (struct vbm_index *idx)
   free (idx);
 }
 
+static inline void
+fill_hit (struct vbm_hit *hit, const struct vbm_index *idx,
+          const struct idx_disk *d, const struct idx_entry *e, unsigned disk)
+{
+  *hit = (struct vbm_hit) {
+    .struct_size = sizeof *hit,
+    .disk = disk,
+    .kind = e->kind,
+    .device = idx->pool.ptr + e->device,
+    .path = e->path == UINT32_MAX ? NULL : idx->pool.ptr + e->path,
+    .inode = e->inode,
+    .object_size = e->object_size,
+    .object_flags = e->object_flags,
+    .start = e->start,
+    .end = e + 1 < d->entries + d->nentries ? e[1].start : d->end,
+    .object_offset = e->offset,
+    .extent_flags = e->flags,
+    .object_id = e->object_id,
+  };
+}
+
+/* struct vbm_hit of the first version ends with object_id. */
+#define HIT_MIN_SIZE (offsetof (struct vbm_hit, object_id) + sizeof (int64_t))
+
 int
 vbm_index_lookup (const struct vbm_index *idx, unsigned disk, uint64_t offset,
                   struct vbm_hit *hit)
 {
+  struct vbm_hit full;
   const struct idx_disk *d;
   const struct idx_entry *e;
   size_t b, n;
@@ -595,20 +621,17 @@ vbm_index_lookup (const struct vbm_index *idx, unsigned disk, uint64_t offset,
   /* The caller will most likely read the path: start fetching it. */
   if (e->path != UINT32_MAX)
     __builtin_prefetch (idx->pool.ptr + e->path);
-  *hit = (struct vbm_hit) {
-    .disk = disk,
-    .kind = e->kind,
-    .device = idx->pool.ptr + e->device,
-    .path = e->path == UINT32_MAX ? NULL : idx->pool.ptr + e->path,
-    .inode = e->inode,
-    .object_size = e->object_size,
-    .object_flags = e->object_flags,
-    .start = e->start,
-    .end = e + 1 < d->entries + d->nentries ? e[1].start : d->end,
-    .object_offset = e->offset,
-    .extent_flags = e->flags,
-    .object_id = e->object_id,
-  };
+  /* One lookup per request: a caller of this version's size (the
+   * usual case) gets the answer written in place.
+   */
+  if (vbm_sized_size (hit) == sizeof *hit) {
+    fill_hit (hit, idx, d, e, disk);
+    return 0;
+  }
+  if (vbm_sized_size (hit) < HIT_MIN_SIZE)
+    return -1;
+  fill_hit (&full, idx, d, e, disk);
+  vbm_copy_sized (hit, &full, sizeof full);
   return 0;
 }
 

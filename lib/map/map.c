@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "internal.h"
+#include "sized.h"
 
 struct vbm_map {
   sqlite3 *db;
@@ -29,6 +30,7 @@ fill_hit (sqlite3_stmt *s, struct vbm_hit *hit)
 {
   const char *kind = (const char *) sqlite3_column_text (s, 1);
 
+  hit->struct_size = sizeof *hit;
   hit->disk = sqlite3_column_int64 (s, 0);
   hit->kind = vbm_kind_of (kind);
   hit->device = (const char *) sqlite3_column_text (s, 2);
@@ -232,26 +234,38 @@ copy_column (sqlite3_stmt *s, int col, char *buf, size_t len)
   snprintf (buf, len, "%s", t ? t : "");
 }
 
+/* struct vbm_disk_info of the first version ends with mtime. */
+#define DISK_INFO_MIN_SIZE \
+  (offsetof (struct vbm_disk_info, mtime) + sizeof (int64_t))
+
 int
 vbm_map_get_disk (struct vbm_map *map, unsigned disk,
                   struct vbm_disk_info *info, struct vbm_error *err)
 {
+  struct vbm_disk_info all = { .struct_size = sizeof all };
   sqlite3_stmt *s;
   int r = -1;
 
+  if (vbm_sized_size (info) < DISK_INFO_MIN_SIZE) {
+    vbm_set_error (err, EINVAL, "struct vbm_disk_info: size %zu is too "
+                   "small (set it to sizeof (struct vbm_disk_info))",
+                   vbm_sized_size (info));
+    return -1;
+  }
   s = prepare (map, "SELECT device, path, format, size, mtime FROM disks"
                " WHERE disk = ?", err);
   if (s == NULL)
     return -1;
   sqlite3_bind_int64 (s, 1, disk);
   if (sqlite3_step (s) == SQLITE_ROW) {
-    info->disk = disk;
-    copy_column (s, 0, info->device, sizeof info->device);
-    copy_column (s, 1, info->path, sizeof info->path);
-    copy_column (s, 2, info->format, sizeof info->format);
-    info->size = sqlite3_column_int64 (s, 3);
-    info->mtime = sqlite3_column_type (s, 4) == SQLITE_NULL
+    all.disk = disk;
+    copy_column (s, 0, all.device, sizeof all.device);
+    copy_column (s, 1, all.path, sizeof all.path);
+    copy_column (s, 2, all.format, sizeof all.format);
+    all.size = sqlite3_column_int64 (s, 3);
+    all.mtime = sqlite3_column_type (s, 4) == SQLITE_NULL
       ? -1 : sqlite3_column_int64 (s, 4);
+    vbm_copy_sized (info, &all, sizeof all);
     r = 0;
   }
   else

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include "full-rw.h"
 #include "internal.h"
+#include "sized.h"
 #include "source.h"
 
 /* The xz block cache cap: VIRT_BMAP_XZ_CACHE (bytes, or with a K, M
@@ -186,12 +188,44 @@ vbm_source_new (const char *path, const struct vbm_source_ops *ops,
   return src;
 }
 
+uint64_t
+vbm_source_size (const struct vbm_source *src)
+{
+  return src->size;
+}
+
+const char *
+vbm_source_path (const struct vbm_source *src)
+{
+  return src->path;
+}
+
+const char *
+vbm_source_format (const struct vbm_source *src)
+{
+  return src->format;
+}
+
+int64_t
+vbm_source_mtime (const struct vbm_source *src)
+{
+  return src->mtime;
+}
+
+/* struct vbm_source_stats of the first version ends with streamed. */
+#define STATS_MIN_SIZE \
+  (offsetof (struct vbm_source_stats, streamed) + sizeof (int))
+
 void
 vbm_source_get_stats (struct vbm_source *src, struct vbm_source_stats *stats)
 {
-  memset (stats, 0, sizeof *stats);
+  struct vbm_source_stats all = { .struct_size = sizeof all };
+
+  if (vbm_sized_size (stats) < STATS_MIN_SIZE)
+    return;
   if (src->ops->stats)
-    src->ops->stats (src, stats);
+    src->ops->stats (src, &all);
+  vbm_copy_sized (stats, &all, sizeof all);
 }
 
 void

@@ -1,4 +1,6 @@
-/* Constructors of the source formats (source-*.c). */
+/* Sources inside the library: the layout of struct vbm_source and the
+ * constructors of the formats (raw.c, xz.c, nbd.c).
+ */
 #ifndef VBM_SOURCE_H
 #define VBM_SOURCE_H
 
@@ -8,6 +10,32 @@
 #include <sys/stat.h>
 
 #include "virtbmap.h"
+
+/* The layout of a source, private to the library (virtbmap.h only
+ * declares the type): formats plug in behind ops.
+ */
+struct vbm_source_ops {
+  const char *name;             /* "raw", ... */
+  /* Read exactly count bytes at offset; -1 on error (err filled).
+   * Callers never read past the source's size.
+   */
+  int (*pread) (struct vbm_source *src, void *buf, size_t count,
+                uint64_t offset, struct vbm_error *err);
+  void (*close) (struct vbm_source *src);
+  /* Adds to stats, a zeroed struct of the library's own size (may be
+   * NULL: nothing is decompressed).
+   */
+  void (*stats) (struct vbm_source *src, struct vbm_source_stats *stats);
+};
+
+struct vbm_source {
+  const struct vbm_source_ops *ops;
+  void *priv;
+  uint64_t size;                /* bytes */
+  int64_t mtime;                /* seconds since the epoch, or -1 */
+  char *path;                   /* for messages and provenance */
+  const char *format;           /* "raw", ... */
+};
 
 /* A new source for path with ops and a zeroed private struct of
  * priv_size bytes in src->priv.  The caller fills in what ops->close

@@ -455,18 +455,21 @@ vbm_store_add_disk (struct vbm_store *st, unsigned disk,
                     const struct vbm_source *src, const char *device,
                     struct vbm_error *err)
 {
+  const char *path = vbm_source_path (src);
+  const char *format = vbm_source_format (src);
+  const int64_t mtime = vbm_source_mtime (src);
   char *p, *q;
 
   p = q = row_begin (st, ST_DISK, 6, 3 * INT_SIZE + text_size (device) +
-                     text_size (src->path) + text_size (src->format), err);
+                     text_size (path) + text_size (format), err);
   if (p == NULL)
     return -1;
   q = put_int (q, disk);
   q = put_text (q, device);
-  q = put_text (q, src->path);
-  q = put_text (q, src->format);
-  q = put_int (q, (int64_t) src->size);
-  q = src->mtime >= 0 ? put_int (q, src->mtime) : put_null (q);
+  q = put_text (q, path);
+  q = put_text (q, format);
+  q = put_int (q, (int64_t) vbm_source_size (src));
+  q = mtime >= 0 ? put_int (q, mtime) : put_null (q);
   row_end (st, p, q);
   return 0;
 }

@@ -143,10 +143,10 @@ build_main (int argc, char *argv[])
   CLEANUP_FREE char *default_output = NULL;
   struct vbm_source **disks;
   struct build_ui ui = { .quiet = false };
-  struct vbm_build_options opts = {
-    .warning = on_warning, .progress = on_progress, .debug = on_debug,
-  };
-  struct vbm_stats stats;
+  unsigned sector_size = 0;
+  bool verbose = false;
+  struct vbm_build *b = NULL;
+  struct vbm_stats stats = VBM_STATS_INIT;
   struct vbm_error err;
   int c, i, ndisks, r;
 
@@ -157,14 +157,14 @@ build_main (int argc, char *argv[])
     case 'o': output = optarg; break;
     case SECTOR_SIZE_OPTION:
       if (strcmp (optarg, "512") == 0)
-        opts.sector_size = 512;
+        sector_size = 512;
       else if (strcmp (optarg, "4096") == 0)
-        opts.sector_size = 4096;
+        sector_size = 4096;
       else
         usage_error ("--sector-size must be 512 or 4096");
       break;
     case 'q': ui.quiet = true; break;
-    case 'v': opts.verbose = 1; break;
+    case 'v': verbose = true; break;
     case 'V':
       printf ("%s %s\n", PROG, vbm_version ());
       exit (EXIT_SUCCESS);
@@ -198,12 +198,20 @@ build_main (int argc, char *argv[])
     }
   }
 
-  progress_init (&ui.progress, !ui.quiet && !opts.verbose);
-  opts.opaque = &ui;
-  if (!ui.progress.enabled)
-    opts.progress = NULL;
+  b = vbm_build_new (&err);
+  if (b == NULL || vbm_build_set_sector_size (b, sector_size, &err) == -1) {
+    fprintf (stderr, "%s: %s\n", PROG, err.msg);
+    r = EXIT_FAILURE;
+    goto out;
+  }
+  progress_init (&ui.progress, !ui.quiet && !verbose);
+  vbm_build_set_warning_callback (b, on_warning, &ui);
+  vbm_build_set_debug_callback (b, on_debug, &ui);
+  vbm_build_set_verbose (b, verbose);
+  if (ui.progress.enabled)
+    vbm_build_set_progress_callback (b, on_progress, &ui);
   remove_temp_on_signals (output);
-  r = vbm_build_map (output, disks, ndisks, &opts, &stats, &err);
+  r = vbm_build_map (b, output, disks, ndisks, &stats, &err);
   progress_end (&ui.progress);
   if (r == -1) {
     fprintf (stderr, "%s: %s\n", PROG, err.msg);
@@ -215,6 +223,7 @@ build_main (int argc, char *argv[])
   r = EXIT_SUCCESS;
 
  out:
+  vbm_build_free (b);
   for (i = 0; i < ndisks; ++i)
     vbm_source_close (disks[i]);
   free (disks);

@@ -99,7 +99,7 @@ parse_extra (void *opaque, int c, const char *arg)
 static int
 check_map (struct vbm_map *map, const char *mapfile, char **disks, int n)
 {
-  struct vbm_disk_info info;
+  struct vbm_disk_info info = VBM_DISK_INFO_INIT;
   struct vbm_error err;
   struct stat st;
   int i, nmap;

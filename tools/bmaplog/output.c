@@ -134,7 +134,7 @@ output_trace_header (struct tracer *t, const struct trace_info *info)
   };
   const char *mode = (unsigned) info->mode < 3 ? modes[info->mode] : "?";
   char start[64], created[64] = "", tool_version[64] = "";
-  struct vbm_disk_info di;
+  struct vbm_disk_info di = VBM_DISK_INFO_INIT;
   struct vbm_error err;
   struct timespec ts;
   struct tm tm;

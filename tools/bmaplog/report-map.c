@@ -42,7 +42,7 @@ report_warn (struct report *rep, const char *fmt, ...)
 int
 report_map_open (struct report *rep, struct vbm_map **mapp, const char *path)
 {
-  struct vbm_disk_info info;
+  struct vbm_disk_info info = VBM_DISK_INFO_INIT;
   struct vbm_error err;
   struct vbm_map *map;
   int n;
@@ -186,7 +186,7 @@ void
 report_images (struct report *rep, struct vbm_map *map, bool checksum)
 {
   const struct trace_header *h = &rep->reader.header;
-  struct vbm_disk_info info;
+  struct vbm_disk_info info = VBM_DISK_INFO_INIT;
   struct vbm_error err;
   struct stat st;
   char msg[512];

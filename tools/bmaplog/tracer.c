@@ -231,7 +231,7 @@ tracer_hook (void *opaque, const struct nbds_request_info *req)
   struct request r = { .t = t };
   uint64_t off = req->offset, end = req->offset + req->count;
   uint64_t total = 0;
-  struct vbm_hit hit;
+  struct vbm_hit hit = VBM_HIT_INIT;
 
   if (op == NULL)
     return;

@@ -37,7 +37,7 @@ source_close (void *h)
   struct handle *hd = h;
 
   if (hd->verbose) {
-    struct vbm_source_stats st;
+    struct vbm_source_stats st = VBM_SOURCE_STATS_INIT;
 
     vbm_source_get_stats (hd->src, &st);
     message ("served %" PRIu64 " bytes; decompressed %" PRIu64 " blocks "
@@ -64,7 +64,7 @@ source_export (const char *path, const char *format, int verbose,
                struct nbds_export *exp, bool *streamed)
 {
   struct handle *hd = calloc (1, sizeof *hd);
-  struct vbm_source_stats stats;
+  struct vbm_source_stats stats = VBM_SOURCE_STATS_INIT;
   struct vbm_error err;
 
   if (hd == NULL) {
@@ -79,12 +79,12 @@ source_export (const char *path, const char *format, int verbose,
   }
   hd->verbose = verbose;
   if (verbose)
-    message ("%s: format %s, %" PRIu64 " bytes", path, hd->src->format,
-             hd->src->size);
+    message ("%s: format %s, %" PRIu64 " bytes", path,
+             vbm_source_format (hd->src), vbm_source_size (hd->src));
   vbm_source_get_stats (hd->src, &stats);
   *streamed = stats.streamed;
   memset (exp, 0, sizeof *exp);
-  exp->size = hd->src->size;
+  exp->size = vbm_source_size (hd->src);
   exp->readonly = true;
   /* A streamed source is fast only when read in order: one connection
    * keeps nbdcopy from reading several places at once.

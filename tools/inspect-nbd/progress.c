@@ -65,7 +65,7 @@ progress_thread (void *arg)
 
   pthread_mutex_lock (&p->lock);
   while (!p->stop) {
-    struct vbm_source_stats st;
+    struct vbm_source_stats st = VBM_SOURCE_STATS_INIT;
     struct timespec ts;
     uint64_t served;
 
