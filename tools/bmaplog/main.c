@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "bmaplog.h"
+#include "tracer/tracer.h"
 
 struct options {
   const char *map;

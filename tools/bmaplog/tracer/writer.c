@@ -9,7 +9,7 @@
 #include <signal.h>
 #include <time.h>
 
-#include "bmaplog.h"
+#include "tracer.h"
 
 /* Write at once past this much queued text... */
 #define WAKE_BYTES (256 * 1024)

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "bmaplog.h"
+#include "tracer.h"
 
 /* Past this much text, a request hands it over in chunks. */
 #define LOCAL_MAX (256 * 1024)
