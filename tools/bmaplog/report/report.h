@@ -16,21 +16,18 @@
 #include <stdio.h>
 
 #include "virtbmap.h"
+#include "trace-format.h"
 
 #define RPROG "bmaplog report"
 
 /* ---- Reading traces (read.c, jsonl.c) ---- */
-
-enum rec_op { OP_READ, OP_WRITE, OP_TRIM, OP_ZERO, OP_CACHE, OP_FLUSH,
-              NR_OPS };
-extern const char *const op_names[NR_OPS];
 
 /* One trace record (a request piece).  Strings point into the
  * reader's line buffer: valid until the next record.
  */
 struct trace_record {
   uint64_t t_ns, conn;
-  enum rec_op op;
+  enum trace_op op;
   unsigned disk;
   uint64_t offset, length;
   char kind;                    /* 0: beyond the map */
@@ -203,7 +200,7 @@ struct agg {
 
   /* Request-level counts: a request cut into pieces counts once. */
   uint64_t records, seq;
-  uint64_t requests[NR_OPS], op_bytes[NR_OPS], failed[NR_OPS];
+  uint64_t requests[TRACE_NR_OPS], op_bytes[TRACE_NR_OPS], failed[TRACE_NR_OPS];
   uint64_t kc_pieces[NR_KCLASS], kc_bytes_read[NR_KCLASS],
     kc_bytes_written[NR_KCLASS];
   uint64_t req_id;

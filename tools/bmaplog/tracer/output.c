@@ -26,12 +26,10 @@ object_strings (const struct piece *p, const char **device, size_t *dlen,
   *plen = *path ? strlen (*path) : 0;
 }
 
-const char op_read[] = "read", op_write[] = "write", op_trim[] = "trim",
-  op_zero[] = "zero", op_cache[] = "cache", op_flush[] = "flush";
-
 int
 output_log_heading (text *out, const struct piece *p)
 {
+  const char *op = trace_op_names[p->op];
   const char *device, *path;
   size_t dlen, plen;
 
@@ -39,8 +37,8 @@ output_log_heading (text *out, const struct piece *p)
   if (text_room (out, 64 + dlen + plen) == -1)
     return -1;
   /* "%s %c %s%s%s\n", "flush\n" or "%s - disk %u <unmapped>\n" */
+  text_mem (out, op, strlen (op));
   if (p->hit) {
-    text_mem (out, p->op, strlen (p->op));
     text_char (out, ' ');
     text_char (out, p->hit->kind);
     text_char (out, ' ');
@@ -50,10 +48,7 @@ output_log_heading (text *out, const struct piece *p)
       text_mem (out, path, plen);
     }
   }
-  else if (p->op == op_flush)
-    text_lit (out, "flush");
-  else {
-    text_mem (out, p->op, strlen (p->op));
+  else if (p->op != TRACE_OP_FLUSH) {
     text_lit (out, " - disk ");
     text_u64 (out, p->disk);
     text_lit (out, " <unmapped>");
@@ -70,7 +65,7 @@ output_log_line (text *out, const struct piece *p)
 
   if (text_room (out, 128 + elen) == -1)
     return -1;
-  if (p->op == op_flush && p->hit == NULL && p->length == 0) {
+  if (p->op == TRACE_OP_FLUSH && p->hit == NULL && p->length == 0) {
     /* "    conn %" PRIu64 "%s%s\n" */
     text_lit (out, "    conn ");
     text_u64 (out, p->conn);
@@ -121,6 +116,9 @@ image_info (const struct trace_info *info, int i, struct vbm_disk_info *di,
     *mtime = st.st_mtime;
 }
 
+/* A JSON key and its colon, as a literal. */
+#define JKEY(k) "\"" k "\":"
+
 /* Provenance first: when the trace started (wall clock: t_ns counts
  * from here), which tool, which map and which images.  Absolute paths
  * so the report finds them from anywhere.
@@ -152,10 +150,11 @@ output_trace_header (struct tracer *t, const struct trace_info *info)
                     sizeof tool_version, &err);
 
   if (t->trace_format == TRACE_TSV) {
-    fprintf (fp, "#bmaplog_trace\t1\n#version\t%s\n#start\t%s\n#mode\t%s\n",
-             PACKAGE_VERSION, start, mode);
+    fprintf (fp, "#" TRACE_MAGIC "\t%d\n#" TRACE_H_VERSION "\t%s\n"
+             "#" TRACE_H_START "\t%s\n#" TRACE_H_MODE "\t%s\n",
+             TRACE_VERSION, PACKAGE_VERSION, start, mode);
     abs = realpath (info->map_path, NULL);
-    fputs ("#map\t", fp);
+    fputs ("#" TRACE_H_MAP "\t", fp);
     tsv_write_field (fp, abs ? abs : info->map_path);
     fputc ('\t', fp);
     tsv_write_field (fp, *created ? created : NULL);
@@ -166,37 +165,44 @@ output_trace_header (struct tracer *t, const struct trace_info *info)
     for (i = 0; i < info->ndisks; ++i) {
       image_info (info, i, &di, &mtime);
       abs = realpath (info->disks[i], NULL);
-      fprintf (fp, "#image\t%d\t", i);
+      fprintf (fp, "#" TRACE_H_IMAGE "\t%d\t", i);
       tsv_write_field (fp, abs ? abs : info->disks[i]);
       fprintf (fp, "\t%s\t%" PRIu64 "\t", di.format, di.size);
       if (mtime >= 0)
         fprintf (fp, "%" PRId64 "\n", mtime);
       else
-        fputs ("-\n", fp);
+        fputs (TRACE_TSV_NONE "\n", fp);
       free (abs);
     }
-    fputs ("#t_ns\tconn\top\tdisk\toffset\tlength\tkind\tdevice\tpath"
-           "\tinode\tobject_offset\terror\n", fp);
+    /* The column names last. */
+    for (i = 0; i < TRACE_NR_FIELDS; ++i) {
+      fputc (i ? '\t' : '#', fp);
+      fputs (trace_field_names[i], fp);
+    }
+    fputc ('\n', fp);
     return;
   }
 
-  fprintf (fp, "{\"bmaplog_trace\":1,\"version\":\"%s\",\"start\":\"%s\""
-           ",\"mode\":\"%s\",\"map\":{\"path\":", PACKAGE_VERSION, start, mode);
+  fprintf (fp, "{" JKEY (TRACE_MAGIC) "%d," JKEY (TRACE_H_VERSION) "\"%s\","
+           JKEY (TRACE_H_START) "\"%s\"," JKEY (TRACE_H_MODE) "\"%s\","
+           JKEY (TRACE_H_MAP) "{" JKEY (TRACE_H_PATH),
+           TRACE_VERSION, PACKAGE_VERSION, start, mode);
   abs = realpath (info->map_path, NULL);
   json_write_string (fp, abs ? abs : info->map_path);
   free (abs);
-  fputs (",\"created\":", fp);
+  fputs ("," JKEY (TRACE_H_CREATED), fp);
   json_write_string (fp, created);
-  fputs (",\"tool_version\":", fp);
+  fputs ("," JKEY (TRACE_H_TOOL_VERSION), fp);
   json_write_string (fp, tool_version);
-  fputs ("},\"images\":[", fp);
+  fputs ("}," JKEY (TRACE_H_IMAGES) "[", fp);
   for (i = 0; i < info->ndisks; ++i) {
     image_info (info, i, &di, &mtime);
     abs = realpath (info->disks[i], NULL);
-    fprintf (fp, "%s{\"disk\":%d,\"path\":", i ? "," : "", i);
+    fprintf (fp, "%s{" JKEY (TRACE_H_DISK) "%d," JKEY (TRACE_H_PATH),
+             i ? "," : "", i);
     json_write_string (fp, abs ? abs : info->disks[i]);
-    fprintf (fp, ",\"format\":\"%s\",\"size\":%" PRIu64 ",\"mtime\":",
-             di.format, di.size);
+    fprintf (fp, "," JKEY (TRACE_H_FORMAT) "\"%s\"," JKEY (TRACE_H_SIZE)
+             "%" PRIu64 "," JKEY (TRACE_H_MTIME), di.format, di.size);
     if (mtime >= 0)
       fprintf (fp, "%" PRId64 "}", mtime);
     else
@@ -206,96 +212,197 @@ output_trace_header (struct tracer *t, const struct trace_info *info)
   fputs ("]}\n", fp);
 }
 
+/* A piece's fields, written in the order of TRACE_FIELDS for either
+ * format: each put_ID writes one value, the caller the key or the
+ * separator.  json is a constant in each caller, so the format's tests
+ * fold away.
+ */
+struct fields {
+  text *out;
+  const struct piece *p;
+  bool json;
+  const char *device, *path;
+  size_t dlen, plen;
+};
+
+/* A missing value. */
+static inline void
+put_none (struct fields *f)
+{
+  if (f->json)
+    text_lit (f->out, "null");
+  else
+    text_lit (f->out, TRACE_TSV_NONE);
+}
+
+/* A string the format does not escape (ours), quoted in JSON. */
+static inline void
+put_word (struct fields *f, const char *s, size_t len)
+{
+  if (f->json)
+    text_char (f->out, '"');
+  text_mem (f->out, s, len);
+  if (f->json)
+    text_char (f->out, '"');
+}
+
+/* A string from the map, escaped; NULL is a missing value. */
+static inline void
+put_string (struct fields *f, const char *s, size_t len)
+{
+  if (!f->json)
+    text_tsv_field (f->out, s, len);
+  else if (s)
+    text_json_string (f->out, s, len);
+  else
+    put_none (f);
+}
+
+static inline int
+put_T_NS (struct fields *f)
+{
+  text_u64 (f->out, f->p->t_ns);
+  return 0;
+}
+
+static inline int
+put_CONN (struct fields *f)
+{
+  text_u64 (f->out, f->p->conn);
+  return 0;
+}
+
+static inline int
+put_OP (struct fields *f)
+{
+  const char *op = trace_op_names[f->p->op];
+
+  put_word (f, op, strlen (op));
+  return 0;
+}
+
+static inline int
+put_DISK (struct fields *f)
+{
+  text_u64 (f->out, f->p->disk);
+  return 0;
+}
+
+static inline int
+put_OFFSET (struct fields *f)
+{
+  text_u64 (f->out, f->p->offset);
+  return 0;
+}
+
+static inline int
+put_LENGTH (struct fields *f)
+{
+  text_u64 (f->out, f->p->length);
+  return 0;
+}
+
+static inline int
+put_KIND (struct fields *f)
+{
+  if (f->p->hit)
+    put_word (f, &f->p->hit->kind, 1);
+  else
+    put_none (f);
+  return 0;
+}
+
+/* The strings come after the numbers: the index has started fetching
+ * the path, which is likely not in the cache.  Room for the rest of
+ * the record is taken here, once their lengths are known.
+ */
+static inline int
+put_DEVICE (struct fields *f)
+{
+  object_strings (f->p, &f->device, &f->dlen, &f->path, &f->plen);
+  if (text_room (f->out, 128 + 6 * (f->dlen + f->plen)) == -1)
+    return -1;
+  put_string (f, f->device, f->dlen);
+  return 0;
+}
+
+static inline int
+put_PATH (struct fields *f)
+{
+  put_string (f, f->path, f->plen);
+  return 0;
+}
+
+static inline int
+put_INODE (struct fields *f)
+{
+  text_u64 (f->out, f->p->hit ? f->p->hit->inode : 0);
+  return 0;
+}
+
+static inline int
+put_OBJECT_OFFSET (struct fields *f)
+{
+  if (f->p->object_offset >= 0)
+    text_u64 (f->out, f->p->object_offset);
+  else
+    put_none (f);
+  return 0;
+}
+
+static inline int
+put_ERROR (struct fields *f)
+{
+  text_int (f->out, f->p->error);
+  return 0;
+}
+
+/* Every field is followed by ',' (JSON) or '\t' (TSV): the last one
+ * becomes the record's end.
+ */
+static int
+piece_jsonl (text *out, const struct piece *p)
+{
+  struct fields f = { .out = out, .p = p, .json = true };
+
+#define PUT_JSON(id, name)                      \
+  text_lit (out, JKEY (name));                  \
+  if (put_##id (&f) == -1)                      \
+    return -1;                                  \
+  text_char (out, ',');
+
+  text_char (out, '{');
+  TRACE_FIELDS (PUT_JSON)
+#undef PUT_JSON
+  out->ptr[out->len - 1] = '}';
+  text_char (out, '\n');
+  return 0;
+}
+
+static int
+piece_tsv (text *out, const struct piece *p)
+{
+  struct fields f = { .out = out, .p = p, .json = false };
+
+#define PUT_TSV(id, name)                       \
+  if (put_##id (&f) == -1)                      \
+    return -1;                                  \
+  text_char (out, '\t');
+
+  TRACE_FIELDS (PUT_TSV)
+#undef PUT_TSV
+  out->ptr[out->len - 1] = '\n';
+  return 0;
+}
+
 int
 output_trace_piece (text *out, enum trace_format format,
                     const struct piece *p)
 {
-  const struct vbm_hit *h = p->hit;
-  const char *device, *path;
-  size_t dlen, plen;
-
-  /* The numbers first, the strings after: the index has started
-   * fetching the path, which is likely not in the cache.
-   */
+  /* Room for the numbers; put_DEVICE takes the rest. */
   if (text_room (out, 256) == -1)
     return -1;
-
-  if (format == TRACE_TSV) {
-    /* "%" PRIu64 "\t%" PRIu64 "\t%s\t%u\t%" PRIu64 "\t%" PRIu64
-     * "\t%c\t" then device and path as tsv_write_field writes them,
-     * "\t%" PRIu64 "\t", the object offset or '-', "\t%d\n"
-     */
-    text_u64 (out, p->t_ns);
-    text_char (out, '\t');
-    text_u64 (out, p->conn);
-    text_char (out, '\t');
-    text_mem (out, p->op, strlen (p->op));
-    text_char (out, '\t');
-    text_u64 (out, p->disk);
-    text_char (out, '\t');
-    text_u64 (out, p->offset);
-    text_char (out, '\t');
-    text_u64 (out, p->length);
-    text_char (out, '\t');
-    text_char (out, h ? h->kind : '-');
-    text_char (out, '\t');
-    object_strings (p, &device, &dlen, &path, &plen);
-    if (text_room (out, 64 + 4 * (dlen + plen)) == -1)
-      return -1;
-    text_tsv_field (out, device, dlen);
-    text_char (out, '\t');
-    text_tsv_field (out, path, plen);
-    text_char (out, '\t');
-    text_u64 (out, h ? h->inode : 0);
-    text_char (out, '\t');
-    if (p->object_offset >= 0)
-      text_u64 (out, p->object_offset);
-    else
-      text_char (out, '-');
-    text_char (out, '\t');
-    text_int (out, p->error);
-    text_char (out, '\n');
-    return 0;
-  }
-
-  text_lit (out, "{\"t_ns\":");
-  text_u64 (out, p->t_ns);
-  text_lit (out, ",\"conn\":");
-  text_u64 (out, p->conn);
-  text_lit (out, ",\"op\":\"");
-  text_mem (out, p->op, strlen (p->op));
-  text_lit (out, "\",\"disk\":");
-  text_u64 (out, p->disk);
-  text_lit (out, ",\"offset\":");
-  text_u64 (out, p->offset);
-  text_lit (out, ",\"length\":");
-  text_u64 (out, p->length);
-  text_lit (out, ",\"kind\":");
-  object_strings (p, &device, &dlen, &path, &plen);
-  if (text_room (out, 128 + 6 * (dlen + plen)) == -1)
-    return -1;
-  if (h) {
-    text_char (out, '"');
-    text_char (out, h->kind);
-    text_lit (out, "\",\"device\":");
-    text_json_string (out, device, dlen);
-    text_lit (out, ",\"path\":");
-    if (path)
-      text_json_string (out, path, plen);
-    else
-      text_lit (out, "null");
-    text_lit (out, ",\"inode\":");
-    text_u64 (out, h->inode);
-  }
-  else
-    text_lit (out, "null,\"device\":null,\"path\":null,\"inode\":0");
-  text_lit (out, ",\"object_offset\":");
-  if (p->object_offset >= 0)
-    text_u64 (out, p->object_offset);
-  else
-    text_lit (out, "null");
-  text_lit (out, ",\"error\":");
-  text_int (out, p->error);
-  text_lit (out, "}\n");
-  return 0;
+  if (format == TRACE_TSV)
+    return piece_tsv (out, p);
+  return piece_jsonl (out, p);
 }

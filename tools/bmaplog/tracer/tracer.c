@@ -31,7 +31,7 @@ struct local {
 
 /* What the human log groups by: operation, disk, object. */
 struct heading {
-  const char *op;
+  enum trace_op op;
   unsigned disk;
   int64_t object;
 };
@@ -58,17 +58,18 @@ tracer_now_ns (void)
   return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static const char *
-op_name (uint16_t cmd)
+/* The trace's operation for an NBD command, or -1. */
+static int
+op_of (uint16_t cmd)
 {
   switch (cmd) {
-  case NBDS_CMD_READ: return op_read;
-  case NBDS_CMD_WRITE: return op_write;
-  case NBDS_CMD_TRIM: return op_trim;
-  case NBDS_CMD_WRITE_ZEROES: return op_zero;
-  case NBDS_CMD_CACHE: return op_cache;
-  case NBDS_CMD_FLUSH: return op_flush;
-  default: return NULL;         /* block status, disconnect: not data */
+  case NBDS_CMD_READ: return TRACE_OP_READ;
+  case NBDS_CMD_WRITE: return TRACE_OP_WRITE;
+  case NBDS_CMD_TRIM: return TRACE_OP_TRIM;
+  case NBDS_CMD_WRITE_ZEROES: return TRACE_OP_ZERO;
+  case NBDS_CMD_CACHE: return TRACE_OP_CACHE;
+  case NBDS_CMD_FLUSH: return TRACE_OP_FLUSH;
+  default: return -1;           /* block status, disconnect: not data */
   }
 }
 
@@ -223,7 +224,7 @@ void
 tracer_hook (void *opaque, const struct nbds_request_info *req)
 {
   struct tracer *t = opaque;
-  const char *op = op_name (req->cmd);
+  const int op = op_of (req->cmd);
   struct piece p = {
     .conn = req->conn, .op = op, .disk = req->export_index,
     .error = req->error, .object_offset = -1,
@@ -233,7 +234,7 @@ tracer_hook (void *opaque, const struct nbds_request_info *req)
   uint64_t total = 0;
   struct vbm_hit hit;
 
-  if (op == NULL)
+  if (op == -1)
     return;
   p.t_ns = tracer_now_ns () - t->start_ns;
   if (t->log || t->trace) {

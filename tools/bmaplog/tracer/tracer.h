@@ -13,18 +13,15 @@
 #include "nbdserver.h"
 #include "bmaplog.h"
 #include "text.h"
+#include "trace-format.h"
 
 enum trace_format { TRACE_JSONL, TRACE_TSV };
-
-/* The operations: pieces point at these, so they compare as pointers. */
-extern const char op_read[], op_write[], op_trim[], op_zero[], op_cache[],
-  op_flush[];
 
 /* One request cut at object boundaries: what the log and trace see. */
 struct piece {
   uint64_t t_ns;                /* since the tracer started */
   uint64_t conn;
-  const char *op;               /* one of op_read ... op_flush */
+  enum trace_op op;
   unsigned disk;
   uint64_t offset, length;      /* disk range */
   int error;                    /* errno of the reply */
@@ -58,7 +55,7 @@ struct tracer {
    */
   pthread_mutex_t lock;
   bool have_heading;
-  const char *heading_op;
+  enum trace_op heading_op;
   unsigned heading_disk;
   int64_t heading_object;
   uint64_t requests, pieces;
