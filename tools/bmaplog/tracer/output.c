@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "tracer.h"
+#include "internal.h"
 #include "json.h"
 #include "tsv.h"
 
