@@ -258,19 +258,20 @@ put_string (struct fields *f, const char *s, size_t len)
     put_none (f);
 }
 
-static inline int
-put_T_NS (struct fields *f)
-{
-  text_u64 (f->out, f->p->t_ns);
-  return 0;
-}
-
-static inline int
-put_CONN (struct fields *f)
-{
-  text_u64 (f->out, f->p->conn);
-  return 0;
-}
+/* The fields that are a piece's number, the same in both formats. */
+#define PUT_NUMBER(id, member)                  \
+  static inline int                             \
+  put_##id (struct fields *f)                   \
+  {                                             \
+    text_u64 (f->out, f->p->member);            \
+    return 0;                                   \
+  }
+PUT_NUMBER (T_NS, t_ns)
+PUT_NUMBER (CONN, conn)
+PUT_NUMBER (DISK, disk)
+PUT_NUMBER (OFFSET, offset)
+PUT_NUMBER (LENGTH, length)
+#undef PUT_NUMBER
 
 static inline int
 put_OP (struct fields *f)
@@ -278,27 +279,6 @@ put_OP (struct fields *f)
   const char *op = trace_op_names[f->p->op];
 
   put_word (f, op, strlen (op));
-  return 0;
-}
-
-static inline int
-put_DISK (struct fields *f)
-{
-  text_u64 (f->out, f->p->disk);
-  return 0;
-}
-
-static inline int
-put_OFFSET (struct fields *f)
-{
-  text_u64 (f->out, f->p->offset);
-  return 0;
-}
-
-static inline int
-put_LENGTH (struct fields *f)
-{
-  text_u64 (f->out, f->p->length);
   return 0;
 }
 
