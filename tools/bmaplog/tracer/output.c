@@ -337,28 +337,30 @@ put_ERROR (struct fields *f)
   return 0;
 }
 
-/* Every field is followed by ',' (JSON) or '\t' (TSV): the last one
- * becomes the record's end.
+/* In JSON every key comes with a ',' before it, one literal: the
+ * first ',' becomes the record's '{'.
  */
 static int
 piece_jsonl (text *out, const struct piece *p)
 {
   struct fields f = { .out = out, .p = p, .json = true };
+  const size_t start = out->len;
 
 #define PUT_JSON(id, name)                      \
-  text_lit (out, JKEY (name));                  \
+  text_lit (out, "," JKEY (name));              \
   if (put_##id (&f) == -1)                      \
-    return -1;                                  \
-  text_char (out, ',');
+    return -1;
 
-  text_char (out, '{');
   TRACE_FIELDS (PUT_JSON)
 #undef PUT_JSON
-  out->ptr[out->len - 1] = '}';
-  text_char (out, '\n');
+  out->ptr[start] = '{';
+  text_lit (out, "}\n");
   return 0;
 }
 
+/* In TSV every field is followed by a tab: the last one becomes the
+ * record's '\n'.
+ */
 static int
 piece_tsv (text *out, const struct piece *p)
 {
