@@ -1,6 +1,6 @@
-/* Unit test of tools/bmaplog/text.h: each formatter prints what printf
- * (or json_write_string, tsv_write_field) prints, for edge values and
- * random ones.
+/* Unit test of tools/bmaplog/tracer/text.h: each formatter prints what
+ * printf (or json_write_string, tsv_write_field) prints, for edge
+ * values and random ones.
  */
 #include <config.h>
 

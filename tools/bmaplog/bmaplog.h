@@ -1,119 +1,13 @@
 /* bmaplog: serve disks over NBD and log every request as the objects
- * it touched, using the map's in-memory index.
+ * it touched (tracer/), and make reports from the traces (report/).
+ * trace-format.h is the contract between the two.
  */
 #ifndef BMAPLOG_H
 #define BMAPLOG_H
 
-#include <pthread.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-
-#include "virtbmap.h"
-#include "nbdserver.h"
-#include "text.h"
-
 #define PROG "bmaplog"
 
-enum trace_format { TRACE_JSONL, TRACE_TSV };
-
-/* The operations: pieces point at these, so they compare as pointers. */
-extern const char op_read[], op_write[], op_trim[], op_zero[], op_cache[],
-  op_flush[];
-
-/* One request cut at object boundaries: what the log and trace see. */
-struct piece {
-  uint64_t t_ns;                /* since the tracer started */
-  uint64_t conn;
-  const char *op;               /* one of op_read ... op_flush */
-  unsigned disk;
-  uint64_t offset, length;      /* disk range */
-  int error;                    /* errno of the reply */
-  const struct vbm_hit *hit;    /* NULL if no object is mapped there */
-  int64_t object_offset;        /* offset of the piece inside it, or -1 */
-};
-
-/* An output: request threads append their formatted text to pending
- * under the writer's lock; the writer thread swaps it out and writes it
- * to fp without the lock (writer.c).
- */
-struct sink {
-  FILE *fp;
-  text pending;
-  text writing;                 /* the writer thread's */
-  int error;                    /* the first write error, or 0 */
-};
-
-struct tracer {
-  /* Set before serving, read-only after. */
-  struct vbm_index *index;
-  uint64_t start_ns;
-  FILE *log;                    /* human log, or NULL */
-  FILE *trace;                  /* machine-readable trace, or NULL */
-  enum trace_format trace_format;
-  pthread_key_t local;          /* each request thread's buffers */
-  bool have_local;
-  /* The global order of requests: the lock guards what follows up to
-   * writer.c's part.  The human log's current heading, to group
-   * requests under it.
-   */
-  pthread_mutex_t lock;
-  bool have_heading;
-  const char *heading_op;
-  unsigned heading_disk;
-  int64_t heading_object;
-  uint64_t requests, pieces;
-  int error;                    /* formatting ran out of memory */
-  /* writer.c.  Its lock is taken inside the tracer's lock, so a
-   * request waiting for room keeps its place in the order.
-   */
-  pthread_mutex_t out_lock;     /* the sinks, stopping */
-  struct sink log_sink, trace_sink;
-  pthread_cond_t wake;          /* the writer: text is waiting, or stop */
-  pthread_cond_t room;          /* request threads: pending shrank */
-  pthread_t writer;
-  bool writer_started, writer_failed, stopping;
-};
-
-/* What the trace header records: the provenance of the run. */
-struct trace_info {
-  const char *map_path;
-  struct vbm_map *map;
-  char **disks;
-  int ndisks;
-  enum nbds_file_mode mode;
-};
-
-/* tracer.c: the server's request hook. */
-extern int tracer_init (struct tracer *t);
-extern void tracer_hook (void *opaque, const struct nbds_request_info *req);
-extern uint64_t tracer_now_ns (void);
-/* Frees the calling thread's buffers and the key (no hook may run). */
-extern void tracer_fini (struct tracer *t);
-
-/* output.c: formatting, on the request's thread; -1 if out of memory. */
-extern int output_log_heading (text *out, const struct piece *p);
-extern int output_log_line (text *out, const struct piece *p);
-extern void output_trace_header (struct tracer *t,
-                                 const struct trace_info *info);
-extern int output_trace_piece (text *out, enum trace_format format,
-                               const struct piece *p);
-
-/* writer.c: the writer thread, started by the first request. */
-extern void writer_init (struct tracer *t);
-/* Queues a request's log and trace text (called with the tracer's lock
- * held; waits while too much is queued).  -1 if out of memory.
- */
-extern int writer_put (struct tracer *t, const char *log, size_t log_len,
-                       const char *trace, size_t trace_len);
-/* Writes what is queued and joins the thread; then the sinks' errors
- * are final.
- */
-extern void writer_stop (struct tracer *t);
-/* Frees the queues (no request may run any more). */
-extern void writer_free (struct tracer *t);
-
-/* report-main.c: bmaplog report, the reports made from traces. */
+/* report/main.c: bmaplog report, the reports made from traces. */
 extern int report_main (int argc, char *argv[]);
 
 #endif /* BMAPLOG_H */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "bmaplog.h"
+#include "tracer/tracer.h"
 
 struct options {
   const char *map;
@@ -151,7 +152,9 @@ int
 main (int argc, char *argv[])
 {
   struct options o = { .trace_format = TRACE_JSONL };
-  struct tracer t = { .lock = PTHREAD_MUTEX_INITIALIZER };
+  struct tracer *t = NULL;
+  FILE *log = NULL, *trace = NULL;
+  struct vbm_index *index = NULL;
   struct nbds_frontend *fe;
   struct nbds_server *srv = NULL;
   struct vbm_map *map = NULL;
@@ -182,14 +185,14 @@ main (int argc, char *argv[])
   }
   if (check_map (map, o.map, &argv[first], n) == -1)
     goto out;
-  t.index = vbm_index_load (map, &err);
-  if (t.index == NULL) {
+  index = vbm_index_load (map, &err);
+  if (index == NULL) {
     fprintf (stderr, "%s: %s: %s\n", PROG, o.map, err.msg);
     goto out;
   }
   if (nbds_frontend_verbose (fe))
     fprintf (stderr, "%s: index of %s: %zu bytes\n", PROG, o.map,
-             vbm_index_memory (t.index));
+             vbm_index_memory (index));
 
   srv = nbds_server_new ();
   if (srv == NULL) {
@@ -215,76 +218,54 @@ main (int argc, char *argv[])
   }
 
   if (o.log == NULL)
-    t.log = stdout;
-  else if (*o.log && (t.log = open_output (o.log)) == NULL)
+    log = stdout;
+  else if (*o.log && (log = open_output (o.log)) == NULL)
     goto out;
-  if (o.trace && (t.trace = open_output (o.trace)) == NULL)
+  if (o.trace && (trace = open_output (o.trace)) == NULL)
     goto out;
-  t.trace_format = o.trace_format;
-  writer_init (&t);
-  if (tracer_init (&t) == -1) {
-    fprintf (stderr, "%s: %s\n", PROG, strerror (errno));
-    goto out;
-  }
-  /* The header's wall-clock start is the t_ns origin. */
-  t.start_ns = tracer_now_ns ();
-  if (t.trace) {
+  {
     struct trace_info info = {
       .map_path = o.map, .map = map, .disks = &argv[first], .ndisks = n,
       .mode = mode,
     };
-    output_trace_header (&t, &info);
+    t = tracer_new (index, log, trace, o.trace_format, &info);
   }
-  nbds_server_set_request_hook (srv, tracer_hook, &t);
+  log = trace = NULL;           /* the tracer's now, even if it failed */
+  if (t == NULL) {
+    fprintf (stderr, "%s: %s\n", PROG, strerror (errno));
+    goto out;
+  }
+  nbds_server_set_request_hook (srv, tracer_hook, t);
 
   r = nbds_frontend_run (fe, srv);
 
-  if (nbds_frontend_verbose (fe))
+  if (nbds_frontend_verbose (fe)) {
+    uint64_t requests, pieces;
+
+    tracer_counts (t, &requests, &pieces);
     fprintf (stderr, "%s: %" PRIu64 " requests, %" PRIu64 " pieces\n",
-             PROG, t.requests, t.pieces);
+             PROG, requests, pieces);
+  }
 
  out:
   /* The server first: no hook runs after this, unless a request is
    * stuck in a backend (hung I/O): then the tracer, the index and the
-   * map must stay, as the process exits.  The writer writes what is
-   * queued.
+   * map must stay, as the process exits.
    */
   freed = nbds_server_free (srv);
-  writer_stop (&t);
-  if (freed) {
-    writer_free (&t);
-    tracer_fini (&t);
-  }
-  else {
+  if (!freed) {
     fprintf (stderr, "%s: a connection was still running at exit: "
              "its last requests are missing from the log and trace\n", PROG);
     r = EXIT_FAILURE;
   }
-  if (t.error) {
-    fprintf (stderr, "%s: %s: the log and trace are incomplete\n",
-             PROG, strerror (t.error));
+  if (t && tracer_close (t, freed) == -1)
     r = EXIT_FAILURE;
-  }
-  if (t.log_sink.error) {
-    fprintf (stderr, "%s: log: %s\n", PROG, strerror (t.log_sink.error));
-    r = EXIT_FAILURE;
-  }
-  if (t.trace_sink.error) {
-    fprintf (stderr, "%s: trace: %s\n", PROG, strerror (t.trace_sink.error));
-    r = EXIT_FAILURE;
-  }
-  if (t.log && fflush (t.log) == EOF && !t.log_sink.error) {
-    fprintf (stderr, "%s: log: %s\n", PROG, strerror (errno));
-    r = EXIT_FAILURE;
-  }
-  if (t.log && t.log != stdout)
-    fclose (t.log);
-  if (t.trace && fclose (t.trace) == EOF && !t.trace_sink.error) {
-    fprintf (stderr, "%s: trace: %s\n", PROG, strerror (errno));
-    r = EXIT_FAILURE;
-  }
+  if (log && log != stdout)
+    fclose (log);
+  if (trace)
+    fclose (trace);
   if (freed) {
-    vbm_index_free (t.index);
+    vbm_index_free (index);
     vbm_map_close (map);
   }
   nbds_frontend_free (fe);

@@ -9,7 +9,7 @@
 #include <signal.h>
 #include <time.h>
 
-#include "bmaplog.h"
+#include "internal.h"
 
 /* Write at once past this much queued text... */
 #define WAKE_BYTES (256 * 1024)
@@ -215,4 +215,7 @@ writer_free (struct tracer *t)
   text_reset (&t->log_sink.writing);
   text_reset (&t->trace_sink.pending);
   text_reset (&t->trace_sink.writing);
+  pthread_cond_destroy (&t->wake);
+  pthread_cond_destroy (&t->room);
+  pthread_mutex_destroy (&t->out_lock);
 }

@@ -238,9 +238,9 @@ summary (struct report *rep, FILE *fp)
   fmt_seconds (buf, sizeof buf, a->any_time ? a->max_ns - a->min_ns : 0);
   strcat (buf, " s");
   card (fp, "traced", buf, false);
-  snprintf (buf, sizeof buf, "%" PRIu64, a->requests[OP_READ]);
+  snprintf (buf, sizeof buf, "%" PRIu64, a->requests[TRACE_OP_READ]);
   card (fp, "read requests", buf, false);
-  fmt_bytes (buf, sizeof buf, a->op_bytes[OP_READ]);
+  fmt_bytes (buf, sizeof buf, a->op_bytes[TRACE_OP_READ]);
   card (fp, "read", buf, false);
   snprintf (buf, sizeof buf, "%" PRIu64, files);
   card (fp, "files read", buf, false);
@@ -358,7 +358,7 @@ write_row (void *opaque, const struct wrec *w)
 
   fmt_seconds (t, sizeof t, w->t_ns);
   fprintf (c->fp, "<tr><td class=\"n\">%s</td><td>%s</td><td class=\"n\">%"
-           PRIu64 "</td><td>", t, op_names[w->op], w->conn);
+           PRIu64 "</td><td>", t, trace_op_names[w->op], w->conn);
   swatch (c->fp, o->kind);
   fprintf (c->fp, "%c</td>", o->kind ? o->kind : '-');
   cell_text (c->fp, "mono", *o->device ? o->device : NULL);

@@ -176,7 +176,7 @@ write_entry (void *opaque, const struct wrec *w)
   fprintf (c->fp, "%s\n    {\"t_ns\":%" PRIu64 ",\"op\":\"%s\",\"conn\":%"
            PRIu64 ",\"disk\":%u,\"offset\":%" PRIu64 ",\"length\":%" PRIu64
            ",\"object_offset\":", c->first ? "" : ",", w->t_ns,
-           op_names[w->op], w->conn, o->disk, w->offset, w->length);
+           trace_op_names[w->op], w->conn, o->disk, w->offset, w->length);
   if (w->object_offset >= 0)
     fprintf (c->fp, "%" PRId64, w->object_offset);
   else
@@ -211,9 +211,9 @@ report_json (struct report *rep, FILE *fp)
   fprintf (fp, ",\n  \"requests\":{\"first_ns\":%" PRIu64 ",\"last_ns\":%"
            PRIu64 ",\"connections\":%" PRIu64 ",\"records\":%" PRIu64
            ",\"by_op\":{", a->min_ns, a->max_ns, a->max_conn, a->records);
-  for (op = 0; op < NR_OPS; ++op)
+  for (op = 0; op < TRACE_NR_OPS; ++op)
     fprintf (fp, "%s\"%s\":{\"requests\":%" PRIu64 ",\"failed\":%" PRIu64
-             ",\"bytes\":%" PRIu64 "}", op ? "," : "", op_names[op],
+             ",\"bytes\":%" PRIu64 "}", op ? "," : "", trace_op_names[op],
              a->requests[op], a->failed[op], a->op_bytes[op]);
   fputs ("}}", fp);
 

@@ -158,10 +158,11 @@ requests (struct report *rep, FILE *fp)
   fprintf (fp, "\nRequests over %s s, %" PRIu64 " connection(s)\n"
            "  %-8s %10s %8s %16s\n", t, a->max_conn, "op", "requests",
            "failed", "bytes");
-  for (i = 0; i < NR_OPS; ++i)
+  for (i = 0; i < TRACE_NR_OPS; ++i)
     if (a->requests[i])
       fprintf (fp, "  %-8s %10" PRIu64 " %8" PRIu64 " %16" PRIu64 "\n",
-               op_names[i], a->requests[i], a->failed[i], a->op_bytes[i]);
+               trace_op_names[i], a->requests[i], a->failed[i],
+               a->op_bytes[i]);
 }
 
 static void
@@ -269,7 +270,7 @@ write_line (void *opaque, const struct wrec *w)
   c->n++;
   fmt_seconds (t, sizeof t, w->t_ns);
   fprintf (c->fp, "  %14s %-5s %4" PRIu64 " %14" PRIu64 " %10" PRIu64 " ",
-           t, op_names[w->op], w->conn, w->offset, w->length);
+           t, trace_op_names[w->op], w->conn, w->offset, w->length);
   if (w->object_offset >= 0)
     fprintf (c->fp, "%12" PRId64 "  ", w->object_offset);
   else

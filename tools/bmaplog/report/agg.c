@@ -327,7 +327,7 @@ agg_add (struct agg *a, const struct trace_record *rec, char *err,
   a->any_time = true;
   if (rec->conn > a->max_conn)
     a->max_conn = rec->conn;
-  if (rec->op == OP_FLUSH)
+  if (rec->op == TRACE_OP_FLUSH)
     return 0;
 
   o = agg_find (a, rec->disk, rec->kind, rec->device, rec->path, rec->inode);
@@ -341,7 +341,7 @@ agg_add (struct agg *a, const struct trace_record *rec, char *err,
   a->kc_pieces[kc]++;
 
   switch (rec->op) {
-  case OP_READ:
+  case TRACE_OP_READ:
     if (rec->error) {
       o->read_errors++;
       break;
@@ -366,7 +366,7 @@ agg_add (struct agg *a, const struct trace_record *rec, char *err,
     if (a->grid)
       grid_add (a->grid, rec->t_ns, rec->disk, rec->offset, rec->length, kc);
     break;
-  case OP_WRITE: case OP_TRIM: case OP_ZERO:
+  case TRACE_OP_WRITE: case TRACE_OP_TRIM: case TRACE_OP_ZERO:
     if (!rec->error) {
       if (o->last_req != a->req_id) {
         o->writes++;

@@ -17,9 +17,10 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-#include "bmaplog.h"
+#include "internal.h"
 
 /* Past this much text, a request hands it over in chunks. */
 #define LOCAL_MAX (256 * 1024)
@@ -31,7 +32,7 @@ struct local {
 
 /* What the human log groups by: operation, disk, object. */
 struct heading {
-  const char *op;
+  enum trace_op op;
   unsigned disk;
   int64_t object;
 };
@@ -48,8 +49,8 @@ struct request {
   size_t first_heading_len;     /* the first piece's heading in l->log */
 };
 
-uint64_t
-tracer_now_ns (void)
+static uint64_t
+now_ns (void)
 {
   struct timespec ts;
 
@@ -58,17 +59,18 @@ tracer_now_ns (void)
   return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static const char *
-op_name (uint16_t cmd)
+/* The trace's operation for an NBD command, or -1. */
+static int
+op_of (uint16_t cmd)
 {
   switch (cmd) {
-  case NBDS_CMD_READ: return op_read;
-  case NBDS_CMD_WRITE: return op_write;
-  case NBDS_CMD_TRIM: return op_trim;
-  case NBDS_CMD_WRITE_ZEROES: return op_zero;
-  case NBDS_CMD_CACHE: return op_cache;
-  case NBDS_CMD_FLUSH: return op_flush;
-  default: return NULL;         /* block status, disconnect: not data */
+  case NBDS_CMD_READ: return TRACE_OP_READ;
+  case NBDS_CMD_WRITE: return TRACE_OP_WRITE;
+  case NBDS_CMD_TRIM: return TRACE_OP_TRIM;
+  case NBDS_CMD_WRITE_ZEROES: return TRACE_OP_ZERO;
+  case NBDS_CMD_CACHE: return TRACE_OP_CACHE;
+  case NBDS_CMD_FLUSH: return TRACE_OP_FLUSH;
+  default: return -1;           /* block status, disconnect: not data */
   }
 }
 
@@ -82,26 +84,58 @@ free_local (void *p)
   free (l);
 }
 
-int
-tracer_init (struct tracer *t)
+struct tracer *
+tracer_new (struct vbm_index *index, FILE *log, FILE *trace,
+            enum trace_format format, const struct trace_info *info)
 {
-  int r = pthread_key_create (&t->local, free_local);
+  struct tracer *t = calloc (1, sizeof *t);
+  int r;
 
+  if (t == NULL)
+    goto fail;
+  r = pthread_key_create (&t->local, free_local);
   if (r != 0) {
+    free (t);
     errno = r;
-    return -1;
+    goto fail;
   }
-  t->have_local = true;
-  return 0;
+  t->index = index;
+  t->log = log;
+  t->trace = trace;
+  t->trace_format = format;
+  pthread_mutex_init (&t->lock, NULL);
+  writer_init (t);
+  /* The header's wall-clock start is the t_ns origin. */
+  t->start_ns = now_ns ();
+  if (trace)
+    output_trace_header (t, info);
+  return t;
+
+ fail:
+  r = errno;
+  if (log && log != stdout)
+    fclose (log);
+  if (trace)
+    fclose (trace);
+  errno = r;
+  return NULL;
 }
 
 void
-tracer_fini (struct tracer *t)
+tracer_counts (struct tracer *t, uint64_t *requests, uint64_t *pieces)
+{
+  pthread_mutex_lock (&t->lock);
+  *requests = t->requests;
+  *pieces = t->pieces;
+  pthread_mutex_unlock (&t->lock);
+}
+
+/* Frees the calling thread's buffers and the key (no hook may run). */
+static void
+free_locals (struct tracer *t)
 {
   struct local *l;
 
-  if (!t->have_local)
-    return;
   /* The threads that exited freed theirs; this one (it served -s or
    * stdio connections itself) has not.
    */
@@ -111,7 +145,59 @@ tracer_fini (struct tracer *t)
     free_local (l);
   }
   pthread_key_delete (t->local);
-  t->have_local = false;
+}
+
+/* The outcome, on stderr: what the log and trace are missing. */
+static int
+close_outputs (struct tracer *t)
+{
+  int r = 0;
+
+  if (t->error) {
+    fprintf (stderr, "%s: %s: the log and trace are incomplete\n",
+             PROG, strerror (t->error));
+    r = -1;
+  }
+  if (t->log_sink.error) {
+    fprintf (stderr, "%s: log: %s\n", PROG, strerror (t->log_sink.error));
+    r = -1;
+  }
+  if (t->trace_sink.error) {
+    fprintf (stderr, "%s: trace: %s\n", PROG,
+             strerror (t->trace_sink.error));
+    r = -1;
+  }
+  if (t->log && fflush (t->log) == EOF && !t->log_sink.error) {
+    fprintf (stderr, "%s: log: %s\n", PROG, strerror (errno));
+    r = -1;
+  }
+  if (t->log && t->log != stdout)
+    fclose (t->log);
+  if (t->trace && fclose (t->trace) == EOF && !t->trace_sink.error) {
+    fprintf (stderr, "%s: trace: %s\n", PROG, strerror (errno));
+    r = -1;
+  }
+  t->log = t->trace = NULL;
+  return r;
+}
+
+int
+tracer_close (struct tracer *t, bool idle)
+{
+  int r;
+
+  /* The writer writes what is queued: then the sinks' errors are
+   * final.
+   */
+  writer_stop (t);
+  r = close_outputs (t);
+  if (idle) {
+    writer_free (t);
+    free_locals (t);
+    pthread_mutex_destroy (&t->lock);
+    free (t);
+  }
+  return r;
 }
 
 static struct local *
@@ -223,7 +309,7 @@ void
 tracer_hook (void *opaque, const struct nbds_request_info *req)
 {
   struct tracer *t = opaque;
-  const char *op = op_name (req->cmd);
+  const int op = op_of (req->cmd);
   struct piece p = {
     .conn = req->conn, .op = op, .disk = req->export_index,
     .error = req->error, .object_offset = -1,
@@ -233,9 +319,9 @@ tracer_hook (void *opaque, const struct nbds_request_info *req)
   uint64_t total = 0;
   struct vbm_hit hit = VBM_HIT_INIT;
 
-  if (op == NULL)
+  if (op == -1)
     return;
-  p.t_ns = tracer_now_ns () - t->start_ns;
+  p.t_ns = now_ns () - t->start_ns;
   if (t->log || t->trace) {
     r.l = get_local (t);
     if (r.l == NULL)

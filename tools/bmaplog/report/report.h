@@ -1,13 +1,12 @@
 /* bmaplog report: forensic reports made from a trace.
  *
- * The data flow: the trace is read one record at a time
- * (report-read.c, report-jsonl.c) and folded into per-object totals
- * (report-agg.c) and a fixed-size time x offset grid (report-grid.c),
- * so memory grows with the objects touched, never with the records.
- * Then the map adds sizes, flags and partitions (report-map.c), and
- * the outputs are written: text (report-text.c), JSON (report-json.c),
- * HTML with inline SVG (report-html.c, report-svg.c).  --diff compares
- * two traces (report-diff.c).
+ * The data flow: the trace is read one record at a time (read.c,
+ * jsonl.c) and folded into per-object totals (agg.c) and a fixed-size
+ * time x offset grid (grid.c), so memory grows with the objects
+ * touched, never with the records.  Then the map adds sizes, flags
+ * and partitions (map.c), and the outputs are written: text (text.c),
+ * JSON (json.c), HTML with inline SVG (html.c, svg.c).  --diff
+ * compares two traces (diff.c).
  */
 #ifndef BMAPLOG_REPORT_H
 #define BMAPLOG_REPORT_H
@@ -18,21 +17,18 @@
 
 #include "atomic-file.h"
 #include "virtbmap.h"
+#include "trace-format.h"
 
 #define RPROG "bmaplog report"
 
-/* ---- Reading traces (report-read.c, report-jsonl.c) ---- */
-
-enum rec_op { OP_READ, OP_WRITE, OP_TRIM, OP_ZERO, OP_CACHE, OP_FLUSH,
-              NR_OPS };
-extern const char *const op_names[NR_OPS];
+/* ---- Reading traces (read.c, jsonl.c) ---- */
 
 /* One trace record (a request piece).  Strings point into the
  * reader's line buffer: valid until the next record.
  */
 struct trace_record {
   uint64_t t_ns, conn;
-  enum rec_op op;
+  enum trace_op op;
   unsigned disk;
   uint64_t offset, length;
   char kind;                    /* 0: beyond the map */
@@ -108,7 +104,7 @@ extern int json_parse_line (char *line, json_visit_fn fn, void *opaque,
                             char *err, size_t errlen);
 extern int json_uint (const struct jvalue *v, uint64_t *r);
 
-/* ---- Aggregation (report-agg.c, report-grid.c) ---- */
+/* ---- Aggregation (agg.c, grid.c) ---- */
 
 /* Distinct byte ranges read inside one object: sorted, merged, and at
  * most IVSET_MAX of them; past that the closest two are joined (the
@@ -205,7 +201,7 @@ struct agg {
 
   /* Request-level counts: a request cut into pieces counts once. */
   uint64_t records, seq;
-  uint64_t requests[NR_OPS], op_bytes[NR_OPS], failed[NR_OPS];
+  uint64_t requests[TRACE_NR_OPS], op_bytes[TRACE_NR_OPS], failed[TRACE_NR_OPS];
   uint64_t kc_pieces[NR_KCLASS], kc_bytes_read[NR_KCLASS],
     kc_bytes_written[NR_KCLASS];
   uint64_t req_id;
@@ -255,7 +251,7 @@ extern double robj_coverage (const struct robj *o, uint64_t *distinct);
 extern int agg_read_trace (struct agg *a, struct trace_reader *r,
                            const char *path);
 
-/* ---- The map and provenance (report-map.c, report-sha256.c) ---- */
+/* ---- The map and provenance (map.c, sha256.c) ---- */
 
 struct rimage {
   unsigned disk;
@@ -286,7 +282,7 @@ struct report {
   unsigned top;                 /* rows of the long text tables, 0: all */
 };
 
-/* report-file.c: a report's output, "-" for standard output, else
+/* file.c: a report's output, "-" for standard output, else
  * written beside PATH and renamed into place by report_file_close,
  * which takes the writer's result.  Both give their message.
  */

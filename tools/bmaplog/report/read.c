@@ -20,10 +20,6 @@
 #define BUF_BYTES (LINE_MAX_BYTES + (64 << 10))
 #define MAX_IMAGES 1024
 
-const char *const op_names[NR_OPS] = {
-  "read", "write", "trim", "zero", "cache", "flush",
-};
-
 static int __attribute__ ((format (printf, 2, 3)))
 rerror (struct trace_reader *r, const char *fmt, ...)
 {
@@ -87,16 +83,14 @@ read_line (struct trace_reader *r, char **line)
 }
 
 static int
-parse_op (const char *s, enum rec_op *op)
+parse_op (const char *s, enum trace_op *op)
 {
-  int i;
+  int i = trace_op_find (s);
 
-  for (i = 0; i < NR_OPS; ++i)
-    if (strcmp (s, op_names[i]) == 0) {
-      *op = i;
-      return 0;
-    }
-  return -1;
+  if (i == -1)
+    return -1;
+  *op = i;
+  return 0;
 }
 
 static bool
@@ -121,16 +115,20 @@ check_record (struct trace_reader *r, const struct trace_record *rec)
 
 /* ---- JSON Lines ---- */
 
-enum {
-  F_T_NS = 1, F_CONN = 2, F_OP = 4, F_DISK = 8, F_OFFSET = 16, F_LENGTH = 32,
-  F_REQUIRED = 63, F_HEADER = 64,
-};
+/* The fields a record must have, and the header's mark: bits of
+ * line_ctx.seen.
+ */
+#define BIT(f) (1u << TRACE_F_##f)
+#define F_REQUIRED \
+  (BIT (T_NS) | BIT (CONN) | BIT (OP) | BIT (DISK) | BIT (OFFSET) | BIT (LENGTH))
+#define F_HEADER (1u << TRACE_NR_FIELDS)
 
 struct line_ctx {
   struct trace_reader *r;
   struct trace_record *rec;
   struct trace_header *h;       /* collect header fields, or NULL */
   unsigned seen;
+  int last;                     /* the last field met, or -1 */
   char ferr[256];
 };
 
@@ -178,20 +176,22 @@ header_field (struct line_ctx *c, const struct jpath *p,
   uint64_t n;
 
   if (p->depth == 1) {
-    if (strcmp (k, "version") == 0) return set_str (c, &h->tool_version, v);
-    if (strcmp (k, "start") == 0) return set_str (c, &h->start, v);
-    if (strcmp (k, "mode") == 0) return set_str (c, &h->mode, v);
+    if (strcmp (k, TRACE_H_VERSION) == 0)
+      return set_str (c, &h->tool_version, v);
+    if (strcmp (k, TRACE_H_START) == 0) return set_str (c, &h->start, v);
+    if (strcmp (k, TRACE_H_MODE) == 0) return set_str (c, &h->mode, v);
     return 0;
   }
-  if (p->depth == 2 && strcmp (k, "map") == 0 && p->key[1]) {
-    if (strcmp (p->key[1], "path") == 0) return set_str (c, &h->map_path, v);
-    if (strcmp (p->key[1], "created") == 0)
+  if (p->depth == 2 && strcmp (k, TRACE_H_MAP) == 0 && p->key[1]) {
+    if (strcmp (p->key[1], TRACE_H_PATH) == 0)
+      return set_str (c, &h->map_path, v);
+    if (strcmp (p->key[1], TRACE_H_CREATED) == 0)
       return set_str (c, &h->map_created, v);
-    if (strcmp (p->key[1], "tool_version") == 0)
+    if (strcmp (p->key[1], TRACE_H_TOOL_VERSION) == 0)
       return set_str (c, &h->map_tool_version, v);
     return 0;
   }
-  if (p->depth == 3 && strcmp (k, "images") == 0 && p->key[2]) {
+  if (p->depth == 3 && strcmp (k, TRACE_H_IMAGES) == 0 && p->key[2]) {
     if (p->index[1] < 0 || p->index[1] >= MAX_IMAGES)
       return field_error (c, "header: too many images");
     while (h->nimages <= (size_t) p->index[1]) {
@@ -206,12 +206,12 @@ header_field (struct line_ctx *c, const struct jpath *p,
     }
     im = &h->images[p->index[1]];
     k = p->key[2];
-    if (strcmp (k, "path") == 0) return set_str (c, &im->path, v);
-    if (strcmp (k, "format") == 0) return set_str (c, &im->format, v);
-    if (strcmp (k, "size") == 0)
-      return get_uint (c, "size", v, INT64_MAX, &im->size);
-    if (strcmp (k, "mtime") == 0 && v->type != J_NULL) {
-      if (get_uint (c, "mtime", v, INT64_MAX, &n) == -1)
+    if (strcmp (k, TRACE_H_PATH) == 0) return set_str (c, &im->path, v);
+    if (strcmp (k, TRACE_H_FORMAT) == 0) return set_str (c, &im->format, v);
+    if (strcmp (k, TRACE_H_SIZE) == 0)
+      return get_uint (c, k, v, INT64_MAX, &im->size);
+    if (strcmp (k, TRACE_H_MTIME) == 0 && v->type != J_NULL) {
+      if (get_uint (c, k, v, INT64_MAX, &n) == -1)
         return -1;
       im->mtime = n;
     }
@@ -227,8 +227,9 @@ record_field (void *opaque, const struct jpath *p, const struct jvalue *v)
   struct trace_record *rec = c->rec;
   const char *k = p->key[0];
   uint64_t n;
+  int f;
 
-  if (p->depth == 1 && strcmp (k, "bmaplog_trace") == 0) {
+  if (p->depth == 1 && strcmp (k, TRACE_MAGIC) == 0) {
     if (get_uint (c, k, v, INT_MAX, &n) == -1)
       return -1;
     c->seen |= F_HEADER;
@@ -241,101 +242,90 @@ record_field (void *opaque, const struct jpath *p, const struct jvalue *v)
   if (p->depth != 1)
     return 0;
 
-  switch (k[0]) {
-  case 't':
-    if (strcmp (k, "t_ns") == 0) {
-      c->seen |= F_T_NS;
-      return get_uint (c, k, v, INT64_MAX, &rec->t_ns);
-    }
-    break;
-  case 'c':
-    if (strcmp (k, "conn") == 0) {
-      c->seen |= F_CONN;
-      return get_uint (c, k, v, INT64_MAX, &rec->conn);
-    }
-    break;
-  case 'o':
-    if (strcmp (k, "op") == 0) {
-      c->seen |= F_OP;
-      if (v->type != J_STRING || parse_op (v->s, &rec->op) == -1)
-        return field_error (c, "\"op\": not an operation bmaplog traces");
+  f = trace_field_find (k, c->last);
+  if (f == -1)
+    return 0;                   /* fields of later versions */
+  c->last = f;
+  c->seen |= 1u << f;
+  switch ((enum trace_field) f) {
+  case TRACE_F_T_NS:
+    return get_uint (c, k, v, INT64_MAX, &rec->t_ns);
+  case TRACE_F_CONN:
+    return get_uint (c, k, v, INT64_MAX, &rec->conn);
+  case TRACE_F_OP:
+    if (v->type != J_STRING || parse_op (v->s, &rec->op) == -1)
+      return field_error (c, "\"%s\": not an operation bmaplog traces", k);
+    return 0;
+  case TRACE_F_DISK:
+    if (get_uint (c, k, v, UINT_MAX, &n) == -1)
+      return -1;
+    rec->disk = n;
+    return 0;
+  case TRACE_F_OFFSET:
+    return get_uint (c, k, v, INT64_MAX, &rec->offset);
+  case TRACE_F_LENGTH:
+    return get_uint (c, k, v, INT64_MAX, &rec->length);
+  case TRACE_F_KIND:
+    if (v->type == J_NULL)
+      rec->kind = 0;
+    else if (v->type == J_STRING && valid_kind (v->s))
+      rec->kind = v->s[0];
+    else
+      return field_error (c, "\"%s\": not one of v p l m d f u or null", k);
+    return 0;
+  case TRACE_F_DEVICE:
+    if (v->type == J_NULL)
+      rec->device = "";
+    else if (v->type == J_STRING)
+      rec->device = v->s;
+    else
+      return field_error (c, "\"%s\": not a string", k);
+    return 0;
+  case TRACE_F_PATH:
+    if (v->type == J_NULL)
+      rec->path = NULL;
+    else if (v->type == J_STRING)
+      rec->path = v->s;
+    else
+      return field_error (c, "\"%s\": not a string", k);
+    return 0;
+  case TRACE_F_INODE:
+    return get_uint (c, k, v, UINT64_MAX, &rec->inode);
+  case TRACE_F_OBJECT_OFFSET:
+    if (v->type == J_NULL) {
+      rec->object_offset = -1;
       return 0;
     }
-    if (strcmp (k, "offset") == 0) {
-      c->seen |= F_OFFSET;
-      return get_uint (c, k, v, INT64_MAX, &rec->offset);
-    }
-    if (strcmp (k, "object_offset") == 0) {
-      if (v->type == J_NULL) {
-        rec->object_offset = -1;
-        return 0;
-      }
-      if (get_uint (c, k, v, INT64_MAX, &n) == -1)
-        return -1;
-      rec->object_offset = n;
-      return 0;
-    }
-    break;
-  case 'd':
-    if (strcmp (k, "disk") == 0) {
-      c->seen |= F_DISK;
-      if (get_uint (c, k, v, UINT_MAX, &n) == -1)
-        return -1;
-      rec->disk = n;
-      return 0;
-    }
-    if (strcmp (k, "device") == 0) {
-      if (v->type == J_NULL)
-        rec->device = "";
-      else if (v->type == J_STRING)
-        rec->device = v->s;
-      else
-        return field_error (c, "\"device\": not a string");
-      return 0;
-    }
-    break;
-  case 'l':
-    if (strcmp (k, "length") == 0) {
-      c->seen |= F_LENGTH;
-      return get_uint (c, k, v, INT64_MAX, &rec->length);
-    }
-    break;
-  case 'k':
-    if (strcmp (k, "kind") == 0) {
-      if (v->type == J_NULL)
-        rec->kind = 0;
-      else if (v->type == J_STRING && valid_kind (v->s))
-        rec->kind = v->s[0];
-      else
-        return field_error (c, "\"kind\": not one of v p l m d f u or null");
-      return 0;
-    }
-    break;
-  case 'p':
-    if (strcmp (k, "path") == 0) {
-      if (v->type == J_NULL)
-        rec->path = NULL;
-      else if (v->type == J_STRING)
-        rec->path = v->s;
-      else
-        return field_error (c, "\"path\": not a string");
-      return 0;
-    }
-    break;
-  case 'i':
-    if (strcmp (k, "inode") == 0)
-      return get_uint (c, k, v, UINT64_MAX, &rec->inode);
-    break;
-  case 'e':
-    if (strcmp (k, "error") == 0) {
-      if (get_uint (c, k, v, INT_MAX, &n) == -1)
-        return -1;
-      rec->error = n;
-      return 0;
-    }
+    if (get_uint (c, k, v, INT64_MAX, &n) == -1)
+      return -1;
+    rec->object_offset = n;
+    return 0;
+  case TRACE_F_ERROR:
+    if (get_uint (c, k, v, INT_MAX, &n) == -1)
+      return -1;
+    rec->error = n;
+    return 0;
+  case TRACE_NR_FIELDS:
     break;
   }
-  return 0;                     /* fields of later versions */
+  return 0;
+}
+
+/* "a, b and c": the names of the fields in mask. */
+static void
+field_list (char *buf, size_t size, unsigned mask)
+{
+  size_t len = 0;
+  int f, left = __builtin_popcount (mask);
+
+  buf[0] = '\0';
+  for (f = 0; f < TRACE_NR_FIELDS && len < size; ++f)
+    if (mask & (1u << f)) {
+      --left;
+      len += snprintf (buf + len, size - len, "%s%s",
+                       trace_field_names[f],
+                       left > 1 ? ", " : left == 1 ? " and " : "");
+    }
 }
 
 static void
@@ -353,7 +343,7 @@ static int
 parse_jsonl (struct trace_reader *r, char *line, struct trace_record *rec,
              struct trace_header *h, bool *is_header)
 {
-  struct line_ctx c = { .r = r, .rec = rec, .h = h };
+  struct line_ctx c = { .r = r, .rec = rec, .h = h, .last = -1 };
   char jerr[256];
 
   record_defaults (rec);
@@ -362,23 +352,24 @@ parse_jsonl (struct trace_reader *r, char *line, struct trace_record *rec,
   if (c.seen & F_HEADER) {
     if (h == NULL)
       return rerror (r, "a second trace header (were traces concatenated?)");
-    if (h->version != 1)
+    if (h->version != TRACE_VERSION)
       return rerror (r, "trace format version %d: this report reads "
-                     "version 1", h->version);
+                     "version %d", h->version, TRACE_VERSION);
     *is_header = true;
     return 0;
   }
-  if ((c.seen & F_REQUIRED) != F_REQUIRED)
-    return rerror (r, "not a bmaplog trace record (it needs t_ns, conn, op, "
-                   "disk, offset and length)");
+  if ((c.seen & F_REQUIRED) != F_REQUIRED) {
+    char names[128];
+
+    field_list (names, sizeof names, F_REQUIRED);
+    return rerror (r, "not a bmaplog trace record (it needs %s)", names);
+  }
   if (is_header)
     *is_header = false;
   return check_record (r, rec);
 }
 
 /* ---- TSV ---- */
-
-#define TSV_FIELDS 12
 
 static int
 split_tabs (char *line, char **f, int max)
@@ -396,6 +387,12 @@ split_tabs (char *line, char **f, int max)
   }
 }
 
+static bool
+tsv_none (const char *s)
+{
+  return strcmp (s, TRACE_TSV_NONE) == 0;
+}
+
 static int
 tsv_uint (struct trace_reader *r, const char *name, const char *s,
           uint64_t max, uint64_t *v)
@@ -408,61 +405,75 @@ tsv_uint (struct trace_reader *r, const char *name, const char *s,
   return 0;
 }
 
+/* A record's column, and its name. */
+#define COL(id) f[TRACE_F_##id]
+#define NAME(id) trace_field_names[TRACE_F_##id]
+
 static int
 parse_tsv (struct trace_reader *r, char *line, struct trace_record *rec)
 {
-  char *f[TSV_FIELDS + 1];
+  char *f[TRACE_NR_FIELDS + 1];
   uint64_t n;
-  int nf = split_tabs (line, f, TSV_FIELDS);
+  int nf = split_tabs (line, f, TRACE_NR_FIELDS);
 
-  if (nf != TSV_FIELDS)
+  if (nf > TRACE_NR_FIELDS)
+    return rerror (r, "more than %d fields, a TSV trace record has %d",
+                   TRACE_NR_FIELDS, TRACE_NR_FIELDS);
+  if (nf < TRACE_NR_FIELDS)
     return rerror (r, "%s fields, a TSV trace record has %d",
-                   nf > TSV_FIELDS ? "more than 12" : nf == 1 ? "1" : "fewer",
-                   TSV_FIELDS);
+                   nf == 1 ? "1" : "fewer", TRACE_NR_FIELDS);
   record_defaults (rec);
-  if (tsv_uint (r, "t_ns", f[0], INT64_MAX, &rec->t_ns) == -1 ||
-      tsv_uint (r, "conn", f[1], INT64_MAX, &rec->conn) == -1)
+  if (tsv_uint (r, NAME (T_NS), COL (T_NS), INT64_MAX, &rec->t_ns) == -1 ||
+      tsv_uint (r, NAME (CONN), COL (CONN), INT64_MAX, &rec->conn) == -1)
     return -1;
-  if (parse_op (f[2], &rec->op) == -1)
-    return rerror (r, "op: '%.40s' is not an operation bmaplog traces", f[2]);
-  if (tsv_uint (r, "disk", f[3], UINT_MAX, &n) == -1)
+  if (parse_op (COL (OP), &rec->op) == -1)
+    return rerror (r, "%s: '%.40s' is not an operation bmaplog traces",
+                   NAME (OP), COL (OP));
+  if (tsv_uint (r, NAME (DISK), COL (DISK), UINT_MAX, &n) == -1)
     return -1;
   rec->disk = n;
-  if (tsv_uint (r, "offset", f[4], INT64_MAX, &rec->offset) == -1 ||
-      tsv_uint (r, "length", f[5], INT64_MAX, &rec->length) == -1)
+  if (tsv_uint (r, NAME (OFFSET), COL (OFFSET), INT64_MAX,
+                &rec->offset) == -1 ||
+      tsv_uint (r, NAME (LENGTH), COL (LENGTH), INT64_MAX,
+                &rec->length) == -1)
     return -1;
-  if (strcmp (f[6], "-") != 0) {
-    if (!valid_kind (f[6]))
-      return rerror (r, "kind: '%.40s' is not one of v p l m d f u -", f[6]);
-    rec->kind = f[6][0];
+  if (!tsv_none (COL (KIND))) {
+    if (!valid_kind (COL (KIND)))
+      return rerror (r, "%s: '%.40s' is not one of v p l m d f u %s",
+                     NAME (KIND), COL (KIND), TRACE_TSV_NONE);
+    rec->kind = COL (KIND)[0];
   }
-  if (strcmp (f[7], "-") != 0) {
-    if (tsv_unescape (f[7]) == -1)
-      return rerror (r, "device: bad escape");
-    rec->device = f[7];
+  if (!tsv_none (COL (DEVICE))) {
+    if (tsv_unescape (COL (DEVICE)) == -1)
+      return rerror (r, "%s: bad escape", NAME (DEVICE));
+    rec->device = COL (DEVICE);
   }
-  if (strcmp (f[8], "-") != 0) {
-    if (tsv_unescape (f[8]) == -1)
-      return rerror (r, "path: bad escape");
-    rec->path = f[8];
+  if (!tsv_none (COL (PATH))) {
+    if (tsv_unescape (COL (PATH)) == -1)
+      return rerror (r, "%s: bad escape", NAME (PATH));
+    rec->path = COL (PATH);
   }
-  if (tsv_uint (r, "inode", f[9], UINT64_MAX, &rec->inode) == -1)
+  if (tsv_uint (r, NAME (INODE), COL (INODE), UINT64_MAX, &rec->inode) == -1)
     return -1;
-  if (strcmp (f[10], "-") != 0) {
-    if (tsv_uint (r, "object_offset", f[10], INT64_MAX, &n) == -1)
+  if (!tsv_none (COL (OBJECT_OFFSET))) {
+    if (tsv_uint (r, NAME (OBJECT_OFFSET), COL (OBJECT_OFFSET), INT64_MAX,
+                  &n) == -1)
       return -1;
     rec->object_offset = n;
   }
-  if (tsv_uint (r, "error", f[11], INT_MAX, &n) == -1)
+  if (tsv_uint (r, NAME (ERROR), COL (ERROR), INT_MAX, &n) == -1)
     return -1;
   rec->error = n;
   return check_record (r, rec);
 }
 
+#undef COL
+#undef NAME
+
 static int
 dup_field (struct trace_reader *r, char **dst, char *s)
 {
-  if (strcmp (s, "-") == 0)
+  if (tsv_none (s))
     return 0;
   if (tsv_unescape (s) == -1)
     return rerror (r, "header: bad escape");
@@ -483,30 +494,30 @@ parse_tsv_header (struct trace_reader *r, char *line)
   uint64_t n;
   int nf = split_tabs (line + 1, f, 7);
 
-  if (strcmp (f[0], "bmaplog_trace") == 0 && nf == 2) {
-    if (tsv_uint (r, "bmaplog_trace", f[1], INT_MAX, &n) == -1)
+  if (strcmp (f[0], TRACE_MAGIC) == 0 && nf == 2) {
+    if (tsv_uint (r, f[0], f[1], INT_MAX, &n) == -1)
       return -1;
-    if (n != 1)
+    if (n != TRACE_VERSION)
       return rerror (r, "trace format version %" PRIu64 ": this report "
-                     "reads version 1", n);
+                     "reads version %d", n, TRACE_VERSION);
     h->present = true;
     h->version = n;
     return 0;
   }
   if (!h->present)
     return 0;                   /* a comment, or the column names */
-  if (strcmp (f[0], "version") == 0 && nf == 2)
+  if (strcmp (f[0], TRACE_H_VERSION) == 0 && nf == 2)
     return dup_field (r, &h->tool_version, f[1]);
-  if (strcmp (f[0], "start") == 0 && nf == 2)
+  if (strcmp (f[0], TRACE_H_START) == 0 && nf == 2)
     return dup_field (r, &h->start, f[1]);
-  if (strcmp (f[0], "mode") == 0 && nf == 2)
+  if (strcmp (f[0], TRACE_H_MODE) == 0 && nf == 2)
     return dup_field (r, &h->mode, f[1]);
-  if (strcmp (f[0], "map") == 0 && nf == 4)
+  if (strcmp (f[0], TRACE_H_MAP) == 0 && nf == 4)
     return dup_field (r, &h->map_path, f[1]) == -1 ||
       dup_field (r, &h->map_created, f[2]) == -1 ||
       dup_field (r, &h->map_tool_version, f[3]) == -1 ? -1 : 0;
-  if (strcmp (f[0], "image") == 0 && nf == 6) {
-    if (tsv_uint (r, "image", f[1], MAX_IMAGES - 1, &n) == -1)
+  if (strcmp (f[0], TRACE_H_IMAGE) == 0 && nf == 6) {
+    if (tsv_uint (r, f[0], f[1], MAX_IMAGES - 1, &n) == -1)
       return -1;
     if (n != h->nimages)
       return rerror (r, "header: images out of order");
@@ -520,10 +531,10 @@ parse_tsv_header (struct trace_reader *r, char *line)
     im->mtime = -1;
     if (dup_field (r, &im->path, f[2]) == -1 ||
         dup_field (r, &im->format, f[3]) == -1 ||
-        tsv_uint (r, "size", f[4], INT64_MAX, &im->size) == -1)
+        tsv_uint (r, TRACE_H_SIZE, f[4], INT64_MAX, &im->size) == -1)
       return -1;
-    if (strcmp (f[5], "-") != 0) {
-      if (tsv_uint (r, "mtime", f[5], INT64_MAX, &n) == -1)
+    if (!tsv_none (f[5])) {
+      if (tsv_uint (r, TRACE_H_MTIME, f[5], INT64_MAX, &n) == -1)
         return -1;
       im->mtime = n;
     }
