@@ -269,6 +269,11 @@ vbm_build_map (const char *output, struct vbm_source **disks, size_t ndisks,
     if (map_disk (&ctx, disks[i], i) == -1)
       goto fail;
   }
+  /* A VG may span disks: its LVs are mapped once all have been seen. */
+  if (vbm_map_lvm (&ctx) == -1)
+    goto fail;
+  vbm_lvm_state_free (ctx.lvm);
+  ctx.lvm = NULL;
   snprintf (count, sizeof count, "%u", stats->warnings);
   if (vbm_store_set_meta (ctx.store, "warnings", count, err) == -1)
     goto fail;
@@ -287,6 +292,7 @@ vbm_build_map (const char *output, struct vbm_source **disks, size_t ndisks,
   return 0;
 
  fail:
+  vbm_lvm_state_free (ctx.lvm);
   vbm_store_abort (ctx.store);
   unlink (tmp);
   return -1;

@@ -89,6 +89,7 @@ struct vbm_ctx {
   struct vbm_error *err;        /* fatal errors */
   unsigned disk;                /* index of the disk being mapped */
   struct vbm_source *src;       /* the disk being mapped */
+  struct vbm_lvm_state *lvm;    /* PVs found so far (lvm.c) */
 };
 
 /* Warnings about one volume, capped: a badly damaged filesystem could
@@ -131,14 +132,47 @@ extern void vbm_expect (struct vbm_ctx *ctx, uint64_t n);
 extern int vbm_set_fstype (struct vbm_ctx *ctx, int64_t object,
                            const char *fstype);
 
-/* A region of the disk that holds a volume: the whole disk, a
- * partition or a logical volume.
+/* A piece of a volume on a disk: bytes [vol_offset, vol_offset+len)
+ * of the volume are at disk_offset of disk.  copy numbers the copies
+ * of mirrored data, 0 being the one to read.
+ */
+struct vbm_volume_piece {
+  unsigned disk;
+  struct vbm_source *src;
+  uint64_t disk_offset;
+  uint64_t vol_offset;
+  uint64_t len;
+  unsigned copy;
+};
+typedef int (*vbm_volume_piece_fn) (void *opaque,
+                                    const struct vbm_volume_piece *p);
+
+/* How a volume that is not one range of one disk (a striped,
+ * mirrored or multi-segment LV, maybe over several disks) lies on
+ * the disks: resolve calls fn for the pieces holding bytes [off,
+ * off+len), in volume order, every copy of each (copy 0 first), or
+ * only copy 0 with first_copy_only; bytes that lie nowhere (a
+ * missing PV) are added to *unmapped.  Returns fn's -1, else 0.
+ */
+struct vbm_volume_layout {
+  int (*resolve) (const struct vbm_volume_layout *l, uint64_t off,
+                  uint64_t len, bool first_copy_only,
+                  vbm_volume_piece_fn fn, void *opaque, uint64_t *unmapped);
+};
+
+/* A region of the disks that holds a volume: the whole disk, a
+ * partition or a logical volume.  Most are one range of the disk
+ * being mapped (layout NULL); others have a layout, and offset is
+ * then meaningless.  Filesystem mappers read through
+ * vbm_volume_pread and map through vbm_volume_add_extent, which
+ * handle both.
  */
 struct vbm_volume {
   int64_t object;               /* its object id */
   const char *device;           /* /dev/sda1 */
   uint64_t offset;              /* disk offset of its first byte */
   uint64_t length;              /* bytes */
+  const struct vbm_volume_layout *layout;       /* NULL: contiguous */
 };
 
 /* Adds an object inside a volume (a filesystem's file, metadata...). */
@@ -148,10 +182,22 @@ extern int64_t vbm_add_volume_object (struct vbm_ctx *ctx,
                                       uint64_t inode, uint64_t size,
                                       unsigned flags);
 
-/* Reads from a volume; refuses reads outside it. */
+/* Reads from a volume; refuses reads outside it.  Bytes of a laid
+ * out volume that lie nowhere (its layout warned) read as zeroes.
+ */
 extern int vbm_volume_pread (struct vbm_ctx *ctx,
                              const struct vbm_volume *vol,
                              void *buf, size_t count, uint64_t offset);
+
+/* Maps bytes [start, start+len) of a volume to object, at
+ * object_offset (-1: no position), on every disk range (every copy)
+ * holding them.
+ */
+extern int vbm_volume_add_extent (struct vbm_ctx *ctx,
+                                  const struct vbm_volume *vol,
+                                  int64_t object, uint64_t start,
+                                  uint64_t len, int64_t object_offset,
+                                  unsigned flags);
 
 /* ---- Layers. ---- */
 
@@ -161,6 +207,19 @@ extern int vbm_volume_pread (struct vbm_ctx *ctx,
  */
 extern int vbm_map_volumes (struct vbm_ctx *ctx,
                             const struct vbm_volume *disk);
+
+/* lvm.c: LVM2.  vbm_lvm_probe: whether the volume is a PV (a label
+ * in one of its first four sectors).  vbm_map_lvm_pv maps the PV's
+ * headers and remembers it; vbm_map_lvm maps the VGs of all the PVs
+ * remembered once every disk has been seen, LVs and their
+ * filesystems included.  Both return -1 only on fatal errors.
+ */
+struct vbm_lvm_state;
+extern int vbm_lvm_probe (struct vbm_ctx *ctx, const struct vbm_volume *vol,
+                          bool *found);
+extern int vbm_map_lvm_pv (struct vbm_ctx *ctx, const struct vbm_volume *vol);
+extern int vbm_map_lvm (struct vbm_ctx *ctx);
+extern void vbm_lvm_state_free (struct vbm_lvm_state *st);
 
 /* fs.c: detects the filesystem in a volume and maps it.  A volume with
  * no recognised filesystem is left as it is.  Returns -1 only on fatal

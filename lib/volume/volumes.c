@@ -182,6 +182,20 @@ partition_device (char *buf, size_t len, const char *disk, unsigned n)
   snprintf (buf, len, "%s%s%u", disk, digit ? "p" : "", n);
 }
 
+/* What a partition or a whole disk holds: an LVM PV, or a
+ * filesystem.  A probe that cannot read leaves the warning to the
+ * filesystem layer.
+ */
+static int
+map_contents (struct vbm_ctx *ctx, const struct vbm_volume *vol)
+{
+  bool pv = false;
+
+  if (vbm_lvm_probe (ctx, vol, &pv) == 0 && pv)
+    return vbm_map_lvm_pv (ctx, vol);
+  return vbm_map_filesystem (ctx, vol);
+}
+
 /* Maps a partition and, unless it is an extended partition, its
  * filesystem.  *id gets its object id.
  */
@@ -202,7 +216,7 @@ map_partition (struct vbm_ctx *ctx, struct container *c, const char *device,
   vol = (struct vbm_volume) {
     .object = *id, .device = device, .offset = start, .length = len,
   };
-  return vbm_map_filesystem (ctx, &vol);
+  return map_contents (ctx, &vol);
 }
 
 static int
@@ -815,22 +829,22 @@ vbm_map_volumes (struct vbm_ctx *ctx, const struct vbm_volume *disk)
   int r;
 
   if (disk->length / (ss ? ss : VBM_SECTOR_SIZE) < 2)
-    return vbm_map_filesystem (ctx, disk);
+    return map_contents (ctx, disk);
   if (read_at (ctx, disk, sector, sizeof sector, 0) == -1)
     return -1;
   if (vbm_mbr_parse (sector, &mbr, &why) == -1) {
     vbm_debug (ctx, "%s: no partition table: %s", disk->device, why.msg);
-    return vbm_map_filesystem (ctx, disk);
+    return map_contents (ctx, disk);
   }
   if (vbm_mbr_protective (&mbr)) {
     r = map_gpt (ctx, disk);
-    return r == 1 ? vbm_map_filesystem (ctx, disk) : r;
+    return r == 1 ? map_contents (ctx, disk) : r;
   }
   /* A table plausible with 4096-byte sectors is with 512 too. */
   if (!vbm_mbr_plausible (sector, &mbr,
                           disk->length / (ss ? ss : VBM_SECTOR_SIZE), &why)) {
     vbm_debug (ctx, "%s: no partition table: %s", disk->device, why.msg);
-    return vbm_map_filesystem (ctx, disk);
+    return map_contents (ctx, disk);
   }
   if (mbr_empty (&mbr)) {
     if (whole_disk_ext2 (ctx, disk, &fs) == -1)
@@ -838,7 +852,7 @@ vbm_map_volumes (struct vbm_ctx *ctx, const struct vbm_volume *disk)
     if (fs) {
       vbm_debug (ctx, "%s: empty MBR in front of a filesystem",
                  disk->device);
-      return vbm_map_filesystem (ctx, disk);
+      return map_contents (ctx, disk);
     }
   }
   else if (ss == 0 && mbr_sector_size (ctx, disk, &mbr, &ss) == -1)

@@ -146,8 +146,8 @@ ext2_flush (struct ext2_map *m)
     return 0;
   if (len > m->vol->length - start)
     len = m->vol->length - start;
-  return vbm_add_extent (m->ctx, m->run.object, m->vol->offset + start, len,
-                         m->run.off, m->run.flags);
+  return vbm_volume_add_extent (m->ctx, m->vol, m->run.object, start, len,
+                                m->run.off, m->run.flags);
 }
 
 /* Appends to the pending run, or flushes it and starts a new one. */
@@ -252,8 +252,8 @@ ext2_map_bytes (struct ext2_map *m, int64_t object, uint64_t start,
     return 0;
   if (len > m->vol->length - start)
     len = m->vol->length - start;
-  return vbm_add_extent (m->ctx, object, m->vol->offset + start, len,
-                         off, flags);
+  return vbm_volume_add_extent (m->ctx, m->vol, object, start, len,
+                                off, flags);
 }
 
 void

@@ -46,8 +46,8 @@ ntfs_map_bytes (struct ntfs_map *m, int64_t object, uint64_t start,
     return 0;
   if (len > m->vol->length - start)
     len = m->vol->length - start;
-  return vbm_add_extent (m->ctx, object, m->vol->offset + start, len,
-                         off, flags);
+  return vbm_volume_add_extent (m->ctx, m->vol, object, start, len,
+                                off, flags);
 }
 
 /* Maps a byte range of a stream, split where the initialized size
