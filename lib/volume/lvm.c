@@ -101,6 +101,19 @@ vbm_lvm_probe (struct vbm_ctx *ctx, const struct vbm_volume *vol, bool *found)
   return 0;
 }
 
+/* A child object of a PV (label, metadata area, free extents). */
+static int64_t
+pv_child (struct vbm_ctx *ctx, const struct vbm_volume *vol, char kind,
+          const char *path, uint64_t size)
+{
+  struct vbm_object obj = {
+    .parent = vol->object, .disk = ctx->disk, .kind = kind,
+    .device = vol->device, .path = path, .size = size,
+  };
+
+  return vbm_add_object (ctx, &obj);
+}
+
 /* An object of the PV's own (label, metadata area) with one extent. */
 static int64_t
 add_pv_object (struct vbm_ctx *ctx, const struct vbm_volume *vol, char kind,
@@ -108,7 +121,7 @@ add_pv_object (struct vbm_ctx *ctx, const struct vbm_volume *vol, char kind,
 {
   int64_t id;
 
-  id = vbm_add_volume_object (ctx, vol, kind, path, 0, len, 0);
+  id = pv_child (ctx, vol, kind, path, len);
   if (id == -1 || vbm_add_extent (ctx, id, vol->offset + start, len, off,
                                   0) == -1)
     return -1;
@@ -643,14 +656,14 @@ map_pv_gaps (struct vg_map *m, uint32_t p)
   const struct found_pv *f = m->where[p];
   const uint64_t es = m->vg->extent_size;
   range_vector used = empty_vector;
+  range_vector gaps[2] = { empty_vector, empty_vector };
   struct vbm_volume vol = {
     .object = f->object, .device = f->device, .offset = f->offset,
     .length = f->length,
   };
   uint64_t data_end, pos = 0;
-  int64_t free_id = 0, unused_id = 0;
   uint32_t l, s, a;
-  unsigned i;
+  size_t i, k;
   int r = -1;
 
   if (MUL_OVERFLOW (pv->pe_count, es, &data_end) ||
@@ -698,33 +711,46 @@ map_pv_gaps (struct vg_map *m, uint32_t p)
     }
   }
   range_vector_sort (&used, compare_ranges);
+  /* The gaps, split at the edges of the data area, into gaps (free
+   * extents inside it, unused bytes outside), then one object each.
+   */
   for (i = 0; i <= used.len; ++i) {
     uint64_t next = i < used.len ? used.ptr[i].start : f->length;
 
     if (next > f->length)
       next = f->length;
     while (pos < next) {
-      /* Split at the edges of the data area. */
       bool in_data = pos >= pv->pe_start && pos < data_end;
       uint64_t stop = in_data ? data_end
         : pos < pv->pe_start ? pv->pe_start : f->length;
-      int64_t *id = in_data ? &free_id : &unused_id;
 
       if (stop > next)
         stop = next;
-      if (*id == 0) {
-        *id = vbm_add_volume_object (ctx, &vol, VBM_KIND_FREE,
-                                     in_data ? "<lvm free extents>"
-                                     : "<lvm unused>", 0, 0, 0);
-        if (*id == -1)
-          goto out;
-      }
-      if (vbm_add_extent (ctx, *id, f->offset + pos, stop - pos, -1, 0) == -1)
-        goto out;
+      if (range_vector_append (&gaps[in_data],
+                               (struct range) { pos, stop }) == -1)
+        goto nomem;
       pos = stop;
     }
     if (i < used.len && used.ptr[i].end > pos)
       pos = used.ptr[i].end;
+  }
+  for (k = 0; k < 2; ++k) {
+    uint64_t total = 0;
+    int64_t id;
+
+    if (gaps[k].len == 0)
+      continue;
+    for (i = 0; i < gaps[k].len; ++i)
+      total += gaps[k].ptr[i].end - gaps[k].ptr[i].start;
+    id = pv_child (ctx, &vol, VBM_KIND_FREE,
+                   k ? "<lvm free extents>" : "<lvm unused>", total);
+    if (id == -1)
+      goto out;
+    for (i = 0; i < gaps[k].len; ++i)
+      if (vbm_add_extent (ctx, id, f->offset + gaps[k].ptr[i].start,
+                          gaps[k].ptr[i].end - gaps[k].ptr[i].start,
+                          -1, 0) == -1)
+        goto out;
   }
   r = 0;
   goto out;
@@ -732,6 +758,8 @@ map_pv_gaps (struct vg_map *m, uint32_t p)
   nomem (ctx);
  out:
   range_vector_reset (&used);
+  range_vector_reset (&gaps[0]);
+  range_vector_reset (&gaps[1]);
   return r;
 }
 
