@@ -132,9 +132,10 @@ struct ext2_map {
   struct ext2_inode *stashed;
 };
 
-/* ext2.c */
 /* Warnings go through the core: prefixed with the device, capped. */
 #define ext2_warn(m, ...) vbm_fsmap_warn ((m)->fm, __VA_ARGS__)
+
+/* errcode.c */
 extern const char *ext2_strerror (errcode_t err);
 extern bool ext2_is_csum_error (errcode_t err);
 /* Sets ctx->err for a fatal libext2fs error; returns -1. */
