@@ -17,9 +17,11 @@
 #include <string.h>
 
 #include "checked-overflow.h"
-#include "internal.h"
+#include "ctx.h"
+#include "fs.h"
 #include "lvm.h"
 #include "vector.h"
+#include "volumes.h"
 
 #define LABEL_SCAN_BYTES (VBM_LVM_LABEL_SCAN_SECTORS * VBM_LVM_SECTOR)
 /* Stripe chunks resolved per walk of a whole LV: 2^26 chunks of 4 KiB

@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "checked-overflow.h"
-#include "internal.h"
+#include "ctx.h"
+#include "fs.h"
+#include "volumes.h"
 #include "parttable.h"
 #include "vector.h"
 
@@ -738,7 +740,7 @@ starts_volume (struct vbm_ctx *ctx, const struct vbm_volume *disk,
     *found = len >= VBM_SECTOR_SIZE && !vbm_fs_boot_sector (buf) &&
       vbm_ebr_parse (buf, &ebr, &why) == 0 && ebr.has_logical;
   else
-    *found = vbm_ext2_probe (buf, len) || vbm_ntfs_probe (buf, len) ||
+    *found = vbm_fs_magic (buf, len, false) ||
       (len >= VBM_SECTOR_SIZE && vbm_fs_boot_sector (buf));
   return 0;
 }
@@ -806,7 +808,7 @@ mbr_empty (const struct vbm_mbr *mbr)
  * free for it).
  */
 static int
-whole_disk_ext2 (struct vbm_ctx *ctx, const struct vbm_volume *disk,
+whole_disk_fs (struct vbm_ctx *ctx, const struct vbm_volume *disk,
                  bool *found)
 {
   unsigned char buf[4096];
@@ -814,7 +816,7 @@ whole_disk_ext2 (struct vbm_ctx *ctx, const struct vbm_volume *disk,
 
   if (read_at (ctx, disk, buf, len, 0) == -1)
     return -1;
-  *found = vbm_ext2_probe (buf, len);
+  *found = vbm_fs_magic (buf, len, true);
   return 0;
 }
 
@@ -847,7 +849,7 @@ vbm_map_volumes (struct vbm_ctx *ctx, const struct vbm_volume *disk)
     return map_contents (ctx, disk);
   }
   if (mbr_empty (&mbr)) {
-    if (whole_disk_ext2 (ctx, disk, &fs) == -1)
+    if (whole_disk_fs (ctx, disk, &fs) == -1)
       return -1;
     if (fs) {
       vbm_debug (ctx, "%s: empty MBR in front of a filesystem",
