@@ -94,3 +94,28 @@ hostile 's/^logical_volumes {/logical_volumes { "/'
 grep -q '/dev/sda1: LVM metadata area 0: metadata text, line [0-9]*: ' \
     $tmp/warnings
 "$srcdir/lvm-check" $img $tmp/map.bmap $tmp/map.tsv "$srcdir/lvm-oracle.txt" $tmp/parts
+
+# Thin pool metadata: no superblock, then a mapping tree root outside
+# the metadata.  The thin LV warns and keeps no blocks; the rest holds.
+oracle="$srcdir/lvm-oracle.txt"
+range=$(awk -F'|' '$2 == "[pool_tmeta]" { print $6 }' "$oracle")
+pv=${range%%:*}
+pe=${range#*:}
+pe=${pe%-*}
+pe_start=$(awk -F'|' -v pv=$pv '$1 == pv { print $3 }' "$oracle")
+es=$(awk -F'|' -v pv=$pv '$1 == pv { print $6 }' "$oracle")
+tmeta=$(( $(awk -v pv=$pv '$1 == pv { print $2 }' $tmp/parts) +
+          pe_start + pe * es ))
+cp $orig $img
+test "$(od -An -tu4 -j $((tmeta + 32)) -N4 $img | tr -d ' ')" = 27022010
+printf '\0' | dd of=$img bs=1 seek=$((tmeta + 32)) conv=notrunc
+map $img
+grep -q '/dev/vg1/thin: thin volume: no thin pool superblock' $tmp/warnings
+! grep -q '	/dev/vg1/thin	' $tmp/map.tsv
+lin_ok
+cp $orig $img
+printf '\377\377\377\377' | dd of=$img bs=1 seek=$((tmeta + 320)) conv=notrunc
+map $img
+grep -q '/dev/vg1/thin: thin volume: thin pool metadata block .*: points outside the metadata' \
+    $tmp/warnings
+lin_ok

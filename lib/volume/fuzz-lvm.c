@@ -1,7 +1,9 @@
-/* libFuzzer harness of the LVM metadata reader: each input is the
- * text of a metadata area.  It goes through the tokenizer and tree,
- * the VG model, the structure check and the layout (the first and
- * last MiB of every LV resolved), as vbm_map_lvm would take it.
+/* libFuzzer harness of the LVM metadata reader.  An input is either
+ * the text of a metadata area, which goes through the tokenizer and
+ * tree, the VG model, the structure check and the layout (the first
+ * and last MiB of every LV resolved), as vbm_map_lvm would take it;
+ * or, if it starts like one (the magic at byte 32), the metadata of a
+ * thin pool, whose btrees are walked for thin devices 0 to 2.
  *
  *   ./configure --enable-fuzzing && make
  *   lib/volume/fuzz-lvm -jobs=2 CORPUS tests/lvm-fuzz-seeds
@@ -10,6 +12,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 #include "lvm.h"
@@ -29,6 +32,44 @@ check_piece (void *opaque, const struct vbm_lvm_piece *p)
   return 0;
 }
 
+struct input {
+  const uint8_t *data;
+  size_t size;
+};
+
+/* Reads from the input, zeroes past its end. */
+static int
+read_input (void *opaque, uint64_t offset, void *buf, size_t len)
+{
+  const struct input *in = opaque;
+
+  memset (buf, 0, len);
+  if (offset < in->size)
+    memcpy (buf, in->data + offset,
+            in->size - offset < len ? in->size - offset : len);
+  return 0;
+}
+
+static void
+fuzz_thin (const uint8_t *data, size_t size)
+{
+  struct input in = { data, size };
+  struct vbm_lvm_thin_map map;
+  struct vbm_error err;
+  uint64_t dev;
+  size_t i;
+
+  for (dev = 0; dev < 3; ++dev) {
+    if (vbm_lvm_thin_read (read_input, &in, 2 * 1024 * 1024, dev, &map,
+                           &err) == -1)
+      continue;
+    for (i = 1; i < map.n; ++i)
+      if (map.runs[i].vblock < map.runs[i - 1].vblock + map.runs[i - 1].count)
+        abort ();               /* runs must be sorted, not overlapping */
+    vbm_lvm_thin_map_free (&map);
+  }
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -37,6 +78,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   struct vbm_lvm_vg *vg;
   uint32_t i;
 
+  if (size >= 40 && memcmp (data + 32, "\xba\x52\x9c\x01", 4) == 0) {
+    fuzz_thin (data, size);
+    return 0;
+  }
   t = vbm_lvm_text_parse ((const char *) data, size, &err);
   if (t == NULL)
     return 0;

@@ -323,9 +323,9 @@ resolve_raid (struct resolver *r, const struct vbm_lvm_segment *s,
       return 0;
     }
     r->budget--;
+    /* Images hold a later segment's data after the earlier ones'. */
     const uint64_t base = seg_off /
-      (s->type == VBM_LVM_SEG_RAID10 ? n / s->data_copies + (n < s->data_copies)
-       : n - s->parity);
+      (s->type == VBM_LVM_SEG_RAID10 ? n / s->data_copies : n - s->parity);
 
     if (s->type == VBM_LVM_SEG_RAID10) {
       const unsigned kk = r->first_copy_only ? 1 : s->data_copies;

@@ -366,7 +366,9 @@ parse_segment (struct builder *b, const struct vbm_lvm_node *sec,
   }
   if (strcmp (type, "thin") == 0) {
     s->type = VBM_LVM_SEG_THIN;
-    return lv_ref (b, sec, "thin_pool", false, &s->thin_pool);
+    if (!get_u64 (sec, "device_id", &s->device_id))
+      return "no device_id";
+    return lv_ref (b, sec, "thin_pool", true, &s->thin_pool);
   }
   if (strcmp (type, "zero") == 0 || strcmp (type, "error") == 0) {
     s->type = VBM_LVM_SEG_NONE;

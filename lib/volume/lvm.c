@@ -513,6 +513,156 @@ count_piece (void *opaque, const struct vbm_volume_piece *p)
   return 0;
 }
 
+/* ---- Thin volumes: their blocks through the pool's metadata. ---- */
+
+struct thin_layout {
+  struct vbm_volume_layout l;
+  struct lv_layout data;        /* the pool's _tdata */
+  struct vbm_lvm_thin_map map;
+};
+
+struct meta_read {
+  struct vbm_ctx *ctx;
+  unsigned char *buf;
+  uint64_t offset;
+};
+
+static int
+meta_piece (void *opaque, const struct vbm_volume_piece *p)
+{
+  struct meta_read *r = opaque;
+
+  return vbm_source_pread (p->src, r->buf + (p->vol_offset - r->offset),
+                           p->len, p->disk_offset, r->ctx->err);
+}
+
+/* Reads the pool's _tmeta, an LV like any other. */
+static int
+read_meta (void *opaque, uint64_t offset, void *buf, size_t len)
+{
+  const struct lv_layout *meta = opaque;
+  struct meta_read r = { .ctx = meta->m->ctx, .buf = buf, .offset = offset };
+  uint64_t unmapped = 0;
+
+  memset (buf, 0, len);
+  return lv_resolve (&meta->l, offset, len, true, meta_piece, &r,
+                     &unmapped) == -1 ? -1 : 0;
+}
+
+struct thin_piece_state {
+  vbm_volume_piece_fn fn;
+  void *opaque;
+  uint64_t thin_off, data_off;  /* the same byte in both */
+};
+
+static int
+thin_piece (void *opaque, const struct vbm_volume_piece *p)
+{
+  const struct thin_piece_state *t = opaque;
+  struct vbm_volume_piece q = *p;
+
+  q.vol_offset = p->vol_offset - t->data_off + t->thin_off;
+  return t->fn (t->opaque, &q);
+}
+
+/* Thin offsets to _tdata offsets through the runs, then to disks. */
+static int
+thin_resolve (const struct vbm_volume_layout *l, uint64_t off, uint64_t len,
+              bool first_copy_only, vbm_volume_piece_fn fn, void *opaque,
+              uint64_t *unmapped)
+{
+  const struct thin_layout *tl = (const struct thin_layout *) l;
+  const struct vbm_lvm_thin_map *map = &tl->map;
+  const uint64_t bs = map->block_size;
+
+  while (len > 0) {
+    uint64_t vb = off / bs, n_here = len, end, data_off;
+    size_t lo = 0, hi = map->n;
+    const struct vbm_lvm_thin_run *run;
+    struct thin_piece_state ts;
+    int r;
+
+    /* The first run ending after vb. */
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+
+      if (map->runs[mid].vblock + map->runs[mid].count <= vb)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    run = lo < map->n ? &map->runs[lo] : NULL;
+    if (run == NULL || run->vblock > vb) {
+      /* A hole: never written, reads as zeroes. */
+      if (run && !MUL_OVERFLOW (run->vblock, bs, &end) && end - off < len)
+        n_here = end - off;
+      *unmapped += n_here;
+    }
+    else {
+      if (!MUL_OVERFLOW (run->vblock + run->count, bs, &end) &&
+          end - off < len)
+        n_here = end - off;
+      if (MUL_OVERFLOW (run->dblock + (vb - run->vblock), bs, &data_off) ||
+          ADD_OVERFLOW (data_off, off % bs, &data_off)) {
+        *unmapped += n_here;
+      }
+      else {
+        ts = (struct thin_piece_state) {
+          .fn = fn, .opaque = opaque, .thin_off = off, .data_off = data_off,
+        };
+        r = lv_resolve (&tl->data.l, data_off, n_here, first_copy_only,
+                        thin_piece, &ts, unmapped);
+        if (r == -1)
+          return -1;
+      }
+    }
+    off += n_here;
+    len -= n_here;
+  }
+  return 0;
+}
+
+/* Reads the mappings of thin LV i.  False (after a warning) if they
+ * cannot be had: its blocks then stay with the pool.
+ */
+static bool
+thin_setup (struct vg_map *m, uint32_t i, const char *device,
+            struct thin_layout *tl, bool *warned)
+{
+  const struct vbm_lvm_vg *vg = m->vg;
+  const struct vbm_lvm_segment *seg = &vg->lvs[i].segs[0];
+  const struct vbm_lvm_lv *pool;
+  struct lv_layout meta;
+  struct vbm_error why;
+
+  pool = seg->thin_pool >= 0 ? &vg->lvs[seg->thin_pool] : NULL;
+  if (vg->lvs[i].n_segs != 1 || pool == NULL || pool->broken ||
+      pool->n_segs != 1 || pool->segs[0].type != VBM_LVM_SEG_THIN_POOL) {
+    vbm_warn (m->ctx, "%s: thin volume without a usable pool: its blocks "
+              "are not mapped", device);
+    return false;
+  }
+  meta = (struct lv_layout) {
+    .l.resolve = lv_resolve, .m = m, .lv = pool->segs[0].pool_meta_lv,
+    .past_end_warned = warned,
+  };
+  tl->l.resolve = thin_resolve;
+  tl->data = (struct lv_layout) {
+    .l.resolve = lv_resolve, .m = m, .lv = pool->segs[0].pool_lv,
+    .past_end_warned = warned,
+  };
+  if (vbm_lvm_thin_read (read_meta, &meta, vg->lvs[meta.lv].size,
+                         seg->device_id, &tl->map, &why) == -1) {
+    vbm_warn (m->ctx, "%s: thin volume: %s; its blocks are not mapped "
+              "(they stay with the pool's data)", device,
+              why.errnum ? why.msg : m->ctx->err->msg);
+    return false;
+  }
+  vbm_debug (m->ctx, "%s: thin volume, %zu runs of %" PRIu64 "-byte "
+             "blocks", device, tl->map.n, tl->map.block_size);
+  return true;
+}
+
 static int map_lv (struct vg_map *m, uint32_t i);
 
 /* Maps the sub-LVs an LV refers to, so that they come first. */
@@ -555,6 +705,9 @@ map_lv (struct vg_map *m, uint32_t i)
   char *device;
   unsigned saved_disk = ctx->disk;
   struct vbm_source *saved_src = ctx->src;
+  struct thin_layout tl = { .map.n = 0 };
+  const struct vbm_volume_layout *lay = &ll.l;
+  bool thin = false;
   uint32_t s;
   int r = -1, rr;
 
@@ -576,50 +729,52 @@ map_lv (struct vg_map *m, uint32_t i)
   vbm_debug (ctx, "%s: %u segments, %" PRIu64 " bytes%s", device,
              lv->n_segs, lv->size, lv->visible ? "" : " (hidden)");
 
-  for (s = 0; s < lv->n_segs; ++s) {
-    const struct vbm_lvm_segment *seg = &lv->segs[s];
-
-    if (seg->type == VBM_LVM_SEG_THIN)
-      vbm_warn (ctx, "%s: thin volume: its blocks are not mapped (they "
-                "stay with the pool's data)", device);
-    else if (seg->type == VBM_LVM_SEG_OTHER)
+  for (s = 0; s < lv->n_segs; ++s)
+    if (lv->segs[s].type == VBM_LVM_SEG_OTHER)
       vbm_warn (ctx, "%s: segment type %s is not supported; not mapped",
-                device, seg->type_name);
-  }
+                device, lv->segs[s].type_name);
   if (lv->broken || lv->size == 0) {
     r = 0;
     goto out;
   }
-  rr = lv_resolve (&ll.l, 0, lv->size, false, lv_extent_piece, &e,
-                   &unmapped);
+  if (lv->n_segs > 0 && lv->segs[0].type == VBM_LVM_SEG_THIN) {
+    if (!thin_setup (m, i, device, &tl, &past_end_warned)) {
+      r = 0;
+      goto out;
+    }
+    lay = &tl.l;
+    thin = true;
+  }
+  rr = lay->resolve (lay, 0, lv->size, false, lv_extent_piece, &e,
+                     &unmapped);
   if (rr == -1 || flush_run (&e) == -1)
     goto out;
   if (rr == 1)
     vbm_warn (ctx, "%s: more than %" PRIu64 " stripe chunks; the rest of "
               "the LV is not mapped", device, MAX_CHUNKS);
-  else if (unmapped > 0 && lv_has_data (lv))
+  else if (unmapped > 0 && !thin && lv_has_data (lv))
     vbm_warn (ctx, "%s: %" PRIu64 " bytes of the LV lie on no PV present "
               "(missing PV, extents past the end of a PV or of a sub-LV); "
               "not mapped, and read as zeroes", device, unmapped);
 
-  if (lv->visible && lv_has_data (lv)) {
+  if (lv->visible && (thin || lv_has_data (lv))) {
     struct single_state one = { 0 };
     uint64_t lost = 0;          /* warned above */
     struct vbm_volume vol = {
       .object = e.object, .device = device, .length = lv->size,
     };
 
-    if (lv_resolve (&ll.l, 0, lv->size, false, count_piece, &one,
-                    &lost) == -1)
+    if (lay->resolve (lay, 0, lv->size, false, count_piece, &one,
+                      &lost) == -1)
       goto out;
-    if (one.n == 1 && one.first.len == lv->size) {
+    if (one.n == 1 && one.first.len == lv->size && lost == 0) {
       /* The common case: a linear LV, one range of one disk. */
       vol.offset = one.first.disk_offset;
       ctx->disk = one.first.disk;
       ctx->src = one.first.src;
     }
     else {
-      vol.layout = &ll.l;
+      vol.layout = lay;
       ctx->disk = obj.disk;
     }
     r = vbm_map_filesystem (ctx, &vol);
@@ -630,6 +785,7 @@ map_lv (struct vg_map *m, uint32_t i)
   }
   r = 0;
  out:
+  vbm_lvm_thin_map_free (&tl.map);
   free (device);
   return r;
 }

@@ -10,6 +10,7 @@
  *    every count and reference checked;
  *  - lvm-layout.c: where a byte of an LV lies on its PVs (linear,
  *    striped, mirror, raid0/1/10/4/5/6, thin pool);
+ *  - lvm-thin.c: the thin pool's metadata btrees, for thin LVs;
  *  - lvm.c: the mapper: finds PVs while partitions are mapped, and
  *    once every disk has been seen, maps the VGs (objects, extents,
  *    free extents) and hands each LV to the filesystem layer.
@@ -185,6 +186,7 @@ struct vbm_lvm_segment {
   int64_t log_lv;               /* mirror log LV, or -1 */
   int64_t pool_lv, pool_meta_lv;        /* thin pool: _tdata, _tmeta */
   int64_t thin_pool;            /* thin: its pool */
+  uint64_t device_id;           /* thin: its id in the pool */
 };
 
 struct vbm_lvm_lv {
@@ -263,7 +265,7 @@ typedef int (*vbm_lvm_piece_fn) (void *opaque,
                                  const struct vbm_lvm_piece *piece);
 
 /* Calls fn with the pieces holding bytes [offset, offset+len) of LV
- * lv, in LV order, every copy of each (copy 0 first); with
+ * lv (of a VG that went through vbm_lvm_vg_check), in LV order, every copy of each (copy 0 first); with
  * first_copy_only, only the copy to read.  Bytes that lie nowhere (a
  * thin LV, a missing stripe, a reference loop) are skipped and
  * counted in *unmapped.  At most max_chunks stripe chunks are
@@ -277,5 +279,34 @@ extern int vbm_lvm_resolve (const struct vbm_lvm_vg *vg, uint32_t lv,
                             vbm_lvm_piece_fn fn, void *opaque,
                             uint64_t *unmapped);
 
+
+/* ---- lvm-thin.c ---- */
+
+/* Reads len bytes at offset of the thin pool's metadata (_tmeta). */
+typedef int (*vbm_lvm_read_fn) (void *opaque, uint64_t offset, void *buf,
+                                size_t len);
+
+/* count blocks of a thin device from vblock on are the pool's data
+ * blocks from dblock on.
+ */
+struct vbm_lvm_thin_run {
+  uint64_t vblock, dblock, count;
+};
+
+struct vbm_lvm_thin_map {
+  uint64_t block_size;          /* bytes */
+  size_t n, cap;
+  struct vbm_lvm_thin_run *runs;        /* sorted by vblock */
+};
+
+/* The mappings of thin device dev_id from the pool metadata of
+ * meta_size bytes.  Returns -1 with why set if the metadata cannot be
+ * used (or read's -1).
+ */
+extern int vbm_lvm_thin_read (vbm_lvm_read_fn read, void *opaque,
+                              uint64_t meta_size, uint64_t dev_id,
+                              struct vbm_lvm_thin_map *map,
+                              struct vbm_error *why);
+extern void vbm_lvm_thin_map_free (struct vbm_lvm_thin_map *map);
 
 #endif /* VBM_LVM_H */
