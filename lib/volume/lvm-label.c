@@ -82,7 +82,8 @@ vbm_lvm_parse_label (const unsigned char *buf, uint64_t sector,
                    " says it is in sector %" PRIu64, sector, sector_xl);
     return -1;
   }
-  if (vbm_lvm_crc (VBM_LVM_INITIAL_CRC, buf + 20, VBM_LVM_SECTOR - 20) != crc) {
+  if (vbm_lvm_crc (VBM_LVM_INITIAL_CRC, buf + 20,
+                   VBM_LVM_SECTOR - 20) != crc) {
     vbm_set_error (err, EINVAL, "bad checksum of the LVM label in sector %"
                    PRIu64, sector);
     return -1;

@@ -353,7 +353,8 @@ parse_segment (struct builder *b, const struct vbm_lvm_node *sec,
     }
     if (s->type != VBM_LVM_SEG_RAID1 && s->stripe_size < MIN_STRIPE)
       return "striped RAID without a valid stripe_size";
-    if (vbm_lvm_find (sec, "data_offset") || vbm_lvm_find (sec, "reshape_count"))
+    if (vbm_lvm_find (sec, "data_offset") ||
+        vbm_lvm_find (sec, "reshape_count"))
       return "reshaping RAID (data_offset) is not supported";
     return parse_raids (b, vbm_lvm_find (sec, "raids"), s, count, meta);
   }

@@ -11,9 +11,10 @@
  *  - lvm-layout.c: where a byte of an LV lies on its PVs (linear,
  *    striped, mirror, raid0/1/10/4/5/6, thin pool);
  *  - lvm-thin.c: the thin pool's metadata btrees, for thin LVs;
- *  - lvm.c: the mapper: finds PVs while partitions are mapped, and
- *    once every disk has been seen, maps the VGs (objects, extents,
- *    free extents) and hands each LV to the filesystem layer.
+ * and the mapper (lvm-map.h): lvm-pv.c finds PVs while partitions are
+ * mapped; lvm-lv.c lays LVs out as volumes (disk ranges); lvm-map.c,
+ * once every disk has been seen, maps the VGs (objects, extents, free
+ * extents) and hands each LV to the filesystem layer.
  */
 #ifndef VBM_LVM_H
 #define VBM_LVM_H
@@ -127,7 +128,8 @@ extern struct vbm_lvm_tree *vbm_lvm_text_parse (const char *text, size_t len,
                                                 struct vbm_error *err);
 extern void vbm_lvm_tree_free (struct vbm_lvm_tree *t);
 /* The top-level section (holds the VG section and the comments). */
-extern const struct vbm_lvm_node *vbm_lvm_tree_root (const struct vbm_lvm_tree *t);
+extern const struct vbm_lvm_node *
+vbm_lvm_tree_root (const struct vbm_lvm_tree *t);
 
 /* Children of a section by key; NULL if absent. */
 extern const struct vbm_lvm_node *vbm_lvm_find (const struct vbm_lvm_node *sec,
@@ -265,13 +267,14 @@ typedef int (*vbm_lvm_piece_fn) (void *opaque,
                                  const struct vbm_lvm_piece *piece);
 
 /* Calls fn with the pieces holding bytes [offset, offset+len) of LV
- * lv (of a VG that went through vbm_lvm_vg_check), in LV order, every copy of each (copy 0 first); with
- * first_copy_only, only the copy to read.  Bytes that lie nowhere (a
- * thin LV, a missing stripe, a reference loop) are skipped and
- * counted in *unmapped.  At most max_chunks stripe chunks are
- * resolved: hostile metadata can describe an LV far bigger than its
- * PVs.  Returns fn's -1 if it failed, 1 if max_chunks ran out (the
- * rest is counted unmapped), else 0.
+ * lv (of a VG that went through vbm_lvm_vg_check), in LV order, every
+ * copy of each (copy 0 first); with first_copy_only, only the copy to
+ * read.  Bytes that lie nowhere (a thin LV, a missing stripe, a
+ * reference loop) are skipped and counted in *unmapped.  At most
+ * max_chunks stripe chunks are resolved: hostile metadata can
+ * describe an LV far bigger than its PVs.  Returns fn's -1 if it
+ * failed, 1 if max_chunks ran out (the rest is counted unmapped),
+ * else 0.
  */
 extern int vbm_lvm_resolve (const struct vbm_lvm_vg *vg, uint32_t lv,
                             uint64_t offset, uint64_t len,

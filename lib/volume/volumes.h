@@ -11,7 +11,7 @@
 extern int vbm_map_volumes (struct vbm_ctx *ctx,
                             const struct vbm_volume *disk);
 
-/* LVM2 (lvm.c).  vbm_lvm_probe: whether the volume is a PV (a label
+/* LVM2 (lvm-pv.c, lvm-map.c).  vbm_lvm_probe: whether the volume is a PV (a label
  * in one of its first four sectors).  vbm_map_lvm_pv maps the PV's
  * headers and remembers it in ctx->lvm; vbm_map_lvm maps the VGs of
  * all the PVs remembered once every disk has been seen, LVs and their
