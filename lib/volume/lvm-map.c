@@ -430,6 +430,35 @@ clip_pv (struct vbm_ctx *ctx, struct vg_map *m, uint32_t p)
   }
 }
 
+/* A PV in no VG: its data area is free, the rest unused.  A VG of
+ * one PV with no LVs and the data area as its only extent, so that
+ * map_pv_gaps does the work.
+ */
+static int
+map_orphan (struct vbm_ctx *ctx, struct found_pv *f)
+{
+  struct vbm_lvm_pv pv = { .pe_count = 0 };
+  struct vbm_lvm_vg vg = { .n_pvs = 1, .pvs = &pv, .extent_size = 1 };
+  struct found_pv *where = f;
+  struct vg_map m = { .ctx = ctx, .vg = &vg, .where = &where };
+  unsigned saved_disk = ctx->disk;
+  struct vbm_source *saved_src = ctx->src;
+  int r;
+
+  vbm_debug (ctx, "%s: LVM PV %s in no VG", f->device, f->label.pv_uuid);
+  if (f->label.n_data > 0 && f->label.data[0].offset < f->length) {
+    pv.pe_start = f->label.data[0].offset;
+    pv.pe_count = f->length - pv.pe_start;
+  }
+  ctx->disk = f->disk;
+  ctx->src = f->src;
+  r = map_pv_gaps (&m, 0);
+  ctx->disk = saved_disk;
+  ctx->src = saved_src;
+  f->mapped = true;
+  return r;
+}
+
 /* Maps the VG whose newest metadata is in found PV best. */
 static int
 map_vg (struct vbm_ctx *ctx, struct found_pv *best)
@@ -546,11 +575,20 @@ vbm_map_lvm (struct vbm_ctx *ctx)
       if (strcmp (st->pvs.ptr[j].vg_uuid, best->vg_uuid) == 0)
         st->pvs.ptr[j].mapped = true;
   }
-  for (i = 0; i < st->pvs.len; ++i)
-    if (!st->pvs.ptr[i].mapped)
+  for (i = 0; i < st->pvs.len; ++i) {
+    struct found_pv *f = &st->pvs.ptr[i];
+
+    if (f->mapped)
+      continue;
+    if (f->orphan && f->text == NULL) {
+      if (map_orphan (ctx, f) == -1)
+        return -1;
+    }
+    else
       vbm_warn (ctx, "%s: LVM PV %s: no valid metadata of its VG was "
-                "found; its extents are not mapped", st->pvs.ptr[i].device,
-                st->pvs.ptr[i].label.pv_uuid);
+                "found; its extents are not mapped", f->device,
+                f->label.pv_uuid);
+  }
   return 0;
 }
 

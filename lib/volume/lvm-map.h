@@ -28,6 +28,7 @@ struct found_pv {
   uint64_t seqno;
   char vg_uuid[VBM_LVM_ID_LEN + 1];
   bool mapped;                  /* its VG has been mapped */
+  bool orphan;                  /* valid metadata areas, all empty */
 };
 DEFINE_VECTOR_TYPE (found_pv_vector, struct found_pv);
 

@@ -198,7 +198,12 @@ map_mda (struct vbm_ctx *ctx, const struct vbm_volume *vol,
   if (h.size != a->size)
     vbm_warn (ctx, "%s: the metadata area header gives %" PRIu64 " bytes, "
               "the PV header %" PRIu64, vol->device, h.size, a->size);
-  if (h.n_rlocns == 0 || (h.rlocn[0].flags & 1))
+  if (h.n_rlocns == 0) {
+    /* pvcreate'd but in no VG (or vgreduce'd out of one). */
+    f->orphan = true;
+    return 0;
+  }
+  if (h.rlocn[0].flags & 1)
     return 0;                   /* no metadata kept here */
   r = read_text (ctx, vol, &h, &h.rlocn[0], &text, &why);
   if (r == -1)
