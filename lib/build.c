@@ -1,6 +1,7 @@
 /* Building a map: the top of the data flow.  Each disk becomes a
  * device object whose volumes and filesystems are mapped into a new
  * map file, written under a temporary name and renamed on success.
+ * The stages below write through the mapping context (ctx.c).
  */
 #include <config.h>
 
@@ -17,125 +18,15 @@
 
 #include "atomic-file.h"
 #include "cleanup.h"
+#include "ctx.h"
 #include "internal.h"
 #include "sized.h"
+#include "volumes.h"
 
 const char *
 vbm_version (void)
 {
   return PACKAGE_VERSION;
-}
-
-static void
-vbm_vmessage (struct vbm_ctx *ctx, bool warning, const char *fs, va_list args)
-{
-  char msg[VBM_ERROR_MAX];
-
-  vsnprintf (msg, sizeof msg, fs, args);
-  if (warning) {
-    struct vbm_error ignored;
-
-    ctx->stats->warnings++;
-    /* Keep the warning with the map: a forensic record of what was
-     * wrong with the image.  Losing it is not worth failing for.
-     */
-    vbm_store_add_warning (ctx->store, ctx->disk, msg, &ignored);
-    if (ctx->opts->warning)
-      ctx->opts->warning (ctx->opts->warning_opaque, msg);
-  }
-  else if (ctx->opts->verbose && ctx->opts->debug)
-    ctx->opts->debug (ctx->opts->debug_opaque, msg);
-}
-
-void
-vbm_warn (struct vbm_ctx *ctx, const char *fs, ...)
-{
-  va_list args;
-
-  va_start (args, fs);
-  vbm_vmessage (ctx, true, fs, args);
-  va_end (args);
-}
-
-void
-vbm_vwarn_limited (struct vbm_ctx *ctx, struct vbm_warn_limit *lim,
-                   const char *device, const char *fs, va_list args)
-{
-  char msg[VBM_ERROR_MAX];
-
-  if (lim->given >= VBM_MAX_VOLUME_WARNINGS) {
-    lim->suppressed++;
-    return;
-  }
-  lim->given++;
-  vsnprintf (msg, sizeof msg, fs, args);
-  vbm_warn (ctx, "%s: %s", device, msg);
-}
-
-void
-vbm_warn_limit_end (struct vbm_ctx *ctx, struct vbm_warn_limit *lim,
-                    const char *device)
-{
-  if (lim->suppressed)
-    vbm_warn (ctx, "%s: %u more warnings not shown", device, lim->suppressed);
-}
-
-void
-vbm_debug (struct vbm_ctx *ctx, const char *fs, ...)
-{
-  va_list args;
-
-  if (!ctx->opts->verbose || !ctx->opts->debug)
-    return;
-  va_start (args, fs);
-  vbm_vmessage (ctx, false, fs, args);
-  va_end (args);
-}
-
-void
-vbm_progress (struct vbm_ctx *ctx, uint64_t done, uint64_t total)
-{
-  if (ctx->opts->progress)
-    ctx->opts->progress (ctx->opts->progress_opaque, done, total);
-}
-
-int64_t
-vbm_add_object (struct vbm_ctx *ctx, const struct vbm_object *obj)
-{
-  int64_t id = vbm_store_add_object (ctx->store, obj, ctx->err);
-
-  if (id >= 0)
-    ctx->stats->objects++;
-  return id;
-}
-
-int
-vbm_add_name (struct vbm_ctx *ctx, int64_t object, const char *path)
-{
-  return vbm_store_add_name (ctx->store, object, path, ctx->err);
-}
-
-int
-vbm_add_extent (struct vbm_ctx *ctx, int64_t object, uint64_t start,
-                uint64_t len, int64_t object_offset, unsigned flags)
-{
-  if (vbm_store_add_extent (ctx->store, object, ctx->disk, start, len,
-                            object_offset, flags, ctx->err) == -1)
-    return -1;
-  ctx->stats->extents++;
-  return 0;
-}
-
-void
-vbm_expect (struct vbm_ctx *ctx, uint64_t n)
-{
-  vbm_store_expect (ctx->store, n);
-}
-
-int
-vbm_set_fstype (struct vbm_ctx *ctx, int64_t object, const char *fstype)
-{
-  return vbm_store_set_fstype (ctx->store, object, fstype, ctx->err);
 }
 
 /* /dev/sda ... /dev/sdz, /dev/sdaa ..., as Linux and libguestfs name them. */
@@ -327,6 +218,11 @@ vbm_build_map (struct vbm_build *b, const char *output,
     if (map_disk (&ctx, disks[i], i) == -1)
       goto fail;
   }
+  /* A VG may span disks: its LVs are mapped once all have been seen. */
+  if (vbm_map_lvm (&ctx) == -1)
+    goto fail;
+  vbm_lvm_state_free (ctx.lvm);
+  ctx.lvm = NULL;
   snprintf (count, sizeof count, "%u", all.warnings);
   if (vbm_store_set_meta (ctx.store, "warnings", count, err) == -1)
     goto fail;
@@ -347,6 +243,7 @@ vbm_build_map (struct vbm_build *b, const char *output,
   return 0;
 
  fail:
+  vbm_lvm_state_free (ctx.lvm);
   vbm_store_abort (ctx.store);
   atomic_file_abort (&out);
   return -1;

@@ -1,6 +1,7 @@
-/* Internal interfaces of libvirtbmap: the mapping context shared by the
- * volume layer (partition tables) and the filesystem mappers, and the
- * map store they write into.
+/* Internal interfaces of libvirtbmap shared by every stage: errors,
+ * the map store's interface, the CRC.  The mapping context the stages
+ * write through is in ctx.h; each stage's own interface in its folder
+ * (volume/volumes.h, fs/fs.h, fs/fsmap.h).
  */
 #ifndef VBM_INTERNAL_H
 #define VBM_INTERNAL_H
@@ -80,111 +81,6 @@ extern int vbm_store_add_warning (struct vbm_store *st, unsigned disk,
                                   const char *msg, struct vbm_error *err);
 extern int vbm_store_set_meta (struct vbm_store *st, const char *key,
                                const char *value, struct vbm_error *err);
-
-/* ---- The mapping context passed down the layers (build.c). ---- */
-
-struct vbm_ctx {
-  struct vbm_store *store;
-  const struct vbm_build_options *opts;
-  struct vbm_stats *stats;
-  struct vbm_error *err;        /* fatal errors */
-  unsigned disk;                /* index of the disk being mapped */
-  struct vbm_source *src;       /* the disk being mapped */
-};
-
-/* Warnings about one volume, capped: a badly damaged filesystem could
- * otherwise give one per block.  The end call says how many were cut.
- */
-struct vbm_warn_limit {
-  unsigned given;
-  unsigned suppressed;
-};
-#define VBM_MAX_VOLUME_WARNINGS 100
-extern void vbm_vwarn_limited (struct vbm_ctx *ctx,
-                               struct vbm_warn_limit *lim,
-                               const char *device, const char *fs,
-                               va_list args);
-extern void vbm_warn_limit_end (struct vbm_ctx *ctx,
-                                struct vbm_warn_limit *lim,
-                                const char *device);
-
-/* Non-fatal problem: passed to the caller's warning callback. */
-extern void vbm_warn (struct vbm_ctx *ctx, const char *fs, ...)
-  __attribute__ ((format (printf, 2, 3)));
-extern void vbm_debug (struct vbm_ctx *ctx, const char *fs, ...)
-  __attribute__ ((format (printf, 2, 3)));
-extern void vbm_progress (struct vbm_ctx *ctx, uint64_t done, uint64_t total);
-
-/* Shorthands that write into ctx->store with ctx->err. */
-extern int64_t vbm_add_object (struct vbm_ctx *ctx,
-                               const struct vbm_object *obj);
-extern int vbm_add_name (struct vbm_ctx *ctx, int64_t object,
-                         const char *path);
-extern int vbm_add_extent (struct vbm_ctx *ctx, int64_t object,
-                           uint64_t start, uint64_t len,
-                           int64_t object_offset, unsigned flags);
-/* Records the filesystem type found in a volume (a partition object). */
-/* About N more objects, each with an extent or so, are coming: room
- * made at once saves copying as the store's arrays grow.  A hint from
- * untrusted metadata, so capped.
- */
-extern void vbm_expect (struct vbm_ctx *ctx, uint64_t n);
-extern int vbm_set_fstype (struct vbm_ctx *ctx, int64_t object,
-                           const char *fstype);
-
-/* A region of the disk that holds a volume: the whole disk, a
- * partition or a logical volume.
- */
-struct vbm_volume {
-  int64_t object;               /* its object id */
-  const char *device;           /* /dev/sda1 */
-  uint64_t offset;              /* disk offset of its first byte */
-  uint64_t length;              /* bytes */
-};
-
-/* Adds an object inside a volume (a filesystem's file, metadata...). */
-extern int64_t vbm_add_volume_object (struct vbm_ctx *ctx,
-                                      const struct vbm_volume *vol,
-                                      char kind, const char *path,
-                                      uint64_t inode, uint64_t size,
-                                      unsigned flags);
-
-/* Reads from a volume; refuses reads outside it. */
-extern int vbm_volume_pread (struct vbm_ctx *ctx,
-                             const struct vbm_volume *vol,
-                             void *buf, size_t count, uint64_t offset);
-
-/* ---- Layers. ---- */
-
-/* volumes.c: maps the partition table(s) of the whole disk volume and
- * calls vbm_map_filesystem on each partition (or on the whole disk if
- * there is no partition table).  Returns -1 only on fatal errors.
- */
-extern int vbm_map_volumes (struct vbm_ctx *ctx,
-                            const struct vbm_volume *disk);
-
-/* fs.c: detects the filesystem in a volume and maps it.  A volume with
- * no recognised filesystem is left as it is.  Returns -1 only on fatal
- * errors; corrupt filesystems give warnings and a partial map.
- */
-extern int vbm_map_filesystem (struct vbm_ctx *ctx,
-                               const struct vbm_volume *vol);
-
-/* ext2.c */
-extern bool vbm_ext2_probe (const unsigned char *buf, size_t len);
-/* Is there an ext2 backup superblock at the start of group 1? */
-extern bool vbm_ext2_probe_backup (struct vbm_ctx *ctx,
-                                   const struct vbm_volume *vol);
-extern int vbm_map_ext2 (struct vbm_ctx *ctx, const struct vbm_volume *vol);
-
-/* ntfs.c */
-extern bool vbm_ntfs_probe (const unsigned char *buf, size_t len);
-/* Is there an NTFS backup boot sector where one is looked for (the
- * last sector first, see ntfs-boot.c)?
- */
-extern bool vbm_ntfs_probe_backup (struct vbm_ctx *ctx,
-                                   const struct vbm_volume *vol);
-extern int vbm_map_ntfs (struct vbm_ctx *ctx, const struct vbm_volume *vol);
 
 /* map.c: the SQLite handle of an open map, for index.c. */
 struct sqlite3;

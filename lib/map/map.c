@@ -17,10 +17,11 @@ struct vbm_map {
 
 /* Columns every hit query selects, in the order fill_hit reads them.
  * Objects are numbered parents first, so ordering by object id puts
- * outer objects first.
+ * outer objects first.  A hit is on its extent's disk: an LV may span
+ * disks, its object is on the first.
  */
 #define HIT_SELECT \
-  "SELECT o.disk, o.kind, o.device, o.path, o.inode, o.size, o.flags," \
+  "SELECT coalesce(e.disk, o.disk), o.kind, o.device, o.path, o.inode, o.size, o.flags," \
   " e.start, e.end, e.offset, e.flags, o.id"
 #define HIT_COLUMNS HIT_SELECT \
   " FROM extents e JOIN objects o ON o.id = e.object"

@@ -1,5 +1,6 @@
 /* Sources: the disk image as a random-access byte array.  Formats
- * plug in behind struct vbm_source_ops; this file picks one.
+ * plug in behind struct vbm_source_ops (handle.c); this file picks
+ * one.
  */
 #include <config.h>
 
@@ -13,7 +14,6 @@
 
 #include "full-rw.h"
 #include "internal.h"
-#include "sized.h"
 #include "source.h"
 
 /* The xz block cache cap: VIRT_BMAP_XZ_CACHE (bytes, or with a K, M
@@ -54,38 +54,6 @@ open_xz (const char *path, vbm_warning_fn warning, void *opaque,
   if (xz_cache_max (&max, err) == -1)
     return NULL;
   return vbm_source_open_xz (path, max, warning, opaque, err);
-}
-
-/* Non-blocking, so that a FIFO with no writer cannot hang us in open:
- * only regular files and block devices are images.
- */
-int
-vbm_source_open_file (const char *path, struct stat *st,
-                      struct vbm_error *err)
-{
-  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
-  if (fd == -1) {
-    vbm_set_error (err, errno, "%s: %s", path, strerror (errno));
-    return -1;
-  }
-  if (fstat (fd, st) == -1) {
-    vbm_set_error (err, errno, "%s: stat: %s", path, strerror (errno));
-    close (fd);
-    return -1;
-  }
-  if (!S_ISREG (st->st_mode) && !S_ISBLK (st->st_mode)) {
-    vbm_set_error (err, EINVAL, "%s: not a regular file or block device",
-                   path);
-    close (fd);
-    return -1;
-  }
-  if (fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK) == -1) {
-    vbm_set_error (err, errno, "%s: fcntl: %s", path, strerror (errno));
-    close (fd);
-    return -1;
-  }
-  return fd;
 }
 
 /* The format from the first bytes of a file: xz and qcow2 have magic
@@ -142,99 +110,4 @@ vbm_source_open_warn (const char *path, const char *format,
                  "raw, xz, nbd, qcow2, vmdk, vdi, vhdx, vpc, qed)",
                  path, format);
   return NULL;
-}
-
-int
-vbm_source_pread (struct vbm_source *src, void *buf, size_t count,
-                  uint64_t offset, struct vbm_error *err)
-{
-  if (offset > src->size || count > src->size - offset) {
-    vbm_set_error (err, EIO,
-                   "%s: read of %zu bytes at offset %" PRIu64
-                   " is beyond the end of the image (%" PRIu64 " bytes)",
-                   src->path, count, offset, src->size);
-    return -1;
-  }
-  if (count == 0)
-    return 0;
-  return src->ops->pread (src, buf, count, offset, err);
-}
-
-/* Frees a source whose private struct was never set up. */
-static void
-vbm_source_free_new (struct vbm_source *src)
-{
-  if (src) {
-    free (src->priv);
-    free (src->path);
-    free (src);
-  }
-}
-
-struct vbm_source *
-vbm_source_new (const char *path, const struct vbm_source_ops *ops,
-                size_t priv_size, struct vbm_error *err)
-{
-  struct vbm_source *src = calloc (1, sizeof *src);
-
-  if (src == NULL || (src->priv = calloc (1, priv_size)) == NULL ||
-      (src->path = strdup (path)) == NULL) {
-    vbm_set_error (err, errno, "calloc: %s", strerror (errno));
-    vbm_source_free_new (src);
-    return NULL;
-  }
-  src->ops = ops;
-  src->mtime = -1;
-  return src;
-}
-
-uint64_t
-vbm_source_size (const struct vbm_source *src)
-{
-  return src->size;
-}
-
-const char *
-vbm_source_path (const struct vbm_source *src)
-{
-  return src->path;
-}
-
-const char *
-vbm_source_format (const struct vbm_source *src)
-{
-  return src->format;
-}
-
-int64_t
-vbm_source_mtime (const struct vbm_source *src)
-{
-  return src->mtime;
-}
-
-/* struct vbm_source_stats of the first version ends with streamed. */
-#define STATS_MIN_SIZE \
-  (offsetof (struct vbm_source_stats, streamed) + sizeof (int))
-
-void
-vbm_source_get_stats (struct vbm_source *src, struct vbm_source_stats *stats)
-{
-  struct vbm_source_stats all = { .struct_size = sizeof all };
-
-  if (vbm_sized_size (stats) < STATS_MIN_SIZE)
-    return;
-  if (src->ops->stats)
-    src->ops->stats (src, &all);
-  vbm_copy_sized (stats, &all, sizeof all);
-}
-
-void
-vbm_source_close (struct vbm_source *src)
-{
-  if (src == NULL)
-    return;
-  if (src->ops && src->ops->close)
-    src->ops->close (src);
-  free (src->path);
-  free (src);
 }

@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "checked-overflow.h"
-#include "internal.h"
+#include "ctx.h"
+#include "fs.h"
+#include "volumes.h"
 #include "parttable.h"
 #include "vector.h"
 
@@ -182,6 +184,20 @@ partition_device (char *buf, size_t len, const char *disk, unsigned n)
   snprintf (buf, len, "%s%s%u", disk, digit ? "p" : "", n);
 }
 
+/* What a partition or a whole disk holds: an LVM PV, or a
+ * filesystem.  A probe that cannot read leaves the warning to the
+ * filesystem layer.
+ */
+static int
+map_contents (struct vbm_ctx *ctx, const struct vbm_volume *vol)
+{
+  bool pv = false;
+
+  if (vbm_lvm_probe (ctx, vol, &pv) == 0 && pv)
+    return vbm_map_lvm_pv (ctx, vol);
+  return vbm_map_filesystem (ctx, vol);
+}
+
 /* Maps a partition and, unless it is an extended partition, its
  * filesystem.  *id gets its object id.
  */
@@ -202,7 +218,7 @@ map_partition (struct vbm_ctx *ctx, struct container *c, const char *device,
   vol = (struct vbm_volume) {
     .object = *id, .device = device, .offset = start, .length = len,
   };
-  return vbm_map_filesystem (ctx, &vol);
+  return map_contents (ctx, &vol);
 }
 
 static int
@@ -724,7 +740,7 @@ starts_volume (struct vbm_ctx *ctx, const struct vbm_volume *disk,
     *found = len >= VBM_SECTOR_SIZE && !vbm_fs_boot_sector (buf) &&
       vbm_ebr_parse (buf, &ebr, &why) == 0 && ebr.has_logical;
   else
-    *found = vbm_ext2_probe (buf, len) || vbm_ntfs_probe (buf, len) ||
+    *found = vbm_fs_magic (buf, len, false) ||
       (len >= VBM_SECTOR_SIZE && vbm_fs_boot_sector (buf));
   return 0;
 }
@@ -792,7 +808,7 @@ mbr_empty (const struct vbm_mbr *mbr)
  * free for it).
  */
 static int
-whole_disk_ext2 (struct vbm_ctx *ctx, const struct vbm_volume *disk,
+whole_disk_fs (struct vbm_ctx *ctx, const struct vbm_volume *disk,
                  bool *found)
 {
   unsigned char buf[4096];
@@ -800,7 +816,7 @@ whole_disk_ext2 (struct vbm_ctx *ctx, const struct vbm_volume *disk,
 
   if (read_at (ctx, disk, buf, len, 0) == -1)
     return -1;
-  *found = vbm_ext2_probe (buf, len);
+  *found = vbm_fs_magic (buf, len, true);
   return 0;
 }
 
@@ -825,30 +841,30 @@ vbm_map_volumes (struct vbm_ctx *ctx, const struct vbm_volume *disk)
     return 0;
   }
   if (disk->length / (ss ? ss : VBM_SECTOR_SIZE) < 2)
-    return vbm_map_filesystem (ctx, disk);
+    return map_contents (ctx, disk);
   if (read_at (ctx, disk, sector, sizeof sector, 0) == -1)
     return -1;
   if (vbm_mbr_parse (sector, &mbr, &why) == -1) {
     vbm_debug (ctx, "%s: no partition table: %s", disk->device, why.msg);
-    return vbm_map_filesystem (ctx, disk);
+    return map_contents (ctx, disk);
   }
   if (vbm_mbr_protective (&mbr)) {
     r = map_gpt (ctx, disk);
-    return r == 1 ? vbm_map_filesystem (ctx, disk) : r;
+    return r == 1 ? map_contents (ctx, disk) : r;
   }
   /* A table plausible with 4096-byte sectors is with 512 too. */
   if (!vbm_mbr_plausible (sector, &mbr,
                           disk->length / (ss ? ss : VBM_SECTOR_SIZE), &why)) {
     vbm_debug (ctx, "%s: no partition table: %s", disk->device, why.msg);
-    return vbm_map_filesystem (ctx, disk);
+    return map_contents (ctx, disk);
   }
   if (mbr_empty (&mbr)) {
-    if (whole_disk_ext2 (ctx, disk, &fs) == -1)
+    if (whole_disk_fs (ctx, disk, &fs) == -1)
       return -1;
     if (fs) {
       vbm_debug (ctx, "%s: empty MBR in front of a filesystem",
                  disk->device);
-      return vbm_map_filesystem (ctx, disk);
+      return map_contents (ctx, disk);
     }
   }
   else if (ss == 0 && mbr_sector_size (ctx, disk, &mbr, &ss) == -1)

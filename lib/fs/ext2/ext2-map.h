@@ -7,11 +7,12 @@
  *   3. names: walk the directory tree from the root (ext2-names.c);
  *   4. inodes: one sequential inode scan, each in-use inode becomes an
  *      object with its blocks (ext2-inodes.c);
- *   5. accounting: blocks nobody claimed become free space, slack or
+ *   5. accounting: the block bitmap goes to the accounting core, whose
+ *      sweep makes blocks nobody claimed free space, slack or
  *      <unaccounted> (ext2-meta.c).
  *
- * Every block handed to the map is first "claimed" in a block bitmap,
- * so that a block is mapped at most once even on a corrupt filesystem
+ * Everything goes to the map through the accounting core (fsmap.h), in
+ * blocks: it maps a block at most once even on a corrupt filesystem
  * (two owners: the first one wins and a warning is given).
  */
 #ifndef VBM_EXT2_MAP_H
@@ -23,7 +24,7 @@
 #include <ext2fs/ext2_fs.h>
 #include <ext2fs/ext2fs.h>
 
-#include "internal.h"
+#include "fsmap.h"
 #include "vector.h"
 
 /* ---- ext2-io.c: an io_manager reading through vbm_volume_pread. ---- */
@@ -39,7 +40,7 @@ struct vbm_ext2_io_target {
   const struct vbm_volume *vol;
   uint64_t bytes_read;
   /* A read of the source failed (not a read past the volume end):
-   * this is fatal for the whole build, reported by vbm_map_ext2.
+   * this is fatal for the whole build, reported by ext2_map_volume.
    */
   bool io_failed;
   struct vbm_error io_error;
@@ -106,17 +107,10 @@ struct ext2_names {
 
 /* ---- The mapper. ---- */
 
-/* Metadata objects, one per kind per filesystem, created on first use. */
-enum ext2_meta {
-  META_BOOT, META_SUPER, META_GDT, META_RESERVED_GDT, META_BLOCK_BITMAP,
-  META_INODE_BITMAP, META_INODE_TABLE, META_MMP, META_UNACCOUNTED,
-  META_FREE, META_SLACK, META_BEYOND,
-  META_NR
-};
-
 struct ext2_map {
   struct vbm_ctx *ctx;
   const struct vbm_volume *vol;
+  struct vbm_fsmap *fm;         /* the accounting core */
   ext2_filsys fs;
   uint64_t bs;                  /* block size */
   blk64_t first_block;          /* s_first_data_block */
@@ -125,29 +119,11 @@ struct ext2_map {
   uint64_t inode_size;
   ext2_ino_t first_ino;         /* first non-reserved inode */
 
-  ext2fs_block_bitmap claimed;  /* blocks already mapped */
   ext2fs_block_bitmap xattr_blocks; /* shared xattr blocks seen */
   /* Groups whose inode bitmap could not be read: their in-use inodes
    * are guessed from the inodes themselves.  NULL if none.
    */
   bool *inode_map_unknown;
-
-  int64_t meta[META_NR];        /* object ids, 0 until created */
-
-  /* One pending run of blocks, coalesced until something else comes. */
-  struct {
-    bool valid;
-    int64_t object;
-    blk64_t blk, len;
-    int64_t off;                /* object offset of blk, or -1 */
-    unsigned flags;
-  } run;
-
-  /* Per-object conflict accounting, reported by ext2_end_object. */
-  uint64_t obj_conflicts;       /* blocks already claimed */
-  uint64_t obj_outside;         /* blocks outside the filesystem */
-
-  struct vbm_warn_limit warn_limit;
 
   struct ext2_names names;
 
@@ -156,46 +132,20 @@ struct ext2_map {
   struct ext2_inode *stashed;
 };
 
-/* ext2.c: warnings (prefixed with the device, limited in number). */
-extern void ext2_warn (struct ext2_map *m, const char *fs, ...)
-  __attribute__ ((format (printf, 2, 3)));
+/* Warnings go through the core: prefixed with the device, capped. */
+#define ext2_warn(m, ...) vbm_fsmap_warn ((m)->fm, __VA_ARGS__)
+
+/* errcode.c */
 extern const char *ext2_strerror (errcode_t err);
 extern bool ext2_is_csum_error (errcode_t err);
-
-/* ext2.c: objects and extents. */
-extern int64_t ext2_add_object (struct ext2_map *m, char kind,
-                                const char *path, uint64_t inode,
-                                uint64_t size, unsigned flags);
-/* The metadata object of that kind, created (with size) on first use. */
-extern int64_t ext2_meta_object (struct ext2_map *m, enum ext2_meta which,
-                                 uint64_t size);
-
-/* Maps blocks [blk, blk+n) to object at object offset off (-1 for
- * none).  If claim, blocks outside the filesystem or already mapped
- * are skipped (and counted in obj_outside / obj_conflicts), the rest
- * claimed.  Returns the number of blocks mapped, -1 on fatal error.
- */
-extern int64_t ext2_map_blocks (struct ext2_map *m, int64_t object,
-                                blk64_t blk, blk64_t n, int64_t off,
-                                unsigned flags, bool claim);
-/* Maps a byte range inside block blk (not claimed, not coalesced). */
-extern int ext2_map_bytes (struct ext2_map *m, int64_t object,
-                           uint64_t disk_start, uint64_t len,
-                           int64_t off, unsigned flags);
-extern int ext2_flush (struct ext2_map *m);
-/* Claims one block; false if outside the filesystem or already claimed. */
-extern bool ext2_claim_block (struct ext2_map *m, blk64_t blk);
-/* Reports the conflicts counted since the last call, for what. */
-extern void ext2_end_object (struct ext2_map *m, const char *what);
 /* Sets ctx->err for a fatal libext2fs error; returns -1. */
 extern int ext2_fatal (struct ext2_map *m, errcode_t err, const char *what);
 
 /* ext2-meta.c */
 extern int ext2_map_metadata (struct ext2_map *m);
 extern int ext2_load_bitmaps (struct ext2_map *m);
+/* Hands the block bitmap to the core and runs its sweep. */
 extern int ext2_map_unclaimed (struct ext2_map *m);
-/* The volume's bytes past the filesystem's end, fs_bytes < length. */
-extern int ext2_map_beyond (struct ext2_map *m, uint64_t fs_bytes);
 
 /* ext2-names.c */
 extern int ext2_collect_names (struct ext2_map *m);

@@ -70,16 +70,15 @@ map_data (struct scan *s, blk64_t lblk, blk64_t pblk, blk64_t n,
   if (lblk < s->eof_blk) {
     blk64_t k = n < s->eof_blk - lblk ? n : s->eof_blk - lblk;
 
-    if (ext2_map_blocks (m, s->obj, pblk, k, lblk * m->bs, flags,
-                         true) == -1)
+    if (vbm_fsmap_units (m->fm, s->obj, pblk, k, lblk * m->bs, flags) == -1)
       return -1;
     lblk += k;
     pblk += k;
     n -= k;
   }
   if (n > 0 &&
-      ext2_map_blocks (m, s->obj, pblk, n, lblk * m->bs,
-                       flags | VBM_EXTENT_PAST_EOF, true) == -1)
+      vbm_fsmap_units (m->fm, s->obj, pblk, n, lblk * m->bs,
+                       flags | VBM_EXTENT_PAST_EOF) == -1)
     return -1;
   return 0;
 }
@@ -180,8 +179,8 @@ map_extents (struct scan *s, ext2_ino_t ino, const char *what)
 
     if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF)) {
       /* An index entry: its child node is a tree block. */
-      int64_t n = ext2_map_blocks (m, s->obj, e.e_pblk, 1, -1,
-                                   VBM_EXTENT_TREE, true);
+      int64_t n = vbm_fsmap_units (m->fm, s->obj, e.e_pblk, 1, -1,
+                                   VBM_EXTENT_TREE);
 
       if (n == -1) {
         r = -1;
@@ -222,8 +221,8 @@ map_blockmap_block (ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt,
 
   if (blockcnt < 0) {
     /* Indirect block. */
-    int64_t n = ext2_map_blocks (s->m, s->obj, *blocknr, 1, -1,
-                                 VBM_EXTENT_TREE, true);
+    int64_t n = vbm_fsmap_units (s->m->fm, s->obj, *blocknr, 1, -1,
+                                 VBM_EXTENT_TREE);
 
     if (n == -1) {
       s->fatal = true;
@@ -339,8 +338,8 @@ map_inline (struct scan *s, ext2_ino_t ino, uint64_t size, bool inline_data,
   if (!inode_record (m, ino, &rec))
     return 0;
   n = size < I_BLOCK_SIZE ? size : I_BLOCK_SIZE;
-  if (ext2_map_bytes (m, s->obj, rec + I_BLOCK_OFFSET, n, 0,
-                      VBM_EXTENT_INLINE) == -1)
+  if (vbm_fsmap_bytes (m->fm, s->obj, rec + I_BLOCK_OFFSET, n, 0,
+                       VBM_EXTENT_INLINE) == -1)
     return -1;
   if (!inline_data || size <= I_BLOCK_SIZE)
     return 0;
@@ -349,8 +348,8 @@ map_inline (struct scan *s, ext2_ino_t ino, uint64_t size, bool inline_data,
     return 0;
   }
   n = size - I_BLOCK_SIZE < vsize ? size - I_BLOCK_SIZE : vsize;
-  return ext2_map_bytes (m, s->obj, rec + voff, n, I_BLOCK_SIZE,
-                         VBM_EXTENT_INLINE);
+  return vbm_fsmap_bytes (m->fm, s->obj, rec + voff, n, I_BLOCK_SIZE,
+                          VBM_EXTENT_INLINE);
 }
 
 /* An xattr block may be shared: it is mapped with its first user. */
@@ -362,15 +361,14 @@ map_xattr_block (struct scan *s)
 
   if (blk == 0)
     return 0;
-  if (blk < m->first_block || blk >= m->nblocks) {
-    m->obj_outside++;
-    return 0;
+  /* (One outside the filesystem is counted as such by the core.) */
+  if (blk >= m->first_block && blk < m->nblocks) {
+    if (ext2fs_test_block_bitmap2 (m->xattr_blocks, blk))
+      return 0;
+    ext2fs_mark_block_bitmap2 (m->xattr_blocks, blk);
   }
-  if (ext2fs_test_block_bitmap2 (m->xattr_blocks, blk))
-    return 0;
-  ext2fs_mark_block_bitmap2 (m->xattr_blocks, blk);
-  return ext2_map_blocks (m, s->obj, blk, 1, -1, VBM_EXTENT_XATTR,
-                          true) == -1 ? -1 : 0;
+  return vbm_fsmap_units (m->fm, s->obj, blk, 1, -1,
+                          VBM_EXTENT_XATTR) == -1 ? -1 : 0;
 }
 
 static int
@@ -448,8 +446,8 @@ map_special (struct scan *s, ext2_ino_t ino, const char *name)
   if (empty)
     return 0;                   /* unused */
 
-  s->obj = ext2_add_object (m, VBM_KIND_METADATA, name, ino,
-                            EXT2_I_SIZE (in), 0);
+  s->obj = vbm_fsmap_object (m->fm, VBM_KIND_METADATA, name, ino,
+                             EXT2_I_SIZE (in), 0);
   if (s->obj == -1)
     return -1;
   if (ino == EXT2_RESIZE_INO) {
@@ -457,15 +455,15 @@ map_special (struct scan *s, ext2_ino_t ino, const char *name)
      * such; only the double indirect block is its own.
      */
     if (in->i_block[EXT2_DIND_BLOCK] &&
-        ext2_map_blocks (m, s->obj, in->i_block[EXT2_DIND_BLOCK], 1, -1,
-                         VBM_EXTENT_TREE, true) == -1)
+        vbm_fsmap_units (m->fm, s->obj, in->i_block[EXT2_DIND_BLOCK], 1, -1,
+                         VBM_EXTENT_TREE) == -1)
       return -1;
   }
   else if (map_inode_blocks (s, ino, name) == -1)
     return -1;
-  if (ext2_flush (m) == -1)
+  if (vbm_fsmap_flush (m->fm) == -1)
     return -1;
-  ext2_end_object (m, name);
+  vbm_fsmap_end_object (m->fm, name);
   return 0;
 }
 
@@ -576,7 +574,7 @@ map_inode (struct scan *s, ext2_ino_t ino)
     path = buf;
   }
 
-  s->obj = ext2_add_object (m, kind, path, ino, EXT2_I_SIZE (in), flags);
+  s->obj = vbm_fsmap_object (m->fm, kind, path, ino, EXT2_I_SIZE (in), flags);
   if (s->obj == -1)
     return -1;
   for (k = 1; k < nnames; k++) {
@@ -584,7 +582,7 @@ map_inode (struct scan *s, ext2_ino_t ino)
 
     if (other == NULL)
       return ext2_fatal (m, ENOMEM, "building paths");
-    if (vbm_add_name (m->ctx, s->obj, other) == -1)
+    if (vbm_fsmap_name (m->fm, s->obj, other) == -1)
       return -1;
   }
   names->cursor += nnames;
@@ -597,9 +595,9 @@ map_inode (struct scan *s, ext2_ino_t ino)
 
   if (map_inode_blocks (s, ino, path) == -1)
     return -1;
-  if (ext2_flush (m) == -1)
+  if (vbm_fsmap_flush (m->fm) == -1)
     return -1;
-  ext2_end_object (m, path);
+  vbm_fsmap_end_object (m->fm, path);
   return 0;
 }
 
@@ -699,9 +697,9 @@ ext2_map_inodes (struct ext2_map *m)
     if (map_inode (&s, ino) == -1)
       goto out;
     if (ino % PROGRESS_EVERY == 0)
-      vbm_progress (m->ctx, ino, ninodes);
+      vbm_fsmap_progress (m->fm, ino, ninodes);
   }
-  vbm_progress (m->ctx, ninodes, ninodes);
+  vbm_fsmap_progress (m->fm, ninodes, ninodes);
 
   s.dangling += m->names.v.len - m->names.cursor;
   m->names.cursor = m->names.v.len;

@@ -1,5 +1,6 @@
 /* ext2/3/4 metadata: the allocation bitmaps, the fixed metadata of
- * every group, and at the end the blocks that nothing claimed.
+ * every group, and at the end the block bitmap handed to the
+ * accounting core for its sweep of the blocks that nothing claimed.
  *
  * Object offsets: each metadata kind is one object, the concatenation
  * of its per-group parts, so the offset says which part:
@@ -204,28 +205,30 @@ map_first_blocks (struct ext2_map *m)
 {
   int64_t boot, super;
 
-  boot = ext2_meta_object (m, META_BOOT, SUPERBLOCK_OFFSET);
-  super = ext2_meta_object (m, META_SUPER, SUPERBLOCK_SIZE);
+  boot = vbm_fsmap_meta (m->fm, "<boot block>", SUPERBLOCK_OFFSET);
+  super = vbm_fsmap_meta (m->fm, "<superblock>", SUPERBLOCK_SIZE);
   if (boot == -1 || super == -1)
     return -1;
 
   if (m->bs == SUPERBLOCK_OFFSET) {
     /* Block 0 is outside the bitmaps unless first_data_block is 0
-     * (bigalloc).
+     * (bigalloc): then it is not claimed.
      */
-    if (ext2_map_blocks (m, boot, 0, 1, 0, 0, m->first_block == 0) == -1 ||
-        ext2_map_blocks (m, super, 1, 1, 0, 0, true) == -1)
+    if ((m->first_block == 0
+         ? vbm_fsmap_units (m->fm, boot, 0, 1, 0, 0)
+         : vbm_fsmap_bytes (m->fm, boot, 0, SUPERBLOCK_OFFSET, 0, 0)) == -1 ||
+        vbm_fsmap_units (m->fm, super, 1, 1, 0, 0) == -1)
       return -1;
   }
   else {
-    if (!ext2_claim_block (m, 0))
+    if (!vbm_fsmap_claim (m->fm, 0))
       return 0;
-    if (ext2_map_bytes (m, boot, 0, SUPERBLOCK_OFFSET, 0, 0) == -1 ||
-        ext2_map_bytes (m, super, SUPERBLOCK_OFFSET,
-                        m->bs - SUPERBLOCK_OFFSET, 0, 0) == -1)
+    if (vbm_fsmap_bytes (m->fm, boot, 0, SUPERBLOCK_OFFSET, 0, 0) == -1 ||
+        vbm_fsmap_bytes (m->fm, super, SUPERBLOCK_OFFSET,
+                         m->bs - SUPERBLOCK_OFFSET, 0, 0) == -1)
       return -1;
   }
-  return ext2_flush (m);
+  return vbm_fsmap_flush (m->fm);
 }
 
 enum group_part { PART_SUPER, PART_GDT, PART_RESERVED_GDT };
@@ -247,15 +250,16 @@ map_group_copies (struct ext2_map *m, enum group_part part)
 
   switch (part) {
   case PART_SUPER:
-    obj = ext2_meta_object (m, META_SUPER, SUPERBLOCK_SIZE);
+    obj = vbm_fsmap_meta (m->fm, "<superblock>", SUPERBLOCK_SIZE);
     break;
   case PART_GDT:
-    obj = ext2_meta_object (m, META_GDT, fs->desc_blocks * m->bs);
+    obj = vbm_fsmap_meta (m->fm, "<group descriptors>",
+                          fs->desc_blocks * m->bs);
     break;
   case PART_RESERVED_GDT:
     if (reserved == 0)
       return 0;
-    obj = ext2_meta_object (m, META_RESERVED_GDT, reserved * m->bs);
+    obj = vbm_fsmap_meta (m->fm, "<reserved gdt>", reserved * m->bs);
     break;
   default:
     abort ();
@@ -275,26 +279,26 @@ map_group_copies (struct ext2_map *m, enum group_part part)
     case PART_SUPER:
       /* Group 0's is mapped with block 0. */
       if (g > 0 && sb)
-        r = ext2_map_blocks (m, obj, sb, 1, 0, 0, true);
+        r = vbm_fsmap_units (m->fm, obj, sb, 1, 0, 0);
       break;
     case PART_GDT:
       if (old_desc)
-        r = ext2_map_blocks (m, obj, old_desc, old_blocks, 0, 0, true);
+        r = vbm_fsmap_units (m->fm, obj, old_desc, old_blocks, 0, 0);
       if (r != -1 && new_desc)
-        r = ext2_map_blocks (m, obj, new_desc, 1,
+        r = vbm_fsmap_units (m->fm, obj, new_desc, 1,
                              (int64_t) ((g / desc_per_block) * m->bs),
-                             0, true);
+                             0);
       break;
     case PART_RESERVED_GDT:
       if (old_desc)
-        r = ext2_map_blocks (m, obj, old_desc + old_blocks, reserved, 0, 0,
-                             true);
+        r = vbm_fsmap_units (m->fm, obj, old_desc + old_blocks, reserved,
+                             0, 0);
       break;
     }
     if (r == -1)
       return -1;
   }
-  return ext2_flush (m);
+  return vbm_fsmap_flush (m->fm);
 }
 
 enum group_table { TABLE_BLOCK_BITMAP, TABLE_INODE_BITMAP, TABLE_INODES };
@@ -312,13 +316,13 @@ map_group_tables (struct ext2_map *m, enum group_table table)
 
   switch (table) {
   case TABLE_BLOCK_BITMAP:
-    obj = ext2_meta_object (m, META_BLOCK_BITMAP, groups * m->bs);
+    obj = vbm_fsmap_meta (m->fm, "<block bitmap>", groups * m->bs);
     break;
   case TABLE_INODE_BITMAP:
-    obj = ext2_meta_object (m, META_INODE_BITMAP, groups * m->bs);
+    obj = vbm_fsmap_meta (m->fm, "<inode bitmap>", groups * m->bs);
     break;
   case TABLE_INODES:
-    obj = ext2_meta_object (m, META_INODE_TABLE, groups * itb * m->bs);
+    obj = vbm_fsmap_meta (m->fm, "<inode table>", groups * itb * m->bs);
     break;
   default:
     abort ();
@@ -333,15 +337,15 @@ map_group_tables (struct ext2_map *m, enum group_table table)
     switch (table) {
     case TABLE_BLOCK_BITMAP:
       blk = ext2fs_block_bitmap_loc (fs, g);
-      r = blk ? ext2_map_blocks (m, obj, blk, 1, g * m->bs, 0, true) : 0;
+      r = blk ? vbm_fsmap_units (m->fm, obj, blk, 1, g * m->bs, 0) : 0;
       break;
     case TABLE_INODE_BITMAP:
       blk = ext2fs_inode_bitmap_loc (fs, g);
-      r = blk ? ext2_map_blocks (m, obj, blk, 1, g * m->bs, 0, true) : 0;
+      r = blk ? vbm_fsmap_units (m->fm, obj, blk, 1, g * m->bs, 0) : 0;
       break;
     case TABLE_INODES:
       blk = ext2fs_inode_table_loc (fs, g);
-      r = blk ? ext2_map_blocks (m, obj, blk, itb, g * itb * m->bs, 0, true)
+      r = blk ? vbm_fsmap_units (m->fm, obj, blk, itb, g * itb * m->bs, 0)
         : 0;
       break;
     default:
@@ -356,7 +360,7 @@ map_group_tables (struct ext2_map *m, enum group_table table)
     ext2_warn (m, "%u group(s) without a %s", missing,
                table == TABLE_BLOCK_BITMAP ? "block bitmap" :
                table == TABLE_INODE_BITMAP ? "inode bitmap" : "inode table");
-  return ext2_flush (m);
+  return vbm_fsmap_flush (m->fm);
 }
 
 int
@@ -366,46 +370,39 @@ ext2_map_metadata (struct ext2_map *m)
 
   if (map_first_blocks (m) == -1)
     return -1;
-  ext2_end_object (m, "<superblock>");
+  vbm_fsmap_end_object (m->fm, "<superblock>");
   if (map_group_copies (m, PART_SUPER) == -1)
     return -1;
-  ext2_end_object (m, "<superblock>");
+  vbm_fsmap_end_object (m->fm, "<superblock>");
   if (map_group_copies (m, PART_GDT) == -1)
     return -1;
-  ext2_end_object (m, "<group descriptors>");
+  vbm_fsmap_end_object (m->fm, "<group descriptors>");
   if (map_group_copies (m, PART_RESERVED_GDT) == -1)
     return -1;
-  ext2_end_object (m, "<reserved gdt>");
+  vbm_fsmap_end_object (m->fm, "<reserved gdt>");
   if (map_group_tables (m, TABLE_BLOCK_BITMAP) == -1)
     return -1;
-  ext2_end_object (m, "<block bitmap>");
+  vbm_fsmap_end_object (m->fm, "<block bitmap>");
   if (map_group_tables (m, TABLE_INODE_BITMAP) == -1)
     return -1;
-  ext2_end_object (m, "<inode bitmap>");
+  vbm_fsmap_end_object (m->fm, "<inode bitmap>");
   if (map_group_tables (m, TABLE_INODES) == -1)
     return -1;
-  ext2_end_object (m, "<inode table>");
+  vbm_fsmap_end_object (m->fm, "<inode table>");
 
   if (ext2fs_has_feature_mmp (fs->super) && fs->super->s_mmp_block) {
-    int64_t obj = ext2_meta_object (m, META_MMP, m->bs);
+    int64_t obj = vbm_fsmap_meta (m->fm, "<mmp block>", m->bs);
 
     if (obj == -1 ||
-        ext2_map_blocks (m, obj, fs->super->s_mmp_block, 1, 0, 0,
-                         true) == -1 ||
-        ext2_flush (m) == -1)
+        vbm_fsmap_units (m->fm, obj, fs->super->s_mmp_block, 1, 0, 0) == -1 ||
+        vbm_fsmap_flush (m->fm) == -1)
       return -1;
-    ext2_end_object (m, "<mmp block>");
+    vbm_fsmap_end_object (m->fm, "<mmp block>");
   }
   return 0;
 }
 
 /* ---- What nobody claimed. ---- */
-
-struct unclaimed {
-  bool emit;
-  uint64_t free, unaccounted, slack; /* blocks */
-  uint64_t claimed_free;
-};
 
 /* The first block >= b where bmap stops having value val, or end. */
 static blk64_t
@@ -423,102 +420,27 @@ next_change (ext2fs_block_bitmap bmap, bool val, blk64_t b, blk64_t end)
   return out > b ? out : b + 1;
 }
 
-static int
-put (struct ext2_map *m, struct unclaimed *u, enum ext2_meta which,
-     blk64_t b, blk64_t n)
-{
-  uint64_t *count = which == META_FREE ? &u->free :
-    which == META_SLACK ? &u->slack : &u->unaccounted;
-  int64_t obj;
-
-  if (!u->emit) {
-    *count += n;
-    return 0;
-  }
-  obj = ext2_meta_object (m, which, *count * m->bs);
-  if (obj == -1 || ext2_map_blocks (m, obj, b, n, -1, 0, false) == -1)
-    return -1;
-  return 0;
-}
-
-/* Used but unclaimed blocks: in a cluster that holds claimed blocks
- * they are the normal bigalloc slack, otherwise nobody's.
- */
-static int
-put_used (struct ext2_map *m, struct unclaimed *u, blk64_t b, blk64_t e)
-{
-  const blk64_t ratio = EXT2FS_CLUSTER_RATIO (m->fs);
-
-  if (ratio == 1)
-    return put (m, u, META_UNACCOUNTED, b, e - b);
-
-  while (b < e) {
-    blk64_t cstart = b & ~(ratio - 1), cend = cstart + ratio;
-    blk64_t next = cend < e ? cend : e;
-    bool slack;
-
-    if (cstart < m->first_block)
-      cstart = m->first_block;
-    if (cend > m->nblocks)
-      cend = m->nblocks;
-    slack = !ext2fs_test_block_bitmap_range2 (m->claimed, cstart,
-                                              cend - cstart);
-    if (put (m, u, slack ? META_SLACK : META_UNACCOUNTED, b, next - b) == -1)
-      return -1;
-    b = next;
-  }
-  return 0;
-}
-
-static int
-walk_unclaimed (struct ext2_map *m, struct unclaimed *u)
-{
-  ext2fs_block_bitmap on_disk = m->fs->block_map;
-  const blk64_t end = m->nblocks < m->vol_blocks ? m->nblocks : m->vol_blocks;
-  blk64_t b = m->first_block;
-
-  while (b < end) {
-    bool used = ext2fs_test_block_bitmap2 (on_disk, b);
-    bool claimed = ext2fs_test_block_bitmap2 (m->claimed, b);
-    blk64_t e1 = next_change (on_disk, used, b, end);
-    blk64_t e2 = next_change (m->claimed, claimed, b, end);
-    blk64_t e = e1 < e2 ? e1 : e2;
-    int r = 0;
-
-    if (!used && !claimed)
-      r = put (m, u, META_FREE, b, e - b);
-    else if (used && !claimed)
-      r = put_used (m, u, b, e);
-    else if (!used && claimed && !u->emit)
-      u->claimed_free += e - b;
-    if (r == -1)
-      return -1;
-    b = e;
-  }
-  return ext2_flush (m);
-}
-
-int
-ext2_map_beyond (struct ext2_map *m, uint64_t fs_bytes)
-{
-  int64_t obj = ext2_meta_object (m, META_BEYOND, m->vol->length - fs_bytes);
-
-  if (obj == -1)
-    return -1;
-  return ext2_map_bytes (m, obj, fs_bytes, m->vol->length - fs_bytes, -1, 0);
-}
-
 int
 ext2_map_unclaimed (struct ext2_map *m)
 {
-  struct unclaimed u = { .emit = false };
+  ext2fs_block_bitmap on_disk = m->fs->block_map;
+  const blk64_t end = m->nblocks < m->vol_blocks ? m->nblocks : m->vol_blocks;
+  struct vbm_fsmap_unclaimed u;
   uint64_t fs_bytes = m->nblocks * m->bs;
+  blk64_t b = m->first_block;
 
-  /* Count first: objects are created with their sizes. */
-  if (walk_unclaimed (m, &u) == -1)
-    return -1;
-  u.emit = true;
-  if (walk_unclaimed (m, &u) == -1)
+  /* The runs of the block bitmap (of clusters, with bigalloc), in
+   * blocks.
+   */
+  while (b < end) {
+    bool used = ext2fs_test_block_bitmap2 (on_disk, b);
+    blk64_t e = next_change (on_disk, used, b, end);
+
+    if (used && vbm_fsmap_allocated (m->fm, b, e - b) == -1)
+      return -1;
+    b = e;
+  }
+  if (vbm_fsmap_sweep (m->fm, &u) == -1)
     return -1;
 
   if (u.unaccounted)
@@ -530,7 +452,7 @@ ext2_map_unclaimed (struct ext2_map *m)
                "the block bitmap", u.claimed_free);
 
   if (fs_bytes < m->vol->length) {
-    if (ext2_map_beyond (m, fs_bytes) == -1)
+    if (vbm_fsmap_beyond (m->fm, fs_bytes, 0, 0) == -1)
       return -1;
   }
   return 0;

@@ -35,7 +35,7 @@
 #define BACKUP_WINDOW (128 * MIB)
 
 bool
-vbm_ntfs_probe (const unsigned char *buf, size_t len)
+ntfs_magic (const unsigned char *buf, size_t len)
 {
   return len >= SECTOR && memcmp (buf + 3, "NTFS    ", 8) == 0 &&
     buf[510] == 0x55 && buf[511] == 0xaa;
@@ -55,7 +55,7 @@ boot_count (const unsigned char *sec)
 static bool
 plausible (const unsigned char *sec)
 {
-  return vbm_ntfs_probe (sec, SECTOR) && sec[0x0b] == 0 && sec[0x0c] == 2 &&
+  return ntfs_magic (sec, SECTOR) && sec[0x0b] == 0 && sec[0x0c] == 2 &&
     sec[0x0d] != 0 && (sec[0x0d] & (sec[0x0d] - 1)) == 0;
 }
 
@@ -154,7 +154,7 @@ ntfs_next_backup (struct vbm_ctx *ctx, const struct vbm_volume *vol,
 }
 
 bool
-vbm_ntfs_probe_backup (struct vbm_ctx *ctx, const struct vbm_volume *vol)
+ntfs_probe_backup (struct vbm_ctx *ctx, const struct vbm_volume *vol)
 {
   struct ntfs_backup_search s = { .phase = 0 };
   unsigned char sec[SECTOR];

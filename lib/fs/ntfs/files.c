@@ -185,7 +185,8 @@ map_resident (struct file *f, int64_t obj, const struct ntfs_attr_info *x,
     }
     if (n > avail)
       n = avail;
-    if (ntfs_map_bytes (m, obj, at, n, done, VBM_EXTENT_INLINE | flags) == -1)
+    if (vbm_fsmap_bytes (m->fm, obj, at, n, done,
+                         VBM_EXTENT_INLINE | flags) == -1)
       return -1;
     done += n;
   }
@@ -207,7 +208,7 @@ map_record (struct file *f, int64_t obj, uint64_t no)
       return 0;                 /* reported by the caller if it matters */
     if (n > avail)
       n = avail;
-    if (ntfs_map_bytes (m, obj, at, n, -1, VBM_EXTENT_INLINE) == -1)
+    if (vbm_fsmap_bytes (m->fm, obj, at, n, -1, VBM_EXTENT_INLINE) == -1)
       return -1;
     done += n;
   }
@@ -261,9 +262,10 @@ map_runs (struct file *f, int64_t obj, const struct ntfs_attr_info *x,
      * would double the extents of small files.  Unwritten bytes are
      * split exactly: on disk they may hold anything.
      */
-    m->past_eof = ((uint64_t) data_size + m->cs - 1) / m->cs * m->cs;
-    m->init_size = init_size < data_size
-      ? (uint64_t) init_size : m->past_eof;
+    uint64_t past_eof = ((uint64_t) data_size + m->cs - 1) / m->cs * m->cs;
+
+    vbm_fsmap_stream (m->fm, init_size < data_size
+                      ? (uint64_t) init_size : past_eof, past_eof);
   }
 
   for (; rl->length > 0; rl++) {
@@ -282,11 +284,13 @@ map_runs (struct file *f, int64_t obj, const struct ntfs_attr_info *x,
       break;
     }
     off = (uint64_t) rl->vcn * m->cs;
-    r = ntfs_map_clusters (m, obj, rl->lcn, rl->length, off, flags);
-    if (r == -1)
+    if (vbm_fsmap_units (m->fm, obj, rl->lcn, rl->length, off,
+                         flags) == -1) {
+      r = -1;
       break;
+    }
   }
-  m->init_size = m->past_eof = UINT64_MAX;
+  vbm_fsmap_end_stream (m->fm);
   return r;
 }
 
@@ -390,14 +394,14 @@ map_stream_object (struct file *f, const struct ntfs_attr_info *x)
     vbm_set_error (m->ctx->err, ENOMEM, "building paths");
     return -1;
   }
-  obj = ntfs_add_object (m, f->system ? VBM_KIND_METADATA : VBM_KIND_FILE,
-                         path, f->no,
-                         x->resident ? x->value_len : x->data_size, 0);
+  obj = vbm_fsmap_object (m->fm, f->system ? VBM_KIND_METADATA : VBM_KIND_FILE,
+                          path, f->no,
+                          x->resident ? x->value_len : x->data_size, 0);
   if (obj == -1 || map_stream (f, obj, x) == -1) {
     free (path);
     return -1;
   }
-  ntfs_end_object (m, path);
+  vbm_fsmap_end_object (m->fm, path);
   free (path);
   return 0;
 }
@@ -429,7 +433,7 @@ map_attrs (struct file *f, int64_t obj)
     if (r == -1)
       return -1;
   }
-  ntfs_end_object (f->m, f->path);
+  vbm_fsmap_end_object (f->m->fm, f->path);
   for (i = 0; i < f->nattrs; i++) {
     const struct ntfs_attr_info *x = &f->attrs[i];
 
@@ -540,13 +544,13 @@ map_file (struct file *f, uint64_t mref, const uint32_t *order, size_t n)
 
   kind = f->system ? VBM_KIND_METADATA
     : f->dir ? VBM_KIND_DIRECTORY : VBM_KIND_FILE;
-  obj = ntfs_add_object (m, kind, f->path, no, object_size (f), flags);
+  obj = vbm_fsmap_object (m->fm, kind, f->path, no, object_size (f), flags);
   if (obj == -1)
     goto fatal;
   if (no == FILE_Boot)
     m->boot_obj = obj;
   for (i = 1; !f->system && i < n; i++)
-    if (vbm_add_name (m->ctx, obj, names[order[i]].path) == -1)
+    if (vbm_fsmap_name (m->fm, obj, names[order[i]].path) == -1)
       goto fatal;
   if (m->ctx->stats && !f->system) {
     if (f->dir)
@@ -625,7 +629,7 @@ ntfs_map_files (struct ntfs_map *m)
       break;
     }
     if (i / PROGRESS_EVERY != (i + n) / PROGRESS_EVERY)
-      vbm_progress (m->ctx, i + n, m->order.len);
+      vbm_fsmap_progress (m->fm, i + n, m->order.len);
   }
   if (r == 0)
     r = map_unreachable (&f);

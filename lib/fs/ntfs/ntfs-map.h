@@ -7,12 +7,13 @@
  *   3. files: each named MFT record becomes an object (system files
  *      are metadata), each of its streams mapped from its runlist
  *      (ntfs-files.c);
- *   4. accounting: clusters nobody claimed become free space or
- *      <unaccounted> per $Bitmap, the backup boot sector and the bytes
- *      past the last cluster are mapped (ntfs.c).
+ *   4. accounting: $Bitmap goes to the accounting core, whose sweep
+ *      makes clusters nobody claimed free space or <unaccounted>; the
+ *      backup boot sector and the bytes past the last cluster are
+ *      mapped (ntfs.c).
  *
- * Every cluster handed to the map is first claimed in a bitmap, so
- * that a cluster is mapped at most once even on a corrupt volume.
+ * Everything goes to the map through the accounting core (fsmap.h), in
+ * clusters: it maps a cluster at most once even on a corrupt volume.
  */
 #ifndef VBM_NTFS_MAP_H
 #define VBM_NTFS_MAP_H
@@ -37,7 +38,7 @@
 #include <ntfs-3g/volume.h>
 #include <ntfs-3g/runlist.h>
 
-#include "internal.h"
+#include "fsmap.h"
 #include "vector.h"
 
 /* ---- ntfs-io.c: device operations reading through vbm_volume_pread. */
@@ -67,7 +68,7 @@ struct vbm_ntfs_io_target {
     uint64_t last_use;
   } win[NTFS_IO_WINDOWS];
   uint64_t tick;
-  /* A read of the source failed: fatal, reported by vbm_map_ntfs. */
+  /* A read of the source failed: fatal, reported by ntfs_map_volume. */
   bool io_failed;
   struct vbm_error io_error;
 };
@@ -77,7 +78,15 @@ extern ntfs_volume *vbm_ntfs_mount (struct vbm_ntfs_io_target *target);
 /* Frees the read-ahead windows (after unmounting). */
 extern void vbm_ntfs_io_free (struct vbm_ntfs_io_target *target);
 
-/* ---- Backup boot sectors (ntfs-boot.c). ---- */
+/* ---- Boot sectors (ntfs-boot.c). ---- */
+
+/* Does buf, the first len bytes of a volume, hold an NTFS boot sector? */
+extern bool ntfs_magic (const unsigned char *buf, size_t len);
+/* Is there an NTFS backup boot sector where one is looked for (the
+ * last sector first)?
+ */
+extern bool ntfs_probe_backup (struct vbm_ctx *ctx,
+                               const struct vbm_volume *vol);
 
 struct ntfs_backup_search {
   unsigned phase;               /* which kind of place, 0 first */
@@ -108,11 +117,10 @@ DEFINE_VECTOR_TYPE (ntfs_block_vector, char *);
 
 /* ---- The mapper. ---- */
 
-enum ntfs_meta { NMETA_FREE, NMETA_UNACCOUNTED, NMETA_BEYOND, NMETA_NR };
-
 struct ntfs_map {
   struct vbm_ctx *ctx;
   const struct vbm_volume *vol;
+  struct vbm_fsmap *fm;         /* the accounting core */
   ntfs_volume *nv;
   uint64_t cs;                  /* cluster size */
   uint64_t nclusters;           /* clusters of the filesystem */
@@ -122,13 +130,7 @@ struct ntfs_map {
    * volume (a truncated image has fewer).
    */
   uint64_t tracked;
-  uint8_t *claimed;             /* one bit per tracked cluster */
   int64_t boot_obj;             /* <$Boot>, for the backup boot sector */
-  /* The stream being mapped: where its initialized data ends, and
-   * where its allocation past EOF starts: its size rounded up to a
-   * cluster, as ext2 does with blocks (UINT64_MAX: not split).
-   */
-  uint64_t init_size, past_eof;
 
   ntfs_name_vector names;       /* in discovery order */
   ntfs_index_vector order;      /* indexes of names by record, then order */
@@ -138,29 +140,11 @@ struct ntfs_map {
   ntfs_block_vector name_blocks;
   char *name_free;              /* the rest of the last block */
   size_t name_left;
-
-  uint64_t obj_conflicts, obj_outside; /* clusters, per object */
-  struct vbm_warn_limit warn_limit;
 };
 
 /* ntfs.c */
-extern void ntfs_warn (struct ntfs_map *m, const char *fs, ...)
-  __attribute__ ((format (printf, 2, 3)));
-extern int64_t ntfs_add_object (struct ntfs_map *m, char kind,
-                                const char *path, uint64_t inode,
-                                uint64_t size, unsigned flags);
-/* Maps clusters [lcn, lcn+n) to object at object offset off (-1 for
- * none), skipping (and counting) those outside the filesystem or
- * already claimed.  -1 on fatal error.
- */
-extern int ntfs_map_clusters (struct ntfs_map *m, int64_t object,
-                              uint64_t lcn, uint64_t n, int64_t off,
-                              unsigned flags);
-/* Maps a byte range of the volume, unclaimed (inline data). */
-extern int ntfs_map_bytes (struct ntfs_map *m, int64_t object,
-                           uint64_t start, uint64_t len, int64_t off,
-                           unsigned flags);
-extern void ntfs_end_object (struct ntfs_map *m, const char *what);
+/* Warnings go through the core: prefixed with the device, capped. */
+#define ntfs_warn(m, ...) vbm_fsmap_warn ((m)->fm, __VA_ARGS__)
 
 /* ntfs-names.c */
 extern int ntfs_collect_names (struct ntfs_map *m);
