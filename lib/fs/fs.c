@@ -9,10 +9,12 @@
 #define PROBE_SIZE 4096
 
 /* In the order they are tried. */
-extern const struct vbm_fs_reader vbm_ext2_reader, vbm_ntfs_reader;
+extern const struct vbm_fs_reader vbm_ext2_reader, vbm_ntfs_reader,
+  vbm_fat_reader;
 static const struct vbm_fs_reader *const readers[] = {
   &vbm_ext2_reader,
   &vbm_ntfs_reader,
+  &vbm_fat_reader,
 };
 #define NR_READERS (sizeof readers / sizeof readers[0])
 
