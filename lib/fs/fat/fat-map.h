@@ -95,6 +95,10 @@ struct fat_map {
    */
   uint32_t bitmap_cluster, upcase_cluster;
   uint64_t bitmap_len, upcase_len;
+  /* libtsk's virtual files $FAT1 and $FAT2, seen in the walk (0: not
+   * seen), for the check of the layout.
+   */
+  TSK_INUM_T fat_inum[2];
 };
 
 static inline uint64_t
@@ -105,8 +109,11 @@ fat_cluster_sector (const struct fat_map *m, uint64_t c)
 
 /* meta.c */
 extern int fat_map_metadata (struct fat_map *m);
-/* Checks our layout against libtsk's, with warnings. */
+/* Check our layout against libtsk's, with warnings: the type and
+ * root directory before the walk, the FATs after it.
+ */
 extern void fat_check_tsk_layout (struct fat_map *m);
+extern void fat_check_tsk_fats (struct fat_map *m);
 /* Tells the core which clusters are in use, then sweeps. */
 extern int fat_map_unclaimed (struct fat_map *m);
 

@@ -154,9 +154,10 @@ fat_map (struct vbm_ctx *ctx, const struct vbm_volume *vol)
   fat_check_tsk_layout (&m);
   if (fat_map_metadata (&m) == -1 ||
       fat_map_files (&m) == -1 ||
-      fi->io_failed ||
-      fat_map_unclaimed (&m) == -1 ||
-      vbm_fsmap_finish (m.fm) == -1)
+      fi->io_failed)
+    goto out;
+  fat_check_tsk_fats (&m);
+  if (fat_map_unclaimed (&m) == -1 || vbm_fsmap_finish (m.fm) == -1)
     goto out;
   r = 0;
 

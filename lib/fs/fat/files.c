@@ -167,6 +167,10 @@ visit (TSK_FS_FILE *f, const char *parent, void *opaque)
   if (f->name == NULL || !(f->name->flags & TSK_FS_NAME_FLAG_ALLOC))
     return TSK_WALK_CONT;
   name = f->name->name;
+  if (parent[0] == '\0' && f->name->type == TSK_FS_NAME_TYPE_VIRT &&
+      strncmp (name, "$FAT", 4) == 0 && (name[4] == '1' || name[4] == '2') &&
+      name[5] == '\0')
+    m->fat_inum[name[4] - '1'] = f->name->meta_addr;
   if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0 ||
       f->name->type == TSK_FS_NAME_TYPE_VIRT ||
       f->name->type == TSK_FS_NAME_TYPE_VIRT_DIR)

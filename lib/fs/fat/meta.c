@@ -317,17 +317,24 @@ fat_check_tsk_layout (struct fat_map *m)
   if (m->fs->block_size != l->bps)
     vbm_fsmap_warn (m->fm, "libtsk's sector size %u differs from the boot "
                     "sector's %" PRIu32, m->fs->block_size, l->bps);
-  /* libtsk's virtual files, last in its numbering: $MBR, $FAT1, $FAT2,
-   * $OrphanFiles.
-   */
-  check_run (m, m->fs->last_inum - 2, "<FAT 1>", l->reserved,
-             l->fat_sectors);
-  if (l->nfats > 1)
-    check_run (m, m->fs->last_inum - 1, "<FAT 2>",
-               l->reserved + l->fat_sectors, l->fat_sectors);
   if (l->root_sectors)
     check_run (m, m->fs->root_inum, "<root directory>", l->root_start,
                l->root_sectors);
+  tsk_error_reset ();
+}
+
+void
+fat_check_tsk_fats (struct fat_map *m)
+{
+  const struct fat_layout *l = &m->l;
+  unsigned i;
+
+  for (i = 0; i < 2 && i < l->nfats; ++i)
+    if (m->fat_inum[i] == 0)
+      vbm_fsmap_warn (m->fm, "libtsk shows no $FAT%u", i + 1);
+    else
+      check_run (m, m->fat_inum[i], fat_names[i],
+                 l->reserved + i * l->fat_sectors, l->fat_sectors);
   tsk_error_reset ();
 }
 
