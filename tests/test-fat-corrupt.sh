@@ -2,8 +2,8 @@
 # Corrupt FAT volumes give warnings and a partial map, never a crash
 # or a hang: a loop in a cluster chain, a chain running past the last
 # cluster, a directory entry pointing past the end, a zeroed BPB (FAT32
-# falls back to its backup boot sector, FAT16 has none), a truncated
-# image.  Where a filesystem is mapped, its extents still tile the
+# falls back to its backup boot sector, FAT16 has none) and zero
+# sectors per cluster, a truncated image.  Where a filesystem is mapped, its extents still tile the
 # volume.
 source ./functions.sh
 set -x
@@ -31,7 +31,7 @@ fat32_entry ()
 }
 
 # map IMG NAME EXPECTED-WARNING: maps without crash or hang, with the
-# warning; the extents tile the volume.
+# warning.
 map ()
 {
     local r=0
@@ -95,25 +95,39 @@ PY
 map $tmp/entry.img entry '10 cluster(s) in use per the FAT belong to no live file'
 $srcdir/ext2-check-coverage $tmp/entry.tsv /dev/sda
 
+# A damaged BPB, in a partition (on a whole disk, sector 0 with a
+# damaged BPB is no longer told from an MBR: the volume layer's call).
+# in_partition IMG: IMG.disk, IMG in an MBR partition at 1 MiB.
+in_partition ()
+{
+    local mib=$(( ($(stat -c %s $1) + 1048575) / 1048576 ))
+    rm -f $1.disk
+    truncate -s $((mib + 2))M $1.disk
+    echo "start=2048, size=$((mib * 2048)), type=c" | sfdisk -q $1.disk
+    dd if=$1 of=$1.disk bs=1M seek=1 conv=notrunc status=none
+}
 # A zeroed BPB: FAT32 uses its backup boot sector, and maps everything.
 make_fat32 $tmp/bpb32.img
 poke $tmp/bpb32.img 11 $(printf '00%.0s' $(seq 11 35))
-map $tmp/bpb32.img bpb32 'using the backup boot sector in sector 6'
-$srcdir/ext2-check-coverage $tmp/bpb32.tsv /dev/sda
+in_partition $tmp/bpb32.img
+map $tmp/bpb32.img.disk bpb32 'using the backup boot sector in sector 6'
+$srcdir/ext2-check-coverage $tmp/bpb32.tsv /dev/sda1
 grep -q $'\t/dir/c\t' $tmp/bpb32.tsv
 # FAT16 has no backup: the boot sector alone is mapped.
 rm -f $tmp/bpb16.img
 truncate -s 16M $tmp/bpb16.img
 mkfs.vfat -F 16 $tmp/bpb16.img >/dev/null
 poke $tmp/bpb16.img 11 $(printf '00%.0s' $(seq 11 35))
-map $tmp/bpb16.img bpb16 'FAT boot sector unusable'
-test "$(awk -F'\t' '!/^#/ && $4 != "v"' $tmp/bpb16.tsv | cut -f2,3,6)" = "0	512	<boot sector>"
+in_partition $tmp/bpb16.img
+map $tmp/bpb16.img.disk bpb16 'FAT boot sector unusable'
+test "$(awk -F'\t' '$5 == "/dev/sda1" && $4 != "p"' $tmp/bpb16.tsv | cut -f2,3,6)" = "1048576	1049088	<boot sector>"
 # Sectors per cluster zero, the rest intact.
 rm -f $tmp/spc.img
 truncate -s 16M $tmp/spc.img
 mkfs.vfat -F 16 $tmp/spc.img >/dev/null
 poke $tmp/spc.img 13 00
-map $tmp/spc.img spc 'sectors per cluster is not a power of 2'
+in_partition $tmp/spc.img
+map $tmp/spc.img.disk spc 'sectors per cluster is not a power of 2'
 
 # A truncated image: the volume says 40 MiB, the file holds 1 MiB.
 make_fat32 $tmp/trunc.img

@@ -77,9 +77,7 @@ power_of_2 (unsigned v)
 /* The BIOS parameter block checks libblkid also makes: a jump, a
  * sane sector and cluster size, reserved sectors, one or two FATs and
  * a media byte.  A GRUB or syslinux MBR fails them: its BPB area is
- * zero.  A jump and a FAT type string where formatters write it say
- * FAT too: a damaged BPB is the FAT reader's to report (it may have a
- * backup boot sector), not a partition table.
+ * zero.
  */
 static bool
 fat_boot_sector (const unsigned char *s)
@@ -88,8 +86,6 @@ fat_boot_sector (const unsigned char *s)
 
   if (!((s[0] == 0xEB && s[2] == 0x90) || s[0] == 0xE9))
     return false;
-  if (memcmp (s + 54, "FAT1", 4) == 0 || memcmp (s + 82, "FAT32   ", 8) == 0)
-    return true;
   return bytes_per_sector >= 512 && bytes_per_sector <= 4096 &&
     power_of_2 (bytes_per_sector) &&
     power_of_2 (s[13]) &&
