@@ -4,7 +4,8 @@
 # around cluster boundaries, deleted entries (mdel, mdeltree).  Each
 # map is checked by fat-check-map (coverage, fsck.fat's layout, fls
 # objects, istat sectors, content against the files written, free
-# clusters); the FAT32 one also inside an MBR partition.
+# clusters); FAT16 with 4096-byte sectors too; the FAT32 one also
+# inside an MBR partition.
 source ./functions.sh
 set -x
 requires mkfs.vfat --help
@@ -29,10 +30,12 @@ for i in $(seq 1 40); do
     echo $i > "$src/lower/entry number $i with a long name"
 done
 
-# check TYPE SIZE MKFS-OPTIONS: a volume, filled, some names deleted.
+# check TYPE SIZE MKFS-OPTIONS [NAME]: a volume, filled, some names
+# deleted.
 check ()
 {
-    local img=$tmp/$1.img
+    local t=$1 img=$tmp/${4:-$1}.img
+    set -- ${4:-$1} "$2" "$3"
     rm -f $img
     truncate -s $2 $img
     mkfs.vfat $3 -n VOLLABEL $img
@@ -52,7 +55,7 @@ check ()
     cat $tmp/warnings
     test ! -s $tmp/warnings
     $srcdir/fat-check-map $img $tmp/$1.bmap /dev/sda $src
-    test "$(sqlite3 $tmp/$1.bmap "SELECT fstype FROM objects WHERE kind = 'v'")" = $1
+    test "$(sqlite3 $tmp/$1.bmap "SELECT fstype FROM objects WHERE kind = 'v'")" = $t
     # Deleted names are not live files.
     test -z "$(sqlite3 $tmp/$1.bmap "SELECT path FROM objects WHERE path LIKE '%eleted%' OR path LIKE '/deldir%'")"
 }
@@ -60,6 +63,7 @@ check ()
 check fat12 4M "-F 12 -s 2"
 check fat16 32M "-F 16 -s 4"
 check fat32 64M "-F 32 -s 1"
+check fat16 64M "-S 4096" fat16-4k
 
 # FAT32's reserved sectors by name.
 for m in '<boot sector>' '<FSInfo>' '<backup boot sector>' '<backup FSInfo>' \
