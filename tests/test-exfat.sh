@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# An exFAT volume made by mkfs.exfat and written by the Linux kernel in
-# the libguestfs appliance: long and Unicode names, nested directories,
-# empty and cluster-sized files, deleted files, and a file written into
-# the holes others left (fragmented, with a FAT chain).  Checked by
-# fat-check-map (coverage, dump.exfat's layout and free clusters, fls
-# objects, istat sectors, content against the files written); the
-# allocation bitmap and up-case table are metadata.
+# An exFAT volume made by mkfs.exfat and written by exfat-writer (no
+# mount; fsck.exfat -n must find it clean): long and Unicode names,
+# nested directories, empty and cluster-sized files, deleted files, and
+# a file written into the holes others left (fragmented, with a FAT
+# chain).  Checked by fat-check-map (coverage, dump.exfat's layout and
+# free clusters, fls objects, istat sectors, content against the files
+# written); the allocation bitmap and up-case table are metadata.
 source ./functions.sh
 set -x
 requires which mkfs.exfat
 requires which dump.exfat
-requires guestfish --version
+requires which fsck.exfat
 requires fls -V
 requires python3 --version
 export LC_ALL=C.UTF-8
@@ -21,7 +21,7 @@ mkdir -p "$src/Some Directory/nested deeper" $src/holes
 for n in 0 1 4095 4096 4097 100000; do
     head -c $n /dev/urandom > $src/f$n
 done
-head -c 5000 /dev/urandom > "$src/Some Directory/a long name with spaces.data"
+head -c 5000 /dev/urandom > "$src/Some Directory/a long name with spaces, longer than fifteen characters.data"
 head -c 7000 /dev/urandom > "$src/Some Directory/nested deeper/Ünïcödé ☃.bin"
 for i in $(seq 1 24); do
     head -c 8192 /dev/urandom > $tmp/hole$i
@@ -30,22 +30,18 @@ head -c 100000 /dev/urandom > $tmp/frag
 
 truncate -s 16M $img
 mkfs.exfat -c 4096 $img
-# Files every other of which is deleted, then one written into the
-# holes; deleted names stay in the directories for fls to see.
-{
-    echo "run"
-    echo "mount /dev/sda /"
-    echo "copy-in $src/f0 $src/f1 $src/f4095 $src/f4096 $src/f4097 $src/f100000 /"
-    echo "copy-in '$src/Some Directory' /"
-    echo "mkdir /holes"
-    echo "upload $tmp/frag /deleted-file-with-a-long-name"
-    for i in $(seq 1 24); do echo "upload $tmp/hole$i /holes/hole$i"; done
-    for i in $(seq 1 2 24); do echo "rm /holes/hole$i"; done
-    echo "rm /deleted-file-with-a-long-name"
-    echo "upload $tmp/frag /holes/fragmented"
-    echo "umount-all"
-} > $tmp/gf
-guestfish --rw -a $img -f $tmp/gf
+cmds=(mkdir:/holes "mkdir:/Some Directory" "mkdir:/Some Directory/nested deeper")
+for n in 0 1 4095 4096 4097 100000; do cmds+=(put:/f$n:$src/f$n); done
+for f in "Some Directory/a long name with spaces, longer than fifteen characters.data" \
+         "Some Directory/nested deeper/Ünïcödé ☃.bin"; do
+    cmds+=("put:/$f:$src/$f")
+done
+for i in $(seq 1 24); do cmds+=(put:/holes/hole$i:$tmp/hole$i); done
+for i in $(seq 1 2 24); do cmds+=(rm:/holes/hole$i); done
+cmds+=(put:/holes/fragmented:$tmp/frag put:/deleted-file-with-a-long-name:$tmp/frag
+       rm:/deleted-file-with-a-long-name)
+$srcdir/exfat-writer $img "${cmds[@]}"
+fsck.exfat -n $img
 for i in $(seq 2 2 24); do cp $tmp/hole$i $src/holes/; done
 cp $tmp/frag $src/holes/fragmented
 
