@@ -10,6 +10,7 @@ set -x
 requires mkfs.vfat --help
 requires mcopy --version
 requires python3 --version
+requires which mkfs.exfat
 export MTOOLS_SKIP_CHECK=1
 
 # poke IMG OFFSET HEX...: writes bytes into a test image.
@@ -134,3 +135,34 @@ make_fat32 $tmp/trunc.img
 truncate -s 1M $tmp/trunc.img
 map $tmp/trunc.img trunc 'truncated image'
 $srcdir/ext2-check-coverage $tmp/trunc.tsv /dev/sda
+
+# exFAT: a zeroed primary boot sector (the backup boot region at sector
+# 12 is used), and a file's FAT chain looping back on itself.
+rm -f $tmp/ex.img
+truncate -s 16M $tmp/ex.img
+mkfs.exfat -c 4096 $tmp/ex.img >/dev/null
+head -c 20000 /dev/urandom > $tmp/data
+head -c 30000 /dev/urandom > $tmp/data2
+$srcdir/exfat-writer $tmp/ex.img put:/x:$tmp/data put:/y:$tmp/data rm:/x put:/z:$tmp/data2
+cp $tmp/ex.img $tmp/exboot.img
+poke $tmp/exboot.img 64 $(printf '00%.0s' $(seq 64 111))
+in_partition $tmp/exboot.img
+map $tmp/exboot.img.disk exboot 'using the backup boot sector in sector 12'
+$srcdir/ext2-check-coverage $tmp/exboot.tsv /dev/sda1
+grep -q $'\t/z\t' $tmp/exboot.tsv
+# /z took /x's clusters and more after /y: a FAT chain; point its
+# second cluster back at its first.
+first=$(python3 -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+ss, cs = 1 << b[108], (1 << b[108]) << b[109]
+heap, root = int.from_bytes(b[88:92], "little") * ss, int.from_bytes(b[96:100], "little")
+d = b[heap + (root - 2) * cs:heap + (root - 1) * cs]
+for i in range(0, cs, 32):
+    if d[i] == 0x85 and d[i + 64 + 2:i + 64 + 4] == "z".encode("utf-16-le"):
+        print(int.from_bytes(d[i + 52:i + 56], "little"), int.from_bytes(b[80:84], "little") * ss)
+' $tmp/ex.img)
+set -- $first
+poke $tmp/ex.img $(($2 + ($1 + 1) * 4)) $(python3 -c "import sys; print(int(sys.argv[1]).to_bytes(4, 'little').hex())" $1)
+map $tmp/ex.img exloop '/z: its cluster chain covers'
+$srcdir/ext2-check-coverage $tmp/exloop.tsv /dev/sda
