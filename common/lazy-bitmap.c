@@ -88,6 +88,28 @@ lazy_bitmap_get (const struct lazy_bitmap *bm, uint64_t bit)
   return (((const struct chunk *) node)->w[i / 64] >> (i % 64)) & 1;
 }
 
+/* The children of a node spanning from base that [lo, hi) touches are
+ * first..last; child i spans from *cbase, and [*clo, *chi) is the part
+ * of [lo, hi) in it.
+ */
+static void
+children (unsigned shift, uint64_t base, uint64_t lo, uint64_t hi,
+          size_t *first, size_t *last)
+{
+  *first = (lo - base) >> shift;
+  *last = (hi - 1 - base) >> shift;
+}
+
+static void
+child (unsigned shift, uint64_t base, size_t i, uint64_t lo, uint64_t hi,
+       uint64_t *cbase, uint64_t *clo, uint64_t *chi)
+{
+  *cbase = base + ((uint64_t) i << shift);
+  *clo = lo > *cbase ? lo : *cbase;
+  *chi = hi - *cbase > (UINT64_C (1) << shift)
+    ? *cbase + (UINT64_C (1) << shift) : hi;
+}
+
 /* Sets [lo, hi) inside one chunk, lo < hi. */
 static int
 set_in_chunk (struct lazy_bitmap *bm, void **p, uint64_t lo, uint64_t hi)
@@ -146,15 +168,13 @@ set_in_node (struct lazy_bitmap *bm, void **p, unsigned level,
     bm->bytes += FANOUT * sizeof (void *);
   }
   page = *p;
-  last = (hi - 1 - base) >> child_shift;
-  for (i = (lo - base) >> child_shift; i <= last; ++i) {
-    uint64_t cbase = base + (i << child_shift);
-    uint64_t clo = lo > cbase ? lo : cbase;
-    uint64_t chi = hi - cbase > (UINT64_C (1) << child_shift)
-      ? cbase + (UINT64_C (1) << child_shift) : hi;
+  children (child_shift, base, lo, hi, &i, &last);
+  for (; i <= last; ++i) {
+    uint64_t cbase, clo, chi;
 
     if (page[i] == FULL)
       continue;
+    child (child_shift, base, i, lo, hi, &cbase, &clo, &chi);
     if (set_in_node (bm, &page[i], level - 1, cbase, clo, chi) == -1)
       return -1;
   }
@@ -213,14 +233,11 @@ find_in_node (const void *node, unsigned level, uint64_t base,
     return value ? lo : hi;
   if (level == 0)
     return base + find_in_chunk (node, lo - base, hi - base, value);
-  last = (hi - 1 - base) >> child_shift;
-  for (i = (lo - base) >> child_shift; i <= last; ++i) {
-    uint64_t cbase = base + (i << child_shift);
-    uint64_t clo = lo > cbase ? lo : cbase;
-    uint64_t chi = hi - cbase > (UINT64_C (1) << child_shift)
-      ? cbase + (UINT64_C (1) << child_shift) : hi;
-    uint64_t r;
+  children (child_shift, base, lo, hi, &i, &last);
+  for (; i <= last; ++i) {
+    uint64_t cbase, clo, chi, r;
 
+    child (child_shift, base, i, lo, hi, &cbase, &clo, &chi);
     r = find_in_node (((void *const *) node)[i], level - 1, cbase, clo, chi,
                       value);
     if (r < chi)

@@ -1,6 +1,7 @@
-/* Internal interfaces of libvirtbmap: the mapping context shared by the
- * volume layer (partition tables) and the filesystem mappers, and the
- * map store they write into.
+/* Internal interfaces of libvirtbmap shared by every stage: errors,
+ * the map store's interface, the CRC.  The mapping context the stages
+ * write through is in ctx.h; each stage's own interface in its folder
+ * (volume/volumes.h, fs/fs.h, fs/fsmap.h).
  */
 #ifndef VBM_INTERNAL_H
 #define VBM_INTERNAL_H

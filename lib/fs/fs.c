@@ -8,14 +8,15 @@
 /* Enough for every superblock we probe (ext's is at 1024..2047). */
 #define PROBE_SIZE 4096
 
-/* In the order they are tried. */
-extern const struct vbm_fs_reader vbm_ext2_reader, vbm_ntfs_reader,
-  vbm_fat_reader;
-static const struct vbm_fs_reader *const readers[] = {
-  &vbm_ext2_reader,
-  &vbm_ntfs_reader,
-  &vbm_fat_reader,
-};
+/* The readers, in the order they are tried.  Each folder defines its
+ * vbm_NAME_reader: a new reader is one more name on this line.
+ */
+#define READERS(R) R (ext2) R (ntfs) R (fat)
+
+#define DECLARE(name) extern const struct vbm_fs_reader vbm_##name##_reader;
+READERS (DECLARE)
+#define ENTRY(name) &vbm_##name##_reader,
+static const struct vbm_fs_reader *const readers[] = { READERS (ENTRY) };
 #define NR_READERS (sizeof readers / sizeof readers[0])
 
 bool

@@ -487,11 +487,18 @@ put_allocated (struct vbm_fsmap *fm, struct sweep *s, uint64_t b,
 {
   const uint64_t cu = fm->geo.cluster_units;
 
-  if (cu <= 1)
+  const uint64_t c0 = fm->geo.cluster_start;
+
+  if (cu <= 1 || e <= c0)
     return put (fm, s, SWEEP_UNACCOUNTED, b, e - b);
+  if (b < c0) {
+    if (put (fm, s, SWEEP_UNACCOUNTED, b, c0 - b) == -1)
+      return -1;
+    b = c0;
+  }
 
   while (b < e) {
-    uint64_t cstart = b - b % cu, cend, next;
+    uint64_t cstart = b - (b - c0) % cu, cend, next;
     bool slack;
 
     cend = cstart + cu < cstart ? UINT64_MAX : cstart + cu;

@@ -67,9 +67,12 @@ struct vbm_fsmap_geometry {
   uint64_t units;
   /* Units per allocation cluster (ext4 bigalloc), 0 or 1 for none: an
    * allocated but unclaimed unit in a cluster holding claimed units is
-   * <cluster slack>, not <unaccounted>.
+   * <cluster slack>, not <unaccounted>.  Clusters start at
+   * cluster_start (FAT's first data sector, with sectors as units) and
+   * every cluster_units units after it.
    */
   uint64_t cluster_units;
+  uint64_t cluster_start;
 };
 
 /* What the sweep found, in units, for the reader's own warnings. */

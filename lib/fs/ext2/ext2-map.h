@@ -40,7 +40,7 @@ struct vbm_ext2_io_target {
   const struct vbm_volume *vol;
   uint64_t bytes_read;
   /* A read of the source failed (not a read past the volume end):
-   * this is fatal for the whole build, reported by vbm_map_ext2.
+   * this is fatal for the whole build, reported by ext2_map_volume.
    */
   bool io_failed;
   struct vbm_error io_error;

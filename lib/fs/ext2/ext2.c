@@ -242,7 +242,7 @@ set_geometry (struct ext2_map *m)
 }
 
 static int
-ext2_map (struct vbm_ctx *ctx, const struct vbm_volume *vol)
+ext2_map_volume (struct vbm_ctx *ctx, const struct vbm_volume *vol)
 {
   struct vbm_ext2_io_target target = {
     .magic = VBM_EXT2_IO_MAGIC, .ctx = ctx, .vol = vol,
@@ -323,6 +323,6 @@ const struct vbm_fs_reader vbm_ext2_reader = {
   .name = "ext2",
   .magic = ext2_magic,
   .backup = ext2_probe_backup,
-  .map = ext2_map,
+  .map = ext2_map_volume,
   .mbr_room = true,
 };

@@ -68,7 +68,7 @@ struct vbm_ntfs_io_target {
     uint64_t last_use;
   } win[NTFS_IO_WINDOWS];
   uint64_t tick;
-  /* A read of the source failed: fatal, reported by vbm_map_ntfs. */
+  /* A read of the source failed: fatal, reported by ntfs_map_volume. */
   bool io_failed;
   struct vbm_error io_error;
 };

@@ -177,7 +177,7 @@ set_geometry (struct ntfs_map *m)
 }
 
 static int
-ntfs_map (struct vbm_ctx *ctx, const struct vbm_volume *vol)
+ntfs_map_volume (struct vbm_ctx *ctx, const struct vbm_volume *vol)
 {
   struct vbm_ntfs_io_target target = { .ctx = ctx, .vol = vol };
   struct ntfs_map m = { .ctx = ctx, .vol = vol };
@@ -234,5 +234,5 @@ const struct vbm_fs_reader vbm_ntfs_reader = {
   .name = "ntfs",
   .magic = ntfs_magic,
   .backup = ntfs_probe_backup,
-  .map = ntfs_map,
+  .map = ntfs_map_volume,
 };
