@@ -172,11 +172,14 @@ read_bitmaps_by_group (struct ext2_map *m)
 }
 
 int
-ext2_load_bitmaps (struct ext2_map *m)
+ext2_load_bitmaps (struct ext2_map *m, bool bad_descs)
 {
   ext2_filsys fs = m->fs;
   errcode_t err;
 
+  /* ext2fs_read_bitmaps takes a group without a bitmap as all free. */
+  if (bad_descs)
+    return read_bitmaps_by_group (m);
   err = ext2fs_read_bitmaps (fs);
   if (err && ext2_is_csum_error (err) &&
       !(fs->flags & EXT2_FLAG_IGNORE_CSUM_ERRORS)) {
