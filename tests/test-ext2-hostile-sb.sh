@@ -6,6 +6,9 @@
 # value, and must map the files through the backup superblock where
 # there is one (checked against debugfs reading that backup), or leave
 # the volume unmapped where there is none.
+# Then group descriptors that put a table outside its group (or the
+# filesystem, with flex_bg): e2fsck's rule, the table ignored with a
+# warning, the map still tiling the volume.
 source ./functions.sh
 set -x
 requires debugfs -V
@@ -101,3 +104,34 @@ for spec in 1024:16M:8193 4096:136M:32768 4096:16M:none; do
         done
     done
 done
+
+# desc_case NAME MKFS-OPTIONS SET_BG-ARGS 'GROUP: ... LOCATION' WARNING
+desc_case ()
+{
+    local img=$tmp/$1.img
+    $MKFS_EXT4 $2 -d $tmp/src $img 16M
+    debugfs -w -R "set_bg $3" $img
+    # debugfs exits 0 even when a command fails: read the edit back.
+    debugfs -c -R stats $img > $tmp/stats 2>&1
+    grep -q "^ Group *$4" $tmp/stats
+    r=0
+    virt-bmap -o $tmp/$1.bmap $img 2> $tmp/err || r=$?
+    cat $tmp/err
+    [ $r -eq 0 ] || fail "$1: virt-bmap exited $r"
+    grep -q "virt-bmap: warning: /dev/sda: $5" $tmp/err
+    virt-bmap export $tmp/$1.bmap --format tsv > $tmp/$1.tsv
+    python3 $srcdir/ext2-check-coverage $tmp/$1.tsv /dev/sda
+}
+
+# Group 1's block bitmap in group 0: group 1 is taken as all in use;
+# the files (in group 0) are still mapped and equal the source.
+desc_case nonflex "-b 1024 -O ^flex_bg" "1 block_bitmap 100" \
+    " 1: block bitmap at 100," \
+    "1 group descriptor(s) (the first: group 1) put the block bitmap outside the group: ignored"
+python3 $srcdir/ext2-check-content $tmp/nonflex.img $tmp/nonflex.tsv /dev/sda $tmp/src
+[ "$(grep -c '	f	/dev/sda	' $tmp/nonflex.tsv)" -ge 6 ]
+
+# The only group's inode table past the end: no inode can be read.
+desc_case flex "-b 4096" "0 inode_table 99999" \
+    " 0: .*inode table at 99999\$" \
+    "1 group descriptor(s) (the first: group 0) put the inode table outside the filesystem: ignored"
