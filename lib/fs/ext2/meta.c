@@ -360,9 +360,10 @@ map_group_tables (struct ext2_map *m, enum group_table table)
       missing++;
   }
   if (missing)
-    ext2_warn (m, "%u group(s) without a %s", missing,
-               table == TABLE_BLOCK_BITMAP ? "block bitmap" :
-               table == TABLE_INODE_BITMAP ? "inode bitmap" : "inode table");
+    ext2_warn (m, "%u group(s) without %s", missing,
+               table == TABLE_BLOCK_BITMAP ? "a block bitmap" :
+               table == TABLE_INODE_BITMAP ? "an inode bitmap"
+               : "an inode table");
   return vbm_fsmap_flush (m->fm);
 }
 
