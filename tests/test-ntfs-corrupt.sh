@@ -7,6 +7,8 @@
 #  - a directory hard-linked inside itself (a cycle): the walk ends;
 #  - the MFT record of a directory overwritten with garbage (bad
 #    fixups): what is below it is mapped as unreachable records;
+#  - $AttrDef's size corrupt (libntfs-3g cannot mount, and leaks): not
+#    mapped, with a warning, no sanitizer report;
 #  - both boot sectors garbage: not mapped, with a warning.
 source ./functions.sh
 set -x
@@ -60,6 +62,38 @@ ino=$(ifind -n /d/sub/file $img)
 awk -F'\t' -v i=$ino '$7 == i && $4 == "f" && $11 == "unreachable" && $8 == 0 { ok = 1 }
     END { exit !ok }' $tmp/mft.tsv
 grep -q '<unreachable record' $tmp/mft.tsv
+
+# $AttrDef's $DATA claims 0x7fffffff bytes (the low 4 bytes of its
+# data size, in MFT record 4): libntfs-3g refuses to mount, and leaks
+# (tests/lsan.supp says why): a warning, the disk left unmapped, no
+# sanitizer report.
+cp $img $tmp/attrdef.img
+python3 - $tmp/attrdef.img $((mftlcn * 4096 + 4 * 1024)) <<'PY'
+import struct, sys
+img, off = sys.argv[1], int(sys.argv[2])
+with open(img, "r+b") as f:
+    f.seek(off)
+    rec = f.read(1024)
+    assert rec[:4] == b"FILE"
+    a = struct.unpack_from("<H", rec, 0x14)[0]
+    while struct.unpack_from("<I", rec, a)[0] != 0x80:
+        assert struct.unpack_from("<I", rec, a)[0] != 0xffffffff
+        a += struct.unpack_from("<I", rec, a + 4)[0]
+    assert rec[a + 8] == 1                  # non-resident
+    # Not on an update sequence position (the last 2 bytes of a sector).
+    assert (a + 0x30) % 512 < 508
+    f.seek(off + a + 0x30)                  # data size, low 4 bytes
+    f.write(struct.pack("<I", 0x7fffffff))
+PY
+ntfsinfo -m $tmp/attrdef.img > $tmp/ntfsinfo 2>&1 &&
+    fail "ntfsinfo mounts the volume with a corrupt \$AttrDef"
+cat $tmp/ntfsinfo
+grep -q 'Attribute definition table is too big' $tmp/ntfsinfo
+virt-bmap -o $tmp/attrdef.bmap $tmp/attrdef.img 2> $tmp/warnings
+cat $tmp/warnings
+grep -q 'NTFS volume not mapped' $tmp/warnings
+virt-bmap export $tmp/attrdef.bmap --format tsv > $tmp/attrdef.tsv
+[ "$(grep -vc '^#' $tmp/attrdef.tsv)" -eq 1 ]
 
 # Both boot sectors garbage: a warning, the disk left unmapped.
 cp $img $tmp/bad.img

@@ -141,9 +141,20 @@ extern bool ext2_is_csum_error (errcode_t err);
 /* Sets ctx->err for a fatal libext2fs error; returns -1. */
 extern int ext2_fatal (struct ext2_map *m, errcode_t err, const char *what);
 
+/* check.c: e2fsck's checks of the values libext2fs trusts.  The
+ * superblock: false, and why says which value, if one is bad.  The
+ * descriptors: locations outside their group are set to 0 (as if
+ * missing), with a warning; returns how many.
+ */
+extern bool ext2_check_super (ext2_filsys fs, char *why, size_t len);
+extern unsigned ext2_check_descriptors (struct ext2_map *m);
+
 /* ext2-meta.c */
 extern int ext2_map_metadata (struct ext2_map *m);
-extern int ext2_load_bitmaps (struct ext2_map *m);
+/* bad_descs: ext2_check_descriptors found some (then the bitmaps are
+ * read group by group).
+ */
+extern int ext2_load_bitmaps (struct ext2_map *m, bool bad_descs);
 /* Hands the block bitmap to the core and runs its sweep. */
 extern int ext2_map_unclaimed (struct ext2_map *m);
 

@@ -54,6 +54,33 @@ ext2_probe_backup (struct vbm_ctx *ctx, const struct vbm_volume *vol)
 
 /* ---- Opening. ---- */
 
+/* Why open_checked refused a superblock that ext2fs_open2 took. */
+#define VBM_EXT2_BAD_VALUE EXT2_ET_CORRUPT_SUPERBLOCK
+
+/* ext2fs_open2, then the superblock values libext2fs trusts without
+ * checking (ext2_check_super): a superblock that fails is freed, and
+ * why says which value.
+ */
+static errcode_t
+open_checked (const char *name, int flags, int superblock, unsigned bs,
+              ext2_filsys *fsp, char *why, size_t len)
+{
+  errcode_t err;
+
+  err = ext2fs_open2 (name, NULL, flags, superblock, bs,
+                      &vbm_ext2_io_manager, fsp);
+  if (err) {
+    *fsp = NULL;
+    return err;
+  }
+  if (ext2fs_has_feature_journal_dev ((*fsp)->super) ||
+      ext2_check_super (*fsp, why, len))
+    return 0;
+  ext2fs_free (*fsp);
+  *fsp = NULL;
+  return VBM_EXT2_BAD_VALUE;
+}
+
 /* Opens the filesystem; *fsp is NULL (and a warning given) if it is
  * not one we can read.  -1 only on fatal errors.
  */
@@ -62,23 +89,28 @@ open_fs (struct ext2_map *m, const char *name,
          const struct vbm_ext2_io_target *target, ext2_filsys *fsp)
 {
   const int flags = EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP;
+  char why[128] = "", why2[128];
+  const char *reason;
   errcode_t err, err2;
   unsigned bs;
 
   *fsp = NULL;
-  err = ext2fs_open2 (name, NULL, flags, 0, 0, &vbm_ext2_io_manager, fsp);
+  err = open_checked (name, flags, 0, 0, fsp, why, sizeof why);
   if (err == 0)
     return 0;
   if (target->io_failed)
     return 0;                   /* reported by the caller */
   if (ext2_is_csum_error (err)) {
-    err2 = ext2fs_open2 (name, NULL, flags | EXT2_FLAG_IGNORE_CSUM_ERRORS,
-                         0, 0, &vbm_ext2_io_manager, fsp);
+    err2 = open_checked (name, flags | EXT2_FLAG_IGNORE_CSUM_ERRORS, 0, 0,
+                         fsp, why, sizeof why);
     if (err2 == 0) {
       ext2_warn (m, "%s: checksums ignored", ext2_strerror (err));
       return 0;
     }
+    if (err2 == VBM_EXT2_BAD_VALUE)
+      err = err2;
   }
+  reason = err == VBM_EXT2_BAD_VALUE && why[0] ? why : ext2_strerror (err);
   if (err == EXT2_ET_UNSUPP_FEATURE) {
     /* An external journal opens only when asked for. */
     err2 = ext2fs_open2 (name, NULL, flags | EXT2_FLAG_JOURNAL_DEV_OK,
@@ -103,18 +135,18 @@ open_fs (struct ext2_map *m, const char *name,
 
     if ((uint64_t) (sb + 1) * bs > m->vol->length)
       break;
-    err2 = ext2fs_open2 (name, NULL, flags | EXT2_FLAG_IGNORE_CSUM_ERRORS,
-                         sb, bs, &vbm_ext2_io_manager, fsp);
+    err2 = open_checked (name, flags | EXT2_FLAG_IGNORE_CSUM_ERRORS,
+                         sb, bs, fsp, why2, sizeof why2);
     if (target->io_failed)
       return 0;
     if (err2 == 0) {
       ext2_warn (m, "primary superblock unusable (%s): using the backup "
-                 "superblock at block %d", ext2_strerror (err), sb);
+                 "superblock at block %d", reason, sb);
       return 0;
     }
   }
   *fsp = NULL;
-  ext2_warn (m, "not a valid ext2/3/4 filesystem: %s", ext2_strerror (err));
+  ext2_warn (m, "not a valid ext2/3/4 filesystem: %s", reason);
   return 0;
 }
 
@@ -283,7 +315,7 @@ ext2_map_volume (struct vbm_ctx *ctx, const struct vbm_volume *vol)
   m.fs->default_bitmap_type =
     m.nblocks <= (UINT64_C (64) << 20) ? EXT2FS_BMAP64_BITARRAY
                                         : EXT2FS_BMAP64_RBTREE;
-  if (ext2_load_bitmaps (&m) == -1)
+  if (ext2_load_bitmaps (&m, ext2_check_descriptors (&m) > 0) == -1)
     goto out;
   set_geometry (&m);
   m.fs->default_bitmap_type = EXT2FS_BMAP64_RBTREE;

@@ -172,11 +172,14 @@ read_bitmaps_by_group (struct ext2_map *m)
 }
 
 int
-ext2_load_bitmaps (struct ext2_map *m)
+ext2_load_bitmaps (struct ext2_map *m, bool bad_descs)
 {
   ext2_filsys fs = m->fs;
   errcode_t err;
 
+  /* ext2fs_read_bitmaps takes a group without a bitmap as all free. */
+  if (bad_descs)
+    return read_bitmaps_by_group (m);
   err = ext2fs_read_bitmaps (fs);
   if (err && ext2_is_csum_error (err) &&
       !(fs->flags & EXT2_FLAG_IGNORE_CSUM_ERRORS)) {
@@ -357,9 +360,10 @@ map_group_tables (struct ext2_map *m, enum group_table table)
       missing++;
   }
   if (missing)
-    ext2_warn (m, "%u group(s) without a %s", missing,
-               table == TABLE_BLOCK_BITMAP ? "block bitmap" :
-               table == TABLE_INODE_BITMAP ? "inode bitmap" : "inode table");
+    ext2_warn (m, "%u group(s) without %s", missing,
+               table == TABLE_BLOCK_BITMAP ? "a block bitmap" :
+               table == TABLE_INODE_BITMAP ? "an inode bitmap"
+               : "an inode table");
   return vbm_fsmap_flush (m->fm);
 }
 
