@@ -180,6 +180,18 @@ stuck_request (void)
   CHECK (nr_seen == 1 && seen[0].cmd == NBDS_CMD_READ,
          "the hook then saw it");
   close (fd);
+
+  /* Once its last connection has ended the server can be freed
+   * (LeakSanitizer checks that nothing was left).  Bounded: 20 s.
+   */
+  {
+    bool freed = false;
+    int i;
+
+    for (i = 0; i < 2000 && !(freed = nbds_server_free (s)); ++i)
+      usleep (10000);
+    CHECK (freed, "the server is freed once the stuck connection ended");
+  }
   unlink (sock);
   rmdir (path);
 }
