@@ -154,9 +154,11 @@ nbds_source_open (struct vbm_source *src, enum nbds_file_mode mode,
   struct source_backend *sb;
 
   if (mode == NBDS_FILE_RW) {
-    nbds_set_error (err, EROFS, "%s: a %s image cannot be written in place "
-                    "(--rw): serve it read-only or with --cow",
-                    vbm_source_path (src), vbm_source_format (src));
+    nbds_set_error (err, 0, "%s: format %s: only raw images can be "
+                    "written in place (--rw); serve it read-only or "
+                    "with --cow", vbm_source_path (src),
+                    vbm_source_format (src));
+    err->errnum = EROFS;
     vbm_source_close (src);
     return -1;
   }

@@ -43,7 +43,9 @@ nbds_disk_open (const char *path, const char *format,
 
   src = vbm_source_open_warn (path, format, on_warning, &w, &verr);
   if (src == NULL) {
-    nbds_set_error (err, verr.errnum, "%s", verr.msg);
+    /* The library's message is complete: no strerror appended. */
+    nbds_set_error (err, 0, "%s", verr.msg);
+    err->errnum = verr.errnum;
     return -1;
   }
   info->format = vbm_source_format (src);
