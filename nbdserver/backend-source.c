@@ -2,8 +2,8 @@
  *
  * Sources are safe to read from many threads.  With --cow the
  * overlay (cow.c) takes the unwritten blocks from the source, which
- * is never written.  No block status: sources do not say where their
- * holes are, so everything is data.
+ * is never written.  Block status as the source says (the holes of a
+ * qcow2 or of a remote NBD export), else all data.
  */
 #include <config.h>
 
@@ -58,6 +58,57 @@ image_pread (void *h, void *buf, uint32_t count, uint64_t offset)
     return err.errnum > 0 ? err.errnum : EIO;
   }
   return 0;
+}
+
+struct extents_to {
+  struct nbds_extents *e;
+  int err;                      /* errno from nbds_extents_add */
+};
+
+static int
+add_extent (void *opaque, uint64_t offset, uint64_t length, unsigned flags)
+{
+  struct extents_to *t = opaque;
+  uint32_t type = 0;
+  int r;
+
+  if (flags & VBM_EXTENT_HOLE)
+    type |= NBDS_EXTENT_HOLE;
+  if (flags & VBM_EXTENT_ZERO)
+    type |= NBDS_EXTENT_ZERO;
+  r = nbds_extents_add (t->e, offset, length, type);
+  if (r == -1)
+    t->err = errno;
+  return r != 0;                /* full, or an error: stop */
+}
+
+static int
+image_extents (void *h, uint32_t count, uint64_t offset,
+               struct nbds_extents *e)
+{
+  struct source_backend *sb = h;
+  struct extents_to t = { .e = e };
+  struct vbm_error err;
+
+  if (vbm_source_extents (sb->src, count, offset, add_extent, &t, &err) == -1) {
+    if (err.errnum == ENOTSUP)
+      return nbds_extents_add (e, offset, count, NBDS_EXTENT_DATA) == -1
+        ? errno : 0;
+    say (sb, "%s", err.msg);
+    return err.errnum > 0 ? err.errnum : EIO;
+  }
+  return t.err;
+}
+
+static int
+source_extents (void *h, uint32_t count, uint64_t offset,
+                struct nbds_extents *e)
+{
+  struct source_backend *sb = h;
+
+  if (sb->cow)
+    return nbds_cow_extents (sb->cow, count, offset, e);
+  return image_extents (h, count, offset, e);
 }
 
 static int
@@ -132,6 +183,7 @@ cow_zero (void *h, uint32_t count, uint64_t offset, uint32_t flags)
 static const struct nbds_backend_ops ro_ops = {
   .pread = source_pread,
   .flush = source_flush,
+  .extents = source_extents,
   .close = source_close,
 };
 
@@ -141,6 +193,7 @@ static const struct nbds_backend_ops cow_ops = {
   .flush = source_flush,
   .trim = cow_trim,
   .zero = cow_zero,
+  .extents = source_extents,
   .close = source_close,
 };
 
@@ -173,7 +226,9 @@ nbds_source_open (struct vbm_source *src, enum nbds_file_mode mode,
   sb->say = say_fn;
   sb->opaque = opaque;
   if (mode == NBDS_FILE_COW) {
-    const struct nbds_cow_base base = { .pread = image_pread, .handle = sb };
+    const struct nbds_cow_base base = {
+      .pread = image_pread, .extents = image_extents, .handle = sb,
+    };
 
     sb->cow = nbds_cow_new (vbm_source_size (src), &base, err);
     if (sb->cow == NULL) {

@@ -3,8 +3,9 @@
 # nbd+unix:// URI.  For each: the whole export equals the raw image
 # (nbdcopy + cmp), a read of a file is traced at the offsets debugfs
 # gives, with the file's own bytes, and a write goes to the overlay
-# (the source is unchanged, sha256 before and after).  The identity
-# check compares the virtual size, not the container's.
+# (the source is unchanged, sha256 before and after); block status
+# gives the holes qemu-img map (qcow2) and nbdkit (the URI) give.  The
+# identity check compares the virtual size, not the container's.
 source ./functions.sh
 set -x
 set -o pipefail
@@ -13,6 +14,7 @@ requires qemu-nbd --version
 requires nbdkit --version
 requires nbdsh --version
 requires nbdcopy --version
+requires nbdinfo --version
 requires xz --version
 requires jq --version
 requires debugfs -V
@@ -43,6 +45,22 @@ debugfs -R "dump /usr/share/doc/numbers.txt numbers.txt" "disk.img?offset=$part"
 head -c $((3 * bs)) numbers.txt > expect.bin
 test "$(stat -c %s expect.bin)" -eq $((3 * bs))
 
+# Data ranges, adjacent ones merged: from nbdinfo --map --json, and
+# from qemu-img map for the qcow2 (the oracles).
+merge='reduce .[] as $r ([]; if length > 0 and .[-1][1] == $r[0]
+                            then .[-1][1] = $r[1] else . + [$r] end)'
+data_of_map () {
+    jq -c "[.[] | select(.type % 2 == 0) | [.offset, .offset + .length]] | $merge" "$1"
+}
+qemu-img map -f qcow2 --output=json disk.qcow2 |
+    jq -c "[.[] | select(.data) | [.start, .start + .length]] | $merge" > 1.oracle
+nbdinfo --map --json "$uri" > remote.map
+data_of_map remote.map > 3.oracle
+cat 1.oracle 3.oracle
+test "$(jq length 1.oracle)" -ge 2
+test "$(jq length 3.oracle)" -ge 2
+echo "[[0,$(stat -c %s disk.img)]]" > 2.oracle
+
 i=0
 for src in disk.qcow2 disk.img.xz "$uri"; do
     i=$((i + 1))
@@ -57,6 +75,12 @@ for src in disk.qcow2 disk.img.xz "$uri"; do
     bmaplog -m "$i.bmap" "$src" -U - --no-log \
             --run 'nbdcopy "$uri" '"$i.copy"
     cmp "$i.copy" disk.img
+
+    # Block status, through the overlay (nothing written yet).
+    bmaplog -m "$i.bmap" "$src" -U - --no-log \
+            --run 'nbdinfo --map --json "$uri"' > "$i.map"
+    data_of_map "$i.map" > "$i.data"
+    cmp "$i.data" "$i.oracle"
 
     # 3 blocks of numbers.txt, from 100 bytes before it; then a write
     # over them, read back through the overlay.
