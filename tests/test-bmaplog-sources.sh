@@ -115,6 +115,14 @@ PY
     test "$(sha256sum < "$file")" = "$sum"
 done
 
+# The report checksums the qcow2 file itself (oracle: sha256sum) and
+# says so; it is not refused for being smaller than its disk.
+bmaplog report -m 1.bmap -q -o 1.html --json 1.report.json 1.jsonl
+jq -c .provenance.images 1.report.json
+jq -e --arg sum "$(sha256sum < disk.qcow2 | cut -d' ' -f1)" '
+  .provenance.images[0] | .sha256 == $sum and (.note | test("qcow2 file"))
+' 1.report.json
+
 # The raw image's map serves the qcow2 (same virtual disk); a qcow2 of
 # another size is refused, its virtual size named.
 bmaplog -m 1.bmap disk.img -U - --no-log --run 'nbdsh -u "$uri" -c "h.pread(512, 0)"'
