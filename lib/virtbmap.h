@@ -123,6 +123,23 @@ extern int64_t vbm_source_mtime (const struct vbm_source *src);
 extern void vbm_source_get_stats (struct vbm_source *src,
                                   struct vbm_source_stats *stats);
 
+/* Where the image holds data, for sources that know: an NBD URI or a
+ * qemu format (qcow2 ...) whose server reports base:allocation.  Calls
+ * fn for the extents of [offset, offset+count), in order, with flags
+ * VBM_EXTENT_HOLE (not allocated) and VBM_EXTENT_ZERO (reads as
+ * zeroes); the first may start before offset, the last end after it.
+ * fn returns 0 for more, 1 to stop.  Returns 0, or -1 with err set:
+ * err->errnum ENOTSUP when the source does not know (then read it all
+ * as data).
+ */
+#define VBM_EXTENT_HOLE 1
+#define VBM_EXTENT_ZERO 2
+typedef int (*vbm_extent_fn) (void *opaque, uint64_t offset,
+                              uint64_t length, unsigned flags);
+extern int vbm_source_extents (struct vbm_source *src, uint64_t count,
+                               uint64_t offset, vbm_extent_fn fn,
+                               void *opaque, struct vbm_error *err);
+
 /* ---- Building a map. ----
  *
  * An opaque handle holds the options:

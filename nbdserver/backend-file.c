@@ -98,13 +98,31 @@ nbds_fd_extents (int fd, uint64_t size, uint32_t count, uint64_t offset,
   return 0;
 }
 
+/* The image itself, under the overlay of --cow. */
+static int
+image_pread (void *h, void *buf, uint32_t count, uint64_t offset)
+{
+  struct file_backend *fh = h;
+
+  return nbds_full_pread (fh->fd, buf, count, offset);
+}
+
+static int
+image_extents (void *h, uint32_t count, uint64_t offset,
+               struct nbds_extents *e)
+{
+  struct file_backend *fh = h;
+
+  return nbds_fd_extents (fh->fd, fh->size, count, offset, e);
+}
+
 static int
 file_pread (void *h, void *buf, uint32_t count, uint64_t offset)
 {
   struct file_backend *fh = h;
 
   if (fh->cow)
-    return nbds_cow_pread (fh->cow, fh->fd, buf, count, offset);
+    return nbds_cow_pread (fh->cow, buf, count, offset);
   return nbds_full_pread (fh->fd, buf, count, offset);
 }
 
@@ -152,7 +170,7 @@ file_extents (void *h, uint32_t count, uint64_t offset, struct nbds_extents *e)
   struct file_backend *fh = h;
 
   if (fh->cow)
-    return nbds_cow_extents (fh->cow, fh->fd, count, offset, e);
+    return nbds_cow_extents (fh->cow, count, offset, e);
   return nbds_fd_extents (fh->fd, fh->size, count, offset, e);
 }
 
@@ -173,7 +191,7 @@ cow_pwrite (void *h, const void *buf, uint32_t count, uint64_t offset)
 {
   struct file_backend *fh = h;
 
-  return nbds_cow_pwrite (fh->cow, fh->fd, buf, count, offset);
+  return nbds_cow_pwrite (fh->cow, buf, count, offset);
 }
 
 static int
@@ -181,7 +199,7 @@ cow_trim (void *h, uint32_t count, uint64_t offset)
 {
   struct file_backend *fh = h;
 
-  return nbds_cow_zero (fh->cow, fh->fd, count, offset);
+  return nbds_cow_zero (fh->cow, count, offset);
 }
 
 static int
@@ -189,7 +207,7 @@ cow_zero (void *h, uint32_t count, uint64_t offset, uint32_t flags)
 {
   struct file_backend *fh = h;
 
-  return nbds_cow_zero (fh->cow, fh->fd, count, offset);
+  return nbds_cow_zero (fh->cow, count, offset);
 }
 
 /* ---- --rw: writes go to the file. ---- */
@@ -316,7 +334,11 @@ nbds_file_open (const char *path, enum nbds_file_mode mode,
   }
 
   if (mode == NBDS_FILE_COW) {
-    fh->cow = nbds_cow_new (fh->size, err);
+    const struct nbds_cow_base base = {
+      .pread = image_pread, .extents = image_extents, .handle = fh,
+    };
+
+    fh->cow = nbds_cow_new (fh->size, &base, err);
     if (fh->cow == NULL)
       goto error;
   }

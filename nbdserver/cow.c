@@ -23,6 +23,7 @@ struct nbds_cow {
   uint64_t size;
   uint64_t nblocks;
   uint64_t *bitmap;             /* bit set: block is in the overlay */
+  struct nbds_cow_base base;
   uint64_t dirty;               /* blocks in the overlay, atomic */
   pthread_rwlock_t lock;
 };
@@ -56,8 +57,20 @@ open_overlay (struct nbds_error *err)
   return fd;
 }
 
+/* Extents of the image itself. */
+static int
+base_extents (struct nbds_cow *cow, uint32_t count, uint64_t offset,
+              struct nbds_extents *e)
+{
+  if (cow->base.extents)
+    return cow->base.extents (cow->base.handle, count, offset, e);
+  return nbds_extents_add (e, offset, count, NBDS_EXTENT_DATA) == -1
+    ? errno : 0;
+}
+
 struct nbds_cow *
-nbds_cow_new (uint64_t size, struct nbds_error *err)
+nbds_cow_new (uint64_t size, const struct nbds_cow_base *base,
+              struct nbds_error *err)
 {
   struct nbds_cow *cow = calloc (1, sizeof *cow);
 
@@ -66,6 +79,7 @@ nbds_cow_new (uint64_t size, struct nbds_error *err)
     return NULL;
   }
   cow->size = size;
+  cow->base = *base;
   cow->nblocks = (size + NBDS_COW_BLOCK - 1) / NBDS_COW_BLOCK;
   cow->fd = open_overlay (err);
   if (cow->fd == -1) {
@@ -152,7 +166,7 @@ block_end (const struct nbds_cow *cow, uint64_t blk)
 }
 
 int
-nbds_cow_pread (struct nbds_cow *cow, int base_fd, void *buf,
+nbds_cow_pread (struct nbds_cow *cow, void *buf,
                 uint32_t count, uint64_t offset)
 {
   const uint64_t end = offset + count;
@@ -161,7 +175,7 @@ nbds_cow_pread (struct nbds_cow *cow, int base_fd, void *buf,
   int err = 0;
 
   if (__atomic_load_n (&cow->dirty, __ATOMIC_ACQUIRE) == 0)
-    return nbds_full_pread (base_fd, buf, count, offset);
+    return cow->base.pread (cow->base.handle, buf, count, offset);
 
   pthread_rwlock_rdlock (&cow->lock);
   while (pos < end && err == 0) {
@@ -172,7 +186,10 @@ nbds_cow_pread (struct nbds_cow *cow, int base_fd, void *buf,
 
     if (run_end > end)
       run_end = end;
-    err = nbds_full_pread (in ? cow->fd : base_fd, p, run_end - pos, pos);
+    if (in)
+      err = nbds_full_pread (cow->fd, p, run_end - pos, pos);
+    else
+      err = cow->base.pread (cow->base.handle, p, run_end - pos, pos);
     p += run_end - pos;
     pos = run_end;
   }
@@ -197,7 +214,7 @@ nbds_cow_range_clean (struct nbds_cow *cow, uint32_t count, uint64_t offset)
 
 /* Puts a whole block in the overlay (lock held for writing). */
 static int
-copy_up (struct nbds_cow *cow, int base_fd, uint64_t blk)
+copy_up (struct nbds_cow *cow, uint64_t blk)
 {
   char block[NBDS_COW_BLOCK];
   const uint64_t start = blk * NBDS_COW_BLOCK;
@@ -206,7 +223,7 @@ copy_up (struct nbds_cow *cow, int base_fd, uint64_t blk)
 
   if (test_bit (cow, blk))
     return 0;
-  err = nbds_full_pread (base_fd, block, len, start);
+  err = cow->base.pread (cow->base.handle, block, len, start);
   if (err == 0)
     err = nbds_full_pwrite (cow->fd, block, len, start);
   if (err == 0)
@@ -216,7 +233,7 @@ copy_up (struct nbds_cow *cow, int base_fd, uint64_t blk)
 
 /* Copies up the blocks that [offset, end) covers only partly. */
 static int
-copy_up_ends (struct nbds_cow *cow, int base_fd, uint64_t offset, uint64_t end)
+copy_up_ends (struct nbds_cow *cow, uint64_t offset, uint64_t end)
 {
   const uint64_t first = offset / NBDS_COW_BLOCK;
   const uint64_t last = (end - 1) / NBDS_COW_BLOCK;
@@ -224,21 +241,21 @@ copy_up_ends (struct nbds_cow *cow, int base_fd, uint64_t offset, uint64_t end)
 
   if (offset % NBDS_COW_BLOCK != 0 ||
       (first == last && end < block_end (cow, first)))
-    err = copy_up (cow, base_fd, first);
+    err = copy_up (cow, first);
   if (err == 0 && last != first && end < block_end (cow, last))
-    err = copy_up (cow, base_fd, last);
+    err = copy_up (cow, last);
   return err;
 }
 
 int
-nbds_cow_pwrite (struct nbds_cow *cow, int base_fd, const void *buf,
+nbds_cow_pwrite (struct nbds_cow *cow, const void *buf,
                  uint32_t count, uint64_t offset)
 {
   const uint64_t end = offset + count;
   int err;
 
   pthread_rwlock_wrlock (&cow->lock);
-  err = copy_up_ends (cow, base_fd, offset, end);
+  err = copy_up_ends (cow, offset, end);
   if (err == 0)
     err = nbds_full_pwrite (cow->fd, buf, count, offset);
   if (err == 0)
@@ -267,14 +284,13 @@ zero_overlay (struct nbds_cow *cow, uint32_t count, uint64_t offset)
 
 /* Trim and zero: the range reads as zeroes from the overlay. */
 int
-nbds_cow_zero (struct nbds_cow *cow, int base_fd, uint32_t count,
-               uint64_t offset)
+nbds_cow_zero (struct nbds_cow *cow, uint32_t count, uint64_t offset)
 {
   const uint64_t end = offset + count;
   int err;
 
   pthread_rwlock_wrlock (&cow->lock);
-  err = copy_up_ends (cow, base_fd, offset, end);
+  err = copy_up_ends (cow, offset, end);
   if (err == 0)
     err = zero_overlay (cow, count, offset);
   if (err == 0)
@@ -284,15 +300,15 @@ nbds_cow_zero (struct nbds_cow *cow, int base_fd, uint32_t count,
 }
 
 int
-nbds_cow_extents (struct nbds_cow *cow, int base_fd, uint32_t count,
-                  uint64_t offset, struct nbds_extents *e)
+nbds_cow_extents (struct nbds_cow *cow, uint32_t count, uint64_t offset,
+                  struct nbds_extents *e)
 {
   const uint64_t end = offset + count;
   uint64_t pos = offset;
   int err = 0;
 
   if (__atomic_load_n (&cow->dirty, __ATOMIC_ACQUIRE) == 0)
-    return nbds_fd_extents (base_fd, cow->size, count, offset, e);
+    return base_extents (cow, count, offset, e);
 
   pthread_rwlock_rdlock (&cow->lock);
   while (pos < end) {
@@ -311,7 +327,7 @@ nbds_cow_extents (struct nbds_cow *cow, int base_fd, uint32_t count,
         err = errno;
     }
     else
-      err = nbds_fd_extents (base_fd, cow->size, run_end - pos, pos, e);
+      err = base_extents (cow, run_end - pos, pos, e);
     if (err || e->next < run_end || e->n >= e->max)
       break;                    /* error, or the collector is full */
     pos = run_end;

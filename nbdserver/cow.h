@@ -16,20 +16,33 @@
 
 struct nbds_cow;
 
-/* The overlay lives in $TMPDIR (default /var/tmp), unlinked at once. */
-extern struct nbds_cow *nbds_cow_new (uint64_t size, struct nbds_error *err);
+/* Where the blocks not written yet come from: the image, read-only
+ * (a raw file, or any source of the library).  Callbacks as in
+ * struct nbds_backend_ops; extents may be NULL (all data).
+ */
+struct nbds_cow_base {
+  int (*pread) (void *handle, void *buf, uint32_t count, uint64_t offset);
+  int (*extents) (void *handle, uint32_t count, uint64_t offset,
+                  struct nbds_extents *e);
+  void *handle;
+};
+
+/* The overlay lives in $TMPDIR (default /var/tmp), unlinked at once.
+ * base is copied.
+ */
+extern struct nbds_cow *nbds_cow_new (uint64_t size,
+                                      const struct nbds_cow_base *base,
+                                      struct nbds_error *err);
 extern void nbds_cow_free (struct nbds_cow *cow);
 
-/* Like the backend callbacks: 0 or an errno value.  base_fd is the
- * image, opened read-only.
- */
-extern int nbds_cow_pread (struct nbds_cow *cow, int base_fd, void *buf,
+/* Like the backend callbacks: 0 or an errno value. */
+extern int nbds_cow_pread (struct nbds_cow *cow, void *buf,
                            uint32_t count, uint64_t offset);
-extern int nbds_cow_pwrite (struct nbds_cow *cow, int base_fd,
+extern int nbds_cow_pwrite (struct nbds_cow *cow,
                             const void *buf, uint32_t count, uint64_t offset);
-extern int nbds_cow_zero (struct nbds_cow *cow, int base_fd,
+extern int nbds_cow_zero (struct nbds_cow *cow,
                           uint32_t count, uint64_t offset);
-extern int nbds_cow_extents (struct nbds_cow *cow, int base_fd,
+extern int nbds_cow_extents (struct nbds_cow *cow,
                              uint32_t count, uint64_t offset,
                              struct nbds_extents *e);
 

@@ -1,18 +1,46 @@
-/* virt-bmap-nbd: serve raw disk images over NBD.
+/* virt-bmap-nbd: serve disk images over NBD: raw files, and through
+ * libvirtbmap's sources xz, qcow2 (and the other qemu formats) and
+ * NBD URIs.
  *
- * Each FILE is one export.  Everything else (listening, --cow, --run,
+ * Each DISK is one export.  Everything else (listening, --cow, --run,
  * ...) is the shared frontend of libvbmnbd.
  */
 #include <config.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nbdserver.h"
+#include "backend-source.h"
 
 static const char *program_name = "virt-bmap-nbd";
+
+enum { OPT_FORMAT = 0xf0 };
+
+static const struct option extra_long[] = {
+  { "format", required_argument, NULL, OPT_FORMAT },
+  { NULL }
+};
+
+static int
+parse_extra (void *opaque, int c, const char *arg)
+{
+  const char **format = opaque;
+
+  if (c != OPT_FORMAT)
+    return -1;
+  *format = arg;
+  return 0;
+}
+
+static void
+say (void *opaque, const char *msg)
+{
+  fprintf (stderr, "%s: %s\n", program_name, msg);
+}
 
 static void
 usage (int status)
@@ -20,14 +48,20 @@ usage (int status)
   if (status != EXIT_SUCCESS)
     fprintf (stderr, "Try '%s --help' for more information.\n", program_name);
   else {
-    printf ("%s: serve raw disk images over NBD\n"
+    printf ("%s: serve disk images over NBD\n"
             "\n"
-            "Usage: %s [OPTIONS] FILE [FILE...]\n"
+            "Usage: %s [--format F] [OPTIONS] DISK [DISK...]\n"
             "\n"
-            "Each FILE is an export; the first one is also the default\n"
+            "Each DISK is an export; the first one is also the default\n"
             "export (empty name).  Read-only unless --cow or --rw.\n"
+            "A DISK is an image file, a block device or an nbd:// or\n"
+            "nbd+unix:// URI.  Raw, xz, qcow2 (and the other formats\n"
+            "qemu-nbd reads) and NBD URIs are served as the virtual disk\n"
+            "they hold; only raw images can be written with --rw.\n"
             "\n"
-            "Options:\n%s",
+            "Options:\n"
+            "      --format F         raw, xz, qcow2, vmdk, vdi, vhdx, vpc,\n"
+            "                         qed or nbd (default: detected)\n%s",
             program_name, program_name, nbds_frontend_options_help);
   }
   exit (status);
@@ -38,10 +72,11 @@ main (int argc, char *argv[])
 {
   struct nbds_frontend *fe;
   struct nbds_server *srv;
+  const char *format = NULL;
   int first, i, n, status;
 
-  fe = nbds_frontend_parse (program_name, argc, argv, NULL, NULL, NULL, NULL,
-                            usage, &first);
+  fe = nbds_frontend_parse (program_name, argc, argv, NULL, extra_long,
+                            parse_extra, &format, usage, &first);
   if (fe == NULL)
     exit (EXIT_FAILURE);
   n = argc - first;
@@ -59,12 +94,23 @@ main (int argc, char *argv[])
     const char *file = argv[first + i];
     const char *slash = strrchr (file, '/');
     struct nbds_export exp;
+    struct nbds_disk_info d;
     struct nbds_error err = { 0 };
 
-    if (nbds_file_open (file, nbds_frontend_mode (fe), &exp, &err) == -1) {
+    if (nbds_disk_open (file, format, nbds_frontend_mode (fe),
+                        nbds_frontend_verbose (fe), say, NULL,
+                        &exp, &d, &err) == -1) {
       fprintf (stderr, "%s: %s\n", program_name, err.msg);
       exit (EXIT_FAILURE);
     }
+    if (nbds_frontend_verbose (fe))
+      fprintf (stderr, "%s: %s: format %s, %" PRIu64 " bytes\n",
+               program_name, file, d.format, d.size);
+    /* A streamed source wants its requests in order: one thread
+     * (-t still says otherwise).
+     */
+    if (d.streamed)
+      nbds_server_set_threads (srv, 1);
     exp.name = nbds_frontend_export_name (fe, i, n, file);
     exp.description = slash ? slash + 1 : file;
     if (nbds_server_add_export (srv, &exp) == -1) {

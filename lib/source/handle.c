@@ -133,6 +133,26 @@ vbm_source_get_stats (struct vbm_source *src, struct vbm_source_stats *stats)
   vbm_copy_sized (stats, &all, sizeof all);
 }
 
+int
+vbm_source_extents (struct vbm_source *src, uint64_t count, uint64_t offset,
+                    vbm_extent_fn fn, void *opaque, struct vbm_error *err)
+{
+  if (offset > src->size || count > src->size - offset) {
+    vbm_set_error (err, EINVAL, "%s: extents of [%" PRIu64 ", +%" PRIu64
+                   ") past the end (%" PRIu64 " bytes)", src->path, offset,
+                   count, src->size);
+    return -1;
+  }
+  if (src->ops->extents == NULL) {
+    vbm_set_error (err, ENOTSUP, "%s: a %s source does not say where its "
+                   "data is", src->path, src->format);
+    return -1;
+  }
+  if (count == 0)
+    return 0;
+  return src->ops->extents (src, count, offset, fn, opaque, err);
+}
+
 void
 vbm_source_close (struct vbm_source *src)
 {

@@ -24,7 +24,11 @@
 struct nbd {
   struct nbd_handle *h;
   uint32_t max_read;
+  int can_extents;              /* the server reports base:allocation */
 };
+
+/* Largest block status request: the protocol's count is 32 bits. */
+#define NBD_MAX_EXTENTS_REQUEST (1U << 30)
 
 static const char *const qemu_formats[] = {
   "qcow2", "vmdk", "vdi", "vhdx", "vpc", "qed", NULL
@@ -79,6 +83,78 @@ nbd_source_pread (struct vbm_source *src, void *buf, size_t count,
   return 0;
 }
 
+/* One block status reply, handed to the caller's fn. */
+struct extents_ctx {
+  vbm_extent_fn fn;
+  void *opaque;
+  uint64_t pos;                 /* where the next extent starts */
+  uint64_t end;
+  int stop;
+};
+
+static int
+extent_cb (void *user_data, const char *metacontext, uint64_t offset,
+           uint32_t *entries, size_t nr_entries, int *error)
+{
+  struct extents_ctx *c = user_data;
+  size_t i;
+
+  if (strcmp (metacontext, LIBNBD_CONTEXT_BASE_ALLOCATION) != 0)
+    return 0;
+  /* A hostile server could send zero lengths: they are skipped, and
+   * the caller's loop stops when a reply makes no progress.
+   */
+  for (i = 0; i + 1 < nr_entries && !c->stop && c->pos < c->end; i += 2) {
+    uint64_t len = entries[i];
+    unsigned flags = entries[i + 1] & (VBM_EXTENT_HOLE | VBM_EXTENT_ZERO);
+
+    if (len == 0)
+      continue;
+    if (c->fn (c->opaque, c->pos, len, flags) != 0)
+      c->stop = 1;
+    c->pos += len;
+  }
+  return 0;
+}
+
+static int
+nbd_source_extents (struct vbm_source *src, uint64_t count, uint64_t offset,
+                    vbm_extent_fn fn, void *opaque, struct vbm_error *err)
+{
+  struct nbd *nbd = src->priv;
+  struct extents_ctx c = {
+    .fn = fn, .opaque = opaque, .pos = offset, .end = offset + count,
+  };
+
+  if (!nbd->can_extents) {
+    vbm_set_error (err, ENOTSUP, "%s: the NBD server does not report "
+                   "base:allocation", src->path);
+    return -1;
+  }
+  while (c.pos < c.end && !c.stop) {
+    uint64_t start = c.pos;
+    uint64_t n = c.end - c.pos;
+
+    if (n > NBD_MAX_EXTENTS_REQUEST)
+      n = NBD_MAX_EXTENTS_REQUEST;
+    if (nbd_block_status (nbd->h, n, start,
+                          (nbd_extent_callback) { .callback = extent_cb,
+                                                  .user_data = &c }, 0)
+        == -1) {
+      vbm_set_error (err, nbd_get_errno () ? nbd_get_errno () : EIO,
+                     "%s: block status at offset %" PRIu64 ": %s",
+                     src->path, start, nbd_get_error ());
+      return -1;
+    }
+    if (c.pos == start) {
+      vbm_set_error (err, EIO, "%s: block status at offset %" PRIu64
+                     ": the server described nothing", src->path, start);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 static void
 nbd_source_close (struct vbm_source *src)
 {
@@ -98,6 +174,7 @@ static const struct vbm_source_ops nbd_ops = {
   .name = "nbd",
   .pread = nbd_source_pread,
   .close = nbd_source_close,
+  .extents = nbd_source_extents,
 };
 
 /* A new source with a libnbd handle, not yet connected. */
@@ -118,6 +195,13 @@ new_source (const char *path, const char *format, struct vbm_error *err)
     vbm_source_close (src);
     return NULL;
   }
+  /* Holes, if the server knows them: asked for before connecting. */
+  if (nbd_add_meta_context (nbd->h, LIBNBD_CONTEXT_BASE_ALLOCATION) == -1) {
+    vbm_set_error (err, nbd_get_errno (), "nbd_add_meta_context: %s",
+                   nbd_get_error ());
+    vbm_source_close (src);
+    return NULL;
+  }
   return src;
 }
 
@@ -135,6 +219,8 @@ finish_connect (struct vbm_source *src, struct vbm_error *err)
     return -1;
   }
   src->size = size;
+  nbd->can_extents =
+    nbd_can_meta_context (nbd->h, LIBNBD_CONTEXT_BASE_ALLOCATION) == 1;
   nbd->max_read = NBD_MAX_READ;
   max = nbd_get_block_size (nbd->h, LIBNBD_SIZE_MAXIMUM);
   if (max > 0 && max < NBD_MAX_READ)

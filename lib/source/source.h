@@ -26,6 +26,11 @@ struct vbm_source_ops {
    * NULL: nothing is decompressed).
    */
   void (*stats) (struct vbm_source *src, struct vbm_source_stats *stats);
+  /* vbm_source_extents, range inside the source and not empty (may be
+   * NULL: ENOTSUP).
+   */
+  int (*extents) (struct vbm_source *src, uint64_t count, uint64_t offset,
+                  vbm_extent_fn fn, void *opaque, struct vbm_error *err);
 };
 
 struct vbm_source {

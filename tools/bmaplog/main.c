@@ -9,15 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "bmaplog.h"
+#include "backend-source.h"
 #include "tracer/tracer.h"
 
 struct options {
   const char *map;
   const char *log;
   const char *trace;
+  const char *format;
   enum trace_format trace_format;
 };
 
@@ -38,6 +39,9 @@ usage (int status)
           "  %s report --diff TRACE1 TRACE2\n"
           "\n"
           "  -m, --map MAP          the disks' map, from virt-bmap\n"
+          "      --format F         format of the disks: raw, xz, qcow2 (or\n"
+          "                         another format qemu-nbd reads), nbd for an\n"
+          "                         NBD URI (default: detected, as virt-bmap does)\n"
           "  -o, --log FILE         the human log (default: stdout)\n"
           "      --no-log           no human log\n"
           "      --trace FILE       a machine-readable trace of every request\n"
@@ -45,6 +49,9 @@ usage (int status)
           "\n"
           "Server options (bmaplog's default mode is --cow: the guest may\n"
           "write, the image is never modified):\n%s"
+          "\n"
+          "A DISK is an image file, a block device or an nbd:// or\n"
+          "nbd+unix:// URI, in any format virt-bmap maps.\n"
           "\n"
           "Example:\n"
           "  %s -m disk.bmap disk.img -U - --trace boot.jsonl \\\n"
@@ -57,10 +64,11 @@ usage (int status)
 }
 
 /* Below 0x100: the server's common options use values from there on. */
-enum { OPT_TRACE = 0xf0, OPT_TRACE_FORMAT, OPT_NO_LOG };
+enum { OPT_TRACE = 0xf0, OPT_TRACE_FORMAT, OPT_NO_LOG, OPT_FORMAT };
 
 static const struct option extra_long[] = {
   { "map", required_argument, NULL, 'm' },
+  { "format", required_argument, NULL, OPT_FORMAT },
   { "log", required_argument, NULL, 'o' },
   { "no-log", no_argument, NULL, OPT_NO_LOG },
   { "trace", required_argument, NULL, OPT_TRACE },
@@ -77,6 +85,7 @@ parse_extra (void *opaque, int c, const char *arg)
   case 'm': o->map = arg; return 0;
   case 'o': o->log = arg; return 0;
   case OPT_NO_LOG: o->log = ""; return 0;
+  case OPT_FORMAT: o->format = arg; return 0;
   case OPT_TRACE: o->trace = arg; return 0;
   case OPT_TRACE_FORMAT:
     if (strcmp (arg, "jsonl") == 0)
@@ -93,17 +102,16 @@ parse_extra (void *opaque, int c, const char *arg)
   return -1;
 }
 
-/* The map must describe these very images: same count, same sizes.
- * A changed modification time only earns a warning (copies keep the
- * content but not always the time).
+/* The map must describe these very disks: same count, and each the
+ * same virtual size (a qcow2 or an xz is compared by the disk it
+ * holds, not by its file).  A changed modification time only earns a
+ * warning (copies keep the content but not always the time).
  */
 static int
-check_map (struct vbm_map *map, const char *mapfile, char **disks, int n)
+check_count (struct vbm_map *map, const char *mapfile, int n)
 {
-  struct vbm_disk_info info = VBM_DISK_INFO_INIT;
   struct vbm_error err;
-  struct stat st;
-  int i, nmap;
+  int nmap;
 
   nmap = vbm_map_ndisks (map, &err);
   if (nmap == -1) {
@@ -115,27 +123,36 @@ check_map (struct vbm_map *map, const char *mapfile, char **disks, int n)
              PROG, mapfile, nmap, n);
     return -1;
   }
-  for (i = 0; i < n; ++i) {
-    if (vbm_map_get_disk (map, i, &info, &err) == -1) {
-      fprintf (stderr, "%s: %s: %s\n", PROG, mapfile, err.msg);
-      return -1;
-    }
-    if (stat (disks[i], &st) == -1) {
-      fprintf (stderr, "%s: %s: %s\n", PROG, disks[i], strerror (errno));
-      return -1;
-    }
-    if (S_ISREG (st.st_mode) && (uint64_t) st.st_size != info.size) {
-      fprintf (stderr, "%s: %s does not belong to %s: the map was made for "
-               "%s (%" PRIu64 " bytes), this image has %" PRIu64 " bytes\n",
-               PROG, mapfile, disks[i], info.path, info.size,
-               (uint64_t) st.st_size);
-      return -1;
-    }
-    if (S_ISREG (st.st_mode) && info.mtime >= 0 && st.st_mtime != info.mtime)
-      fprintf (stderr, "%s: warning: %s was modified after %s was made; "
-               "the map may be stale\n", PROG, disks[i], mapfile);
-  }
   return 0;
+}
+
+static int
+check_disk (struct vbm_map *map, const char *mapfile, int i,
+            const char *disk, const struct nbds_disk_info *d)
+{
+  struct vbm_disk_info info = VBM_DISK_INFO_INIT;
+  struct vbm_error err;
+
+  if (vbm_map_get_disk (map, i, &info, &err) == -1) {
+    fprintf (stderr, "%s: %s: %s\n", PROG, mapfile, err.msg);
+    return -1;
+  }
+  if (d->size != info.size) {
+    fprintf (stderr, "%s: %s does not belong to %s: the map was made for "
+             "%s (%" PRIu64 " bytes), this image has %" PRIu64 " bytes\n",
+             PROG, mapfile, disk, info.path, info.size, d->size);
+    return -1;
+  }
+  if (d->mtime >= 0 && info.mtime >= 0 && d->mtime != info.mtime)
+    fprintf (stderr, "%s: warning: %s was modified after %s was made; "
+             "the map may be stale\n", PROG, disk, mapfile);
+  return 0;
+}
+
+static void
+say (void *opaque, const char *msg)
+{
+  fprintf (stderr, "%s: %s\n", PROG, msg);
 }
 
 static FILE *
@@ -183,16 +200,8 @@ main (int argc, char *argv[])
     fprintf (stderr, "%s: %s\n", PROG, err.msg);
     goto out;
   }
-  if (check_map (map, o.map, &argv[first], n) == -1)
+  if (check_count (map, o.map, n) == -1)
     goto out;
-  index = vbm_index_load (map, &err);
-  if (index == NULL) {
-    fprintf (stderr, "%s: %s: %s\n", PROG, o.map, err.msg);
-    goto out;
-  }
-  if (nbds_frontend_verbose (fe))
-    fprintf (stderr, "%s: index of %s: %zu bytes\n", PROG, o.map,
-             vbm_index_memory (index));
 
   srv = nbds_server_new ();
   if (srv == NULL) {
@@ -202,12 +211,26 @@ main (int argc, char *argv[])
   for (i = 0; i < n; ++i) {
     const char *disk = argv[first + i];
     struct nbds_export exp;
+    struct nbds_disk_info d;
     struct nbds_error nerr;
 
-    if (nbds_file_open (disk, mode, &exp, &nerr) == -1) {
+    if (nbds_disk_open (disk, o.format, mode, nbds_frontend_verbose (fe),
+                        say, NULL, &exp, &d, &nerr) == -1) {
       fprintf (stderr, "%s: %s\n", PROG, nerr.msg);
       goto out;
     }
+    if (nbds_frontend_verbose (fe))
+      fprintf (stderr, "%s: %s: format %s, %" PRIu64 " bytes\n",
+               PROG, disk, d.format, d.size);
+    if (check_disk (map, o.map, i, disk, &d) == -1) {
+      exp.ops->close (exp.handle);
+      goto out;
+    }
+    /* Requests handled one at a time reach a streamed source in the
+     * order the client sent them (-t still says otherwise).
+     */
+    if (d.streamed)
+      nbds_server_set_threads (srv, 1);
     exp.name = nbds_frontend_export_name (fe, i, n, disk);
     exp.description = disk;
     if (nbds_server_add_export (srv, &exp) == -1) {
@@ -216,6 +239,15 @@ main (int argc, char *argv[])
       goto out;
     }
   }
+
+  index = vbm_index_load (map, &err);
+  if (index == NULL) {
+    fprintf (stderr, "%s: %s: %s\n", PROG, o.map, err.msg);
+    goto out;
+  }
+  if (nbds_frontend_verbose (fe))
+    fprintf (stderr, "%s: index of %s: %zu bytes\n", PROG, o.map,
+             vbm_index_memory (index));
 
   if (o.log == NULL)
     log = stdout;

@@ -17,13 +17,11 @@
 #define PROG "inspect-nbd"
 
 /* backend.c: a vbm_source as a read-only NBD export; *streamed if it
- * must be read in order (see vbm_source_stats).
+ * must be read in order (see vbm_source_stats).  What the export has
+ * done so far: nbds_source_progress on its handle.
  */
 extern int source_export (const char *path, const char *format, int verbose,
                           struct nbds_export *exp, bool *streamed);
-/* What the export's handle has done so far. */
-extern void source_progress (void *handle, uint64_t *served,
-                             struct vbm_source_stats *stats);
 
 /* progress.c: "inspect-nbd: MSG" on stderr, clearing the status line. */
 extern void message (const char *fs, ...)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "inspect-nbd.h"
+#include "backend-source.h"
 
 /* Serialises stderr between the server's threads and the status line. */
 static pthread_mutex_t stderr_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -78,7 +79,7 @@ progress_thread (void *arg)
     pthread_cond_timedwait (&p->wake, &p->lock, &ts);
     if (p->stop)
       break;
-    source_progress (p->handle, &served, &st);
+    nbds_source_progress (p->handle, &served, &st);
     if (served != last_served || st.blocks_decoded != last_blocks)
       draw (served, &st);
     last_served = served;

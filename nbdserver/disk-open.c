@@ -1,0 +1,68 @@
+/* nbds_disk_open (see backend-source.h): the library picks the
+ * format; raw files keep the file backend, which reads them with
+ * sendfile and knows their holes.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+#include "backend-source.h"
+
+struct warn_to {
+  nbds_source_say say;
+  void *opaque;
+};
+
+static void
+on_warning (void *p, const char *msg)
+{
+  const struct warn_to *w = p;
+  char buf[1024];
+
+  if (w->say) {
+    snprintf (buf, sizeof buf, "warning: %s", msg);
+    w->say (w->opaque, buf);
+  }
+}
+
+int
+nbds_disk_open (const char *path, const char *format,
+                enum nbds_file_mode mode, int verbose,
+                nbds_source_say say, void *opaque,
+                struct nbds_export *exp, struct nbds_disk_info *info,
+                struct nbds_error *err)
+{
+  struct vbm_source *src;
+  struct vbm_error verr;
+  struct stat st;
+  struct warn_to w = { .say = say, .opaque = opaque };
+
+  src = vbm_source_open_warn (path, format, on_warning, &w, &verr);
+  if (src == NULL) {
+    /* The library's message is complete: no strerror appended. */
+    nbds_set_error (err, 0, "%s", verr.msg);
+    err->errnum = verr.errnum;
+    return -1;
+  }
+  info->format = vbm_source_format (src);
+  info->size = vbm_source_size (src);
+  info->mtime = vbm_source_mtime (src);
+  info->streamed = false;
+
+  if (strcmp (info->format, "raw") != 0)
+    return nbds_source_open (src, mode, verbose, say, opaque, exp,
+                             &info->streamed, err);
+
+  vbm_source_close (src);
+  if (nbds_file_open (path, mode, exp, err) == -1)
+    return -1;
+  info->size = exp->size;
+  /* A block device's time says nothing about its content. */
+  if (stat (path, &st) == -1 || !S_ISREG (st.st_mode))
+    info->mtime = -1;
+  return 0;
+}
