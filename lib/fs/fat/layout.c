@@ -8,25 +8,7 @@
 #include <string.h>
 
 #include "fat-map.h"
-
-static uint16_t
-le16 (const unsigned char *p)
-{
-  return p[0] | (p[1] << 8);
-}
-
-static uint32_t
-le32 (const unsigned char *p)
-{
-  return p[0] | (p[1] << 8) | ((uint32_t) p[2] << 16) |
-    ((uint32_t) p[3] << 24);
-}
-
-static uint64_t
-le64 (const unsigned char *p)
-{
-  return le32 (p) | ((uint64_t) le32 (p + 4) << 32);
-}
+#include "le.h"
 
 const char *
 fat_type_name (enum fat_type t)
@@ -86,12 +68,12 @@ parse_exfat (const unsigned char *s, struct fat_layout *l, const char **why)
   l->type = EXFAT;
   l->bps = 1u << bps_shift;
   l->spc = 1u << spc_shift;
-  l->total_sectors = le64 (s + 72);
-  l->reserved = le32 (s + 80);
-  l->fat_sectors = le32 (s + 84);
-  l->heap_start = le32 (s + 88);
-  l->nclusters = le32 (s + 92);
-  l->root_cluster = le32 (s + 96);
+  l->total_sectors = vbm_le64 (s + 72);
+  l->reserved = vbm_le32 (s + 80);
+  l->fat_sectors = vbm_le32 (s + 84);
+  l->heap_start = vbm_le32 (s + 88);
+  l->nclusters = vbm_le32 (s + 92);
+  l->root_cluster = vbm_le32 (s + 96);
   l->nfats = s[110];
   if (l->nfats != 1 && l->nfats != 2) {
     *why = "number of FATs is not 1 or 2";
@@ -144,15 +126,15 @@ fat_parse_boot (const unsigned char *s, size_t len, struct fat_layout *l,
   if (is_exfat (s))
     return parse_exfat (s, l, why);
 
-  l->bps = le16 (s + 11);
+  l->bps = vbm_le16 (s + 11);
   l->spc = s[13];
-  l->reserved = le16 (s + 14);
+  l->reserved = vbm_le16 (s + 14);
   l->nfats = s[16];
-  root_entries = le16 (s + 17);
-  tot16 = le16 (s + 19);
-  fat16 = le16 (s + 22);
-  l->total_sectors = tot16 ? tot16 : le32 (s + 32);
-  l->fat_sectors = fat16 ? fat16 : le32 (s + 36);
+  root_entries = vbm_le16 (s + 17);
+  tot16 = vbm_le16 (s + 19);
+  fat16 = vbm_le16 (s + 22);
+  l->total_sectors = tot16 ? tot16 : vbm_le32 (s + 32);
+  l->fat_sectors = fat16 ? fat16 : vbm_le32 (s + 36);
 
   if (l->bps != 512 && l->bps != 1024 && l->bps != 2048 && l->bps != 4096) {
     *why = "bytes per sector is not 512, 1024, 2048 or 4096";
@@ -200,9 +182,9 @@ fat_parse_boot (const unsigned char *s, size_t len, struct fat_layout *l,
       *why = "a FAT32 cluster count with a FAT12/16 BPB";
       return false;
     }
-    l->root_cluster = le32 (s + 44);
-    l->fsinfo = le16 (s + 48);
-    l->backup_boot = le16 (s + 50);
+    l->root_cluster = vbm_le32 (s + 44);
+    l->fsinfo = vbm_le16 (s + 48);
+    l->backup_boot = vbm_le16 (s + 50);
     if (l->root_cluster < 2 || l->root_cluster > l->nclusters + 1) {
       *why = "root directory cluster out of range";
       return false;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fat-map.h"
+#include "le.h"
 
 /* Metadata names must outlive the map (fsmap.h): a table of literals. */
 static const char *const fat_names[] = {
@@ -20,19 +21,6 @@ static const char *const fat_names[] = {
 
 /* FAT entries read at a time for the sweep. */
 #define FAT_CHUNK (256 * 1024)
-
-static uint16_t
-le16 (const unsigned char *p)
-{
-  return p[0] | (p[1] << 8);
-}
-
-static uint32_t
-le32 (const unsigned char *p)
-{
-  return p[0] | (p[1] << 8) | ((uint32_t) p[2] << 16) |
-    ((uint32_t) p[3] << 24);
-}
 
 /* Maps sectors [s, s+n) as metadata name, at offset off in it. */
 static int
@@ -62,7 +50,7 @@ sector_has (struct fat_map *m, uint64_t s, bool fsinfo)
   if ((s + 1) * m->l.bps <= m->vol->length &&
       vbm_volume_pread (m->ctx, m->vol, buf, m->l.bps, s * m->l.bps) == 0) {
     if (fsinfo)
-      r = le32 (buf) == 0x41615252 && le32 (buf + 484) == 0x61417272;
+      r = vbm_le32 (buf) == 0x41615252 && vbm_le32 (buf + 484) == 0x61417272;
     else
       r = fat_boot_signature (buf, m->l.bps);
   }
@@ -163,12 +151,12 @@ find_exfat_tables (struct fat_map *m)
 
     /* The first bitmap only: the second is TexFAT's. */
     if (e[0] == 0x81 && m->bitmap_len == 0 && (e[1] & 1) == 0) {
-      m->bitmap_cluster = le32 (e + 20);
-      m->bitmap_len = le32 (e + 24) | ((uint64_t) le32 (e + 28) << 32);
+      m->bitmap_cluster = vbm_le32 (e + 20);
+      m->bitmap_len = vbm_le32 (e + 24) | ((uint64_t) vbm_le32 (e + 28) << 32);
     }
     else if (e[0] == 0x82 && m->upcase_len == 0) {
-      m->upcase_cluster = le32 (e + 20);
-      m->upcase_len = le32 (e + 24) | ((uint64_t) le32 (e + 28) << 32);
+      m->upcase_cluster = vbm_le32 (e + 20);
+      m->upcase_len = vbm_le32 (e + 24) | ((uint64_t) vbm_le32 (e + 28) << 32);
     }
   }
   free (buf);
@@ -349,13 +337,13 @@ fat_entry (const struct fat_map *m, const unsigned char *buf, uint64_t base,
 {
   switch (m->l.type) {
   case FAT12: {
-    uint16_t v = le16 (buf + (c + c / 2 - base));
+    uint16_t v = vbm_le16 (buf + (c + c / 2 - base));
     return c & 1 ? v >> 4 : v & 0xFFF;
   }
   case FAT16:
-    return le16 (buf + (c * 2 - base));
+    return vbm_le16 (buf + (c * 2 - base));
   default:
-    return le32 (buf + (c * 4 - base)) & 0x0FFFFFFF;
+    return vbm_le32 (buf + (c * 4 - base)) & 0x0FFFFFFF;
   }
 }
 
