@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # LVM layouts as the kernel writes them.  One launch of the libguestfs
 # appliance makes a VG over five GPT partitions of one sparse disk and
-# in it raid1, raid5, raid6, raid10, a legacy mirror (core log), a
-# striped LV, a thin LV in a thin pool and a linear LV of two segments;
+# in it raid0 (with and without metadata images), raid1, raid4, raid5
+# (left-symmetric, right-asymmetric, and one extended so that its
+# images have two segments), raid6 (zero-restart, n-restart), raid10,
+# legacy mirrors (core and disk log), striped LVs (one extended to two
+# segments), a thin LV in a thin pool and a linear LV of two segments;
 # ext4 in each, the same files copied into each.  The kernel's md,
 # dm-mirror, dm-stripe and dm-thin place every byte; the appliance
 # reports what lvm says (lvs -a --segments, pvs), the SHA-256 of every
@@ -26,14 +29,14 @@ export LIBGUESTFS_BACKEND=direct
 source "$srcdir/part-functions.sh"
 
 img=$tmp/disk.img
-truncate -s 256M $img
+truncate -s 416M $img
 sfdisk -q --no-reread $img <<EOF
 label: gpt
-1 : size=48M
-2 : size=48M
-3 : size=48M
-4 : size=48M
-5 : size=48M
+1 : size=80M
+2 : size=80M
+3 : size=80M
+4 : size=80M
+5 : size=80M
 EOF
 
 # The files: random contents (a new set each run), sizes from one byte
@@ -46,12 +49,15 @@ head -c 2500000 /dev/urandom > $tmp/files/big
 head -c 70000 /dev/urandom > $tmp/files/sub/inner
 tar -C $tmp/files -cf $tmp/files.tar .
 
-lvs="r1 r5 r6 r10 mir str lin thin"
+# RAID and mirrors (they sync), the others.
+synced="r1 r4 r5 r5ra r5x r6 r6nr r10 mir mirl"
+lvs="$synced r0 r0m str strx lin thin"
 cat > $tmp/make.sh <<EOF
 #!/bin/sh
 set -e
 exec 2>&1
 lvs="$lvs"
+synced="$synced"
 EOF
 cat >> $tmp/make.sh <<'EOF'
 # The appliance may lack thin_check; the pool is new and empty.
@@ -67,7 +73,22 @@ l lvcreate -q -y -n r5 --type raid5 -i 2 -I 64k -L 12m vg1
 l lvcreate -q -y -n r6 --type raid6 -i 3 -L 12m vg1
 l lvcreate -q -y -n r10 --type raid10 -i 2 -m 1 -L 8m vg1
 l lvcreate -q -y -n mir --type mirror -m 1 --mirrorlog core -L 8m vg1
+l lvcreate -q -y -n mirl --type mirror -m 1 --mirrorlog disk -L 6m vg1
 l lvcreate -q -y -n str -i 2 -I 64k -L 8m vg1
+l lvcreate -q -y -n r4 --type raid4 -i 2 -I 32k -L 8m vg1
+l lvcreate -q -y -n r5ra --type raid5_ra -i 3 -I 16k -L 6m vg1
+l lvcreate -q -y -n r6nr --type raid6_nr -i 3 -I 128k -L 6m vg1
+l lvcreate -q -y -n r0 --type raid0 -i 3 -I 32k -L 6m vg1
+l lvcreate -q -y -n r0m --type raid0_meta -i 2 -L 6m vg1
+# A RAID5 and a striped LV extended past another LV: images of two
+# segments, and a second striped segment.
+l lvcreate -q -y -n r5x --type raid5 -i 2 -L 4m vg1 /dev/sda3 /dev/sda4 /dev/sda5
+l lvcreate -q -y -n strx -i 2 -I 8k -L 4m vg1 /dev/sda3 /dev/sda4
+l lvcreate -q -y -n spacer2 -L 1m vg1 /dev/sda3
+l lvcreate -q -y -n spacer3 -L 1m vg1 /dev/sda4
+l lvcreate -q -y -n spacer4 -L 1m vg1 /dev/sda5
+l lvextend -q -L +4m vg1/r5x /dev/sda3 /dev/sda4 /dev/sda5
+l lvextend -q -i 2 -I 8k -L +4m vg1/strx /dev/sda3 /dev/sda4
 l lvcreate -q -y -n pool --type thin-pool -L 16m vg1
 l lvcreate -q -y -n thin -V 32m --thinpool vg1/pool
 
@@ -76,7 +97,9 @@ l lvcreate -q -y -n thin -V 32m --thinpool vg1/pool
 wait_sync () {
     n=0
     while :; do
-        pc=$(l lvs --noheadings -o sync_percent vg1/r1 vg1/r5 vg1/r6 vg1/r10 vg1/mir | tr -d ' ' | sort -u)
+        pc=$(l lvs --noheadings -o sync_percent \
+                 $(for v in $synced; do echo vg1/$v; done) |
+             tr -d ' ' | sort -u)
         [ "$pc" = "100.00" ] && break
         n=$((n + 1))
         if [ $n -gt 600 ]; then echo "not in sync: $pc"; exit 1; fi
@@ -122,7 +145,7 @@ sync
 echo 3 > /proc/sys/vm/drop_caches
 for d in /dev/mapper/vg1-*; do
     n=${d#/dev/mapper/}
-    case $n in *_rmeta_*|*_tmeta|*-tpool) continue ;; esac
+    case $n in *_rmeta_*|*_tmeta|*_mlog|*-tpool) continue ;; esac
     blockdev --flushbufs $d
     set -- $(dd if=$d bs=1M iflag=direct 2>/dev/null | sha256sum)
     echo "$1 $n"
@@ -146,11 +169,17 @@ sed -n '/^== lvs$/,/^== end$/p' $tmp/out | grep -v '^== end$' |
 grep '^FILE ' $tmp/out > $tmp/filesums
 
 # Every LV type was made (the oracle has each segment type).
-for t in raid1 raid5 raid6 raid10 mirror striped thin-pool thin linear; do
+for t in raid0 raid0_meta raid1 raid4 raid5 raid5_ra raid6 raid6_nr raid10 mirror \
+         striped thin-pool thin linear; do
     grep -q "^vg1|[^|]*|$t|" $tmp/oracle
 done
 # lin has two segments.
 test "$(grep -c '^vg1|lin|' $tmp/oracle)" = 2
+# strx has two striped segments; the images of r5x two segments each.
+test "$(grep -c '^vg1|strx|striped|' $tmp/oracle)" = 2
+for i in 0 1 2; do
+    test "$(grep -c "^vg1|\[r5x_rimage_$i\]|" $tmp/oracle)" = 2
+done
 
 map $img
 test ! -s $tmp/warnings
@@ -184,7 +213,7 @@ for line in open(tsv):
 errors = 0
 f = open(img, "rb")
 for dev, copies in (("/dev/vg1/r1", 2), ("/dev/vg1/r10", 2),
-                    ("/dev/vg1/mir", 2)):
+                    ("/dev/vg1/mir", 2), ("/dev/vg1/mirl", 2)):
     byoff = collections.defaultdict(list)
     for off, s, e in sorted(pieces[dev], key=lambda p: p[1]):
         byoff[off].append((s, e))
@@ -221,7 +250,7 @@ for lv in $lvs; do
     diff -u $tmp/want $tmp/have
     test "$(grep -c "	f	/dev/vg1/$lv	/sub/inner	" $tmp/map.tsv)" -ge 1
     case $lv in
-    r1|r10|mir)
+    r1|r10|mir|mirl)
         "$srcdir/lvm-check-copies" $img $tmp/map.tsv /dev/vg1/$lv \
             $tmp/files 2 ;;
     *)
