@@ -4,13 +4,14 @@
 # in it raid0 (with and without metadata images), raid1, raid4, raid5
 # (left-symmetric, right-asymmetric, and one extended so that its
 # images have two segments), raid6 (zero-restart, n-restart), raid10,
-# legacy mirrors (core and disk log), striped LVs (one extended to two
-# segments), a thin LV in a thin pool and a linear LV of two segments;
-# ext4 in each, the same files copied into each.  The kernel's md,
-# dm-mirror, dm-stripe and dm-thin place every byte; the appliance
-# reports what lvm says (lvs -a --segments, pvs), the SHA-256 of every
-# active LV and sub-LV as device-mapper reads it, and of every file as
-# the mounted ext4 reads it.  On the host the image is mapped and:
+# raid1 with three legs, legacy mirrors (core and disk log), striped
+# LVs (one extended to two segments), a thin LV in a thin pool and its
+# thin snapshot (the origin changed after it: copy on write), and a
+# linear LV of two segments; ext4 in each, the same files copied into
+# each.  The kernel's md, dm-mirror, dm-stripe and dm-thin place every
+# byte; the appliance reports what lvm says (lvs -a --segments, pvs),
+# the SHA-256 of every active LV and sub-LV as device-mapper reads it,
+# and of every file as the mounted ext4 reads it.  On the host the image is mapped and:
 #  - lvm-check: every LV (hidden sub-LVs too) rebuilt from the image at
 #    its mapped extents has the kernel's SHA-256 (mirror and raid1/10
 #    copies all land on one buffer: they must agree), PV ranges of
@@ -48,9 +49,16 @@ head -c 300000 /dev/urandom > $tmp/files/middle
 head -c 2500000 /dev/urandom > $tmp/files/big
 head -c 70000 /dev/urandom > $tmp/files/sub/inner
 tar -C $tmp/files -cf $tmp/files.tar .
+# What the thin LV holds after its snapshot is taken: middle removed,
+# a new file, big rewritten with a changed block.
+cp -a $tmp/files $tmp/files2
+rm $tmp/files2/middle
+head -c 200000 /dev/urandom > $tmp/files2/later
+printf changed | dd of=$tmp/files2/big bs=1 seek=100000 conv=notrunc
+tar -C $tmp/files2 -cf $tmp/files2.tar .
 
 # RAID and mirrors (they sync), the others.
-synced="r1 r4 r5 r5ra r5x r6 r6nr r10 mir mirl"
+synced="r1 r1c3 r4 r5 r5ra r5x r6 r6nr r10 mir mirl"
 lvs="$synced r0 r0m str strx lin thin"
 cat > $tmp/make.sh <<EOF
 #!/bin/sh
@@ -63,12 +71,21 @@ cat >> $tmp/make.sh <<'EOF'
 # The appliance may lack thin_check; the pool is new and empty.
 cfg='global{thin_check_executable=""}'
 l () { lvm "$@" --config "$cfg"; }
+# The partitions' nodes may still be on their way from udev.
+udevadm settle || :
+n=0
+while [ ! -b /dev/sda5 ]; do
+    n=$((n + 1))
+    if [ $n -gt 100 ]; then echo "no /dev/sda5"; exit 1; fi
+    sleep 0.1
+done
 for i in 1 2 3 4 5; do l pvcreate -q -y /dev/sda$i; done
 l vgcreate -q -s 1m vg1 /dev/sda1 /dev/sda2 /dev/sda3 /dev/sda4 /dev/sda5
 l lvcreate -q -y -n lin -L 4m vg1 /dev/sda1
 l lvcreate -q -y -n spacer -L 1m vg1 /dev/sda1
 l lvextend -q -L +4m vg1/lin /dev/sda2
 l lvcreate -q -y -n r1 --type raid1 -m 1 -L 8m vg1
+l lvcreate -q -y -n r1c3 --type raid1 -m 2 -L 6m vg1
 l lvcreate -q -y -n r5 --type raid5 -i 2 -I 64k -L 12m vg1
 l lvcreate -q -y -n r6 --type raid6 -i 3 -L 12m vg1
 l lvcreate -q -y -n r10 --type raid10 -i 2 -m 1 -L 8m vg1
@@ -108,20 +125,30 @@ wait_sync () {
 }
 wait_sync
 
-mkdir -p /tmp/files /tmp/mnt
+mkdir -p /tmp/files /tmp/files2 /tmp/mnt
 tar -C /tmp/files -xf /tmp/files.tar
+tar -C /tmp/files2 -xf /tmp/files2.tar
 for lv in $lvs; do
     mkfs.ext4 -q -F /dev/vg1/$lv
     mount /dev/vg1/$lv /tmp/mnt
     cp -a /tmp/files/. /tmp/mnt/
     umount /tmp/mnt
 done
+# A thin snapshot keeps the files; the origin changes after it
+# (copy-on-write of shared pool blocks).
+l lvcreate -q -y -s -n snap vg1/thin
+l lvchange -q -ay -K vg1/snap
+mount /dev/vg1/thin /tmp/mnt
+rm /tmp/mnt/middle
+cp /tmp/files2/later /tmp/mnt/later
+cp /tmp/files2/big /tmp/mnt/big
+umount /tmp/mnt
 sync
 wait_sync
 
 # The files as the kernel reads them back, from a fresh mount.
 echo 3 > /proc/sys/vm/drop_caches
-for lv in $lvs; do
+for lv in $lvs snap; do
     mount -o ro /dev/vg1/$lv /tmp/mnt
     (cd /tmp/mnt && find . -type f ! -path './lost+found/*' | sort |
         while read -r f; do
@@ -159,6 +186,7 @@ EOF
 guestfish --format=raw -a $img > $tmp/out <<EOF
 run
 debug-upload $tmp/files.tar /tmp/files.tar 0644
+debug-upload $tmp/files2.tar /tmp/files2.tar 0644
 debug-upload $tmp/make.sh /tmp/make.sh 0755
 debug sh "/tmp/make.sh"
 EOF
@@ -212,7 +240,7 @@ for line in open(tsv):
         size[c[4]] = int(c[9])
 errors = 0
 f = open(img, "rb")
-for dev, copies in (("/dev/vg1/r1", 2), ("/dev/vg1/r10", 2),
+for dev, copies in (("/dev/vg1/r1", 2), ("/dev/vg1/r1c3", 3), ("/dev/vg1/r10", 2),
                     ("/dev/vg1/mir", 2), ("/dev/vg1/mirl", 2)):
     byoff = collections.defaultdict(list)
     for off, s, e in sorted(pieces[dev], key=lambda p: p[1]):
@@ -243,18 +271,22 @@ PY
 
 # Every file of every LV: the appliance read what was copied in, and
 # the map rebuilds it.
-(cd $tmp/files && find . -type f | sort | while read -r f; do
-     set -- $(sha256sum "$f"); echo "${f#.} $1"; done) > $tmp/want
-for lv in $lvs; do
+# The thin origin holds files2 since the snapshot, which holds files.
+for lv in $lvs snap; do
+    dir=$tmp/files
+    test $lv = thin && dir=$tmp/files2
+    (cd $dir && find . -type f | sort | while read -r f; do
+         set -- $(sha256sum "$f"); echo "${f#.} $1"; done) > $tmp/want
     awk -v lv=$lv '$2 == lv { print $3, $4 }' $tmp/filesums > $tmp/have
     diff -u $tmp/want $tmp/have
     test "$(grep -c "	f	/dev/vg1/$lv	/sub/inner	" $tmp/map.tsv)" -ge 1
     case $lv in
     r1|r10|mir|mirl)
-        "$srcdir/lvm-check-copies" $img $tmp/map.tsv /dev/vg1/$lv \
-            $tmp/files 2 ;;
+        "$srcdir/lvm-check-copies" $img $tmp/map.tsv /dev/vg1/$lv $dir 2 ;;
+    r1c3)
+        "$srcdir/lvm-check-copies" $img $tmp/map.tsv /dev/vg1/$lv $dir 3 ;;
     *)
         python3 "$srcdir/ext2-check-content" $img $tmp/map.tsv \
-            /dev/vg1/$lv $tmp/files ;;
+            /dev/vg1/$lv $dir ;;
     esac
 done
