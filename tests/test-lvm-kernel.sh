@@ -2,8 +2,9 @@
 # LVM layouts as the kernel writes them.  One launch of the libguestfs
 # appliance makes a VG over five GPT partitions of one sparse disk and
 # in it raid0 (with and without metadata images), raid1, raid4, raid5
-# (left-symmetric, right-asymmetric, and one extended so that its
-# images have two segments), raid6 (zero-restart, n-restart), raid10,
+# (left- and right-symmetric and -asymmetric, parity-last, and one
+# extended so that its images have two segments), raid6 (zero-restart,
+# n-restart, n-continue, n_6, ls_6), raid10,
 # raid1 with three legs, legacy mirrors (core and disk log), striped
 # LVs (one extended to two segments), a thin LV in a thin pool and its
 # thin snapshot (the origin changed after it: copy on write), and a
@@ -30,14 +31,14 @@ export LIBGUESTFS_BACKEND=direct
 source "$srcdir/part-functions.sh"
 
 img=$tmp/disk.img
-truncate -s 416M $img
+truncate -s 576M $img
 sfdisk -q --no-reread $img <<EOF
 label: gpt
-1 : size=80M
-2 : size=80M
-3 : size=80M
-4 : size=80M
-5 : size=80M
+1 : size=112M
+2 : size=112M
+3 : size=112M
+4 : size=112M
+5 : size=112M
 EOF
 
 # The files: random contents (a new set each run), sizes from one byte
@@ -58,7 +59,7 @@ printf changed | dd of=$tmp/files2/big bs=1 seek=100000 conv=notrunc
 tar -C $tmp/files2 -cf $tmp/files2.tar .
 
 # RAID and mirrors (they sync), the others.
-synced="r1 r1c3 r4 r5 r5ra r5x r6 r6nr r10 mir mirl"
+synced="r1 r1c3 r4 r5 r5ra r5la r5rs r5n r5x r6 r6nr r6nc r6n6 r6ls6 r10 mir mirl"
 lvs="$synced r0 r0m str strx lin thin"
 cat > $tmp/make.sh <<EOF
 #!/bin/sh
@@ -95,6 +96,12 @@ l lvcreate -q -y -n str -i 2 -I 64k -L 8m vg1
 l lvcreate -q -y -n r4 --type raid4 -i 2 -I 32k -L 8m vg1
 l lvcreate -q -y -n r5ra --type raid5_ra -i 3 -I 16k -L 6m vg1
 l lvcreate -q -y -n r6nr --type raid6_nr -i 3 -I 128k -L 6m vg1
+for t in r5la:raid5_la r5rs:raid5_rs r5n:raid5_n; do
+    l lvcreate -q -y -n ${t%:*} --type ${t#*:} -i 2 -I 32k -L 6m vg1
+done
+for t in r6nc:raid6_nc r6n6:raid6_n_6 r6ls6:raid6_ls_6; do
+    l lvcreate -q -y -n ${t%:*} --type ${t#*:} -i 3 -I 32k -L 6m vg1
+done
 l lvcreate -q -y -n r0 --type raid0 -i 3 -I 32k -L 6m vg1
 l lvcreate -q -y -n r0m --type raid0_meta -i 2 -L 6m vg1
 # A RAID5 and a striped LV extended past another LV: images of two
@@ -197,7 +204,8 @@ sed -n '/^== lvs$/,/^== end$/p' $tmp/out | grep -v '^== end$' |
 grep '^FILE ' $tmp/out > $tmp/filesums
 
 # Every LV type was made (the oracle has each segment type).
-for t in raid0 raid0_meta raid1 raid4 raid5 raid5_ra raid6 raid6_nr raid10 mirror \
+for t in raid0 raid0_meta raid1 raid4 raid5 raid5_ra raid5_la raid5_rs \
+         raid5_n raid6 raid6_nr raid6_nc raid6_n_6 raid6_ls_6 raid10 mirror \
          striped thin-pool thin linear; do
     grep -q "^vg1|[^|]*|$t|" $tmp/oracle
 done
