@@ -190,7 +190,7 @@ parse_pairs (struct builder *b, const struct vbm_lvm_node *arr,
 }
 
 /* raids = [meta0, image0, meta1, image1, ...] or, for raid0 without
- * metadata, [image0, image1, ...].
+ * metadata, raid0_lvs = [image0, image1, ...].
  */
 static const char *
 parse_raids (struct builder *b, const struct vbm_lvm_node *arr,
@@ -316,9 +316,15 @@ parse_segment (struct builder *b, const struct vbm_lvm_node *sec,
   }
   if (strncmp (type, "raid", 4) == 0) {
     bool meta = strcmp (type, "raid0") != 0;
+    bool dev = vbm_lvm_find (sec, "device_count") != NULL;
 
-    if (!get_u64 (sec, "device_count", &count))
-      return "no device_count";
+    /* lvm writes raid0 and raid0_meta with a stripe_count, the other
+     * RAID types with a device_count; it reads either, not both.
+     */
+    if (dev == (vbm_lvm_find (sec, "stripe_count") != NULL))
+      return "not exactly one of device_count and stripe_count";
+    if (!get_u64 (sec, dev ? "device_count" : "stripe_count", &count))
+      return "invalid device_count or stripe_count";
     if ((why = alloc_areas (s, count, meta)) != NULL)
       return why;
     if (strcmp (type, "raid0") == 0 || strcmp (type, "raid0_meta") == 0)
@@ -356,7 +362,8 @@ parse_segment (struct builder *b, const struct vbm_lvm_node *sec,
     if (vbm_lvm_find (sec, "data_offset") ||
         vbm_lvm_find (sec, "reshape_count"))
       return "reshaping RAID (data_offset) is not supported";
-    return parse_raids (b, vbm_lvm_find (sec, "raids"), s, count, meta);
+    return parse_raids (b, vbm_lvm_find (sec, meta ? "raids" : "raid0_lvs"),
+                        s, count, meta);
   }
   if (strcmp (type, "thin-pool") == 0) {
     s->type = VBM_LVM_SEG_THIN_POOL;
