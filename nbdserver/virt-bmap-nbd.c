@@ -101,7 +101,7 @@ main (int argc, char *argv[])
                         nbds_frontend_verbose (fe), say, NULL,
                         &exp, &d, &err) == -1) {
       fprintf (stderr, "%s: %s\n", program_name, err.msg);
-      exit (EXIT_FAILURE);
+      goto fail;
     }
     if (nbds_frontend_verbose (fe))
       fprintf (stderr, "%s: %s: format %s, %" PRIu64 " bytes\n",
@@ -118,7 +118,7 @@ main (int argc, char *argv[])
                file, errno == EEXIST ? "duplicate export name"
                : strerror (errno));
       exp.ops->close (exp.handle);
-      exit (EXIT_FAILURE);
+      goto fail;
     }
   }
 
@@ -126,4 +126,10 @@ main (int argc, char *argv[])
   nbds_server_free (srv);
   nbds_frontend_free (fe);
   return status;
+
+ fail:
+  /* The exports added so far are closed with the server. */
+  nbds_server_free (srv);
+  nbds_frontend_free (fe);
+  return EXIT_FAILURE;
 }
