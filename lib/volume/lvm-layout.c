@@ -7,8 +7,6 @@
 #include <config.h>
 
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "checked-overflow.h"
@@ -25,22 +23,7 @@ struct checker {
   void *opaque;
 };
 
-static void
-cwarn (struct checker *c, const char *fs, ...)
-  __attribute__ ((format (printf, 2, 3)));
-
-static void
-cwarn (struct checker *c, const char *fs, ...)
-{
-  char msg[VBM_ERROR_MAX];
-  va_list args;
-
-  va_start (args, fs);
-  vsnprintf (msg, sizeof msg, fs, args);
-  va_end (args);
-  if (c->warn)
-    c->warn (c->opaque, msg);
-}
+#define cwarn(c, ...) vbm_lvm_warnf ((c)->warn, (c)->opaque, __VA_ARGS__)
 
 static unsigned check_lv (struct checker *c, uint32_t i, unsigned depth);
 

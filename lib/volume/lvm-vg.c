@@ -32,22 +32,21 @@ struct builder {
   struct vbm_error *err;
 };
 
-static void
-warn (struct builder *b, const char *fs, ...)
-  __attribute__ ((format (printf, 2, 3)));
-
-static void
-warn (struct builder *b, const char *fs, ...)
+void
+vbm_lvm_warnf (vbm_lvm_warn_fn fn, void *opaque, const char *fs, ...)
 {
   char msg[VBM_ERROR_MAX];
   va_list args;
 
+  if (fn == NULL)
+    return;
   va_start (args, fs);
   vsnprintf (msg, sizeof msg, fs, args);
   va_end (args);
-  if (b->warn)
-    b->warn (b->opaque, msg);
+  fn (opaque, msg);
 }
+
+#define warn(b, ...) vbm_lvm_warnf ((b)->warn, (b)->opaque, __VA_ARGS__)
 
 bool
 vbm_lvm_uuid (const char *in, char out[VBM_LVM_ID_LEN + 1])

@@ -229,6 +229,10 @@ struct vbm_lvm_vg {
  * segment drop that LV or segment and are reported through warn.
  */
 typedef void (*vbm_lvm_warn_fn) (void *opaque, const char *msg);
+/* Formats a warning for fn (nothing if fn is NULL). */
+extern void vbm_lvm_warnf (vbm_lvm_warn_fn fn, void *opaque,
+                           const char *fs, ...)
+  __attribute__ ((format (printf, 3, 4)));
 extern struct vbm_lvm_vg *vbm_lvm_vg_parse (const struct vbm_lvm_tree *t,
                                             vbm_lvm_warn_fn warn, void *opaque,
                                             struct vbm_error *err);
