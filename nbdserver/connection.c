@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -114,8 +115,18 @@ transmission (struct nbds_conn *conn)
   free (threads);
 }
 
+static int64_t
+deadline_after (unsigned seconds)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ((int64_t) ts.tv_sec + seconds) * 1000 + ts.tv_nsec / 1000000;
+}
+
 int
-nbds_conn_serve (struct nbds_server *srv, int in_fd, int out_fd)
+nbds_conn_serve (struct nbds_server *srv, int in_fd, int out_fd,
+                 bool accepted)
 {
   struct nbds_conn *conn;
   int status;
@@ -125,6 +136,8 @@ nbds_conn_serve (struct nbds_server *srv, int in_fd, int out_fd)
     conn->inbuf = malloc (NBDS_INBUF_SIZE);
   if (conn == NULL || conn->inbuf == NULL) {
     nbds_log (srv, NBDS_LOG_ERROR, "cannot allocate a connection: %m");
+    if (accepted)
+      __atomic_sub_fetch (&srv->slots, 1, __ATOMIC_ACQ_REL);
     if (conn)
       free (conn);
     close (in_fd);
@@ -137,6 +150,9 @@ nbds_conn_serve (struct nbds_server *srv, int in_fd, int out_fd)
   conn->out_fd = out_fd;
   conn->out_is_socket = is_socket (out_fd);
   conn->can_sendfile = sigpipe_ignored ();
+  conn->transport = &nbds_plain_transport;
+  if (accepted && srv->handshake_timeout)
+    conn->deadline = deadline_after (srv->handshake_timeout);
   conn->status = CONN_RUNNING;
   pthread_mutex_init (&conn->read_lock, NULL);
   pthread_mutex_init (&conn->write_lock, NULL);
@@ -147,6 +163,8 @@ nbds_conn_serve (struct nbds_server *srv, int in_fd, int out_fd)
   if (nbds_handshake (conn) == -1)
     nbds_conn_set_status (conn, CONN_ERROR);
   else {
+    /* Requests may take as long as they like. */
+    conn->deadline = 0;
     conn_hook (conn, NBDS_CONN_READY);
     transmission (conn);
   }
@@ -154,6 +172,10 @@ nbds_conn_serve (struct nbds_server *srv, int in_fd, int out_fd)
 
   conn_hook (conn, NBDS_CONN_CLOSE);
   nbds_debug (srv, "conn %" PRIu64 ": closed", conn->id);
+  nbds_tls_end (conn, status == CONN_DONE);
+  /* Before unregistering: the server may be freed right after. */
+  if (accepted)
+    __atomic_sub_fetch (&srv->slots, 1, __ATOMIC_ACQ_REL);
   conn_unregister (conn);
   close (in_fd);
   if (out_fd != in_fd)

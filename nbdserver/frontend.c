@@ -27,6 +27,12 @@ enum {
   OPT_VSOCK,
   OPT_HELP,
   OPT_VERSION,
+  OPT_TLS,
+  OPT_TLS_CERTIFICATES,
+  OPT_TLS_PSK,
+  OPT_TLS_VERIFY_PEER,
+  OPT_HANDSHAKE_TIMEOUT,
+  OPT_MAX_CONNECTIONS,
 };
 
 static const char common_short[] = "e:fi:p:P:rst:U:v";
@@ -36,8 +42,10 @@ static const struct option common_long[] = {
   { "exit-with-parent", no_argument, NULL, OPT_EXIT_WITH_PARENT },
   { "exportname", required_argument, NULL, 'e' },
   { "foreground", no_argument, NULL, 'f' },
+  { "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
   { "help", no_argument, NULL, OPT_HELP },
   { "ipaddr", required_argument, NULL, 'i' },
+  { "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
   { "pidfile", required_argument, NULL, 'P' },
   { "port", required_argument, NULL, 'p' },
   { "read-only", no_argument, NULL, 'r' },
@@ -46,6 +54,10 @@ static const struct option common_long[] = {
   { "rw", no_argument, NULL, OPT_RW },
   { "single", no_argument, NULL, 's' },
   { "threads", required_argument, NULL, 't' },
+  { "tls", required_argument, NULL, OPT_TLS },
+  { "tls-certificates", required_argument, NULL, OPT_TLS_CERTIFICATES },
+  { "tls-psk", required_argument, NULL, OPT_TLS_PSK },
+  { "tls-verify-peer", no_argument, NULL, OPT_TLS_VERIFY_PEER },
   { "unix", required_argument, NULL, 'U' },
   { "verbose", no_argument, NULL, 'v' },
   { "version", no_argument, NULL, OPT_VERSION },
@@ -66,6 +78,17 @@ const char nbds_frontend_options_help[] =
   "                         image is never modified\n"
   "      --rw               write through to the image\n"
   "  -t, --threads N        worker threads per connection (default 16)\n"
+  "      --tls=off|on|require  TLS: refused (default), offered, or\n"
+  "                         required before any other option\n"
+  "      --tls-certificates DIR  ca-cert.pem, server-cert.pem,\n"
+  "                         server-key.pem (and ca-crl.pem) in DIR\n"
+  "      --tls-psk FILE     pre-shared keys (psktool's format)\n"
+  "      --tls-verify-peer  clients need a certificate signed by the CA\n"
+  "      --handshake-timeout S  close clients that have not finished\n"
+  "                         the handshake after S seconds (default 30,\n"
+  "                         0: never)\n"
+  "      --max-connections N  refuse clients beyond N at once (default\n"
+  "                         128, 0: no limit)\n"
   "  -f, --foreground       do not fork into the background\n"
   "  -P, --pidfile FILE     write the pid to FILE when ready\n"
   "      --exit-with-parent exit when the parent process exits\n"
@@ -91,6 +114,12 @@ struct nbds_frontend {
   const char *pidfile;
   const char *run;
   unsigned threads;
+  int tls;                      /* NBDS_TLS_* */
+  const char *tls_certificates;
+  const char *tls_psk;
+  bool tls_verify_peer;
+  unsigned handshake_timeout;
+  unsigned max_conns;
   enum nbds_file_mode mode;
   bool mode_set;
   name_vector names;
@@ -174,6 +203,38 @@ common_option (struct nbds_frontend *fe, int c, const char *arg)
   case OPT_EXIT_WITH_PARENT: fe->exit_with_parent = true; return 0;
   case OPT_RUN: fe->run = arg; return 0;
   case OPT_VSOCK: fe->vsock = true; return 0;
+  case OPT_TLS:
+    if (strcmp (arg, "off") == 0)
+      fe->tls = NBDS_TLS_OFF;
+    else if (strcmp (arg, "on") == 0)
+      fe->tls = NBDS_TLS_ON;
+    else if (strcmp (arg, "require") == 0)
+      fe->tls = NBDS_TLS_REQUIRE;
+    else {
+      fprintf (stderr, "%s: --tls must be off, on or require\n",
+               fe->program_name);
+      return -1;
+    }
+    return 0;
+  case OPT_TLS_CERTIFICATES: fe->tls_certificates = arg; return 0;
+  case OPT_TLS_PSK: fe->tls_psk = arg; return 0;
+  case OPT_TLS_VERIFY_PEER: fe->tls_verify_peer = true; return 0;
+  case OPT_HANDSHAKE_TIMEOUT:
+    if (!parse_uint (arg, 86400, &v)) {
+      fprintf (stderr, "%s: bad handshake timeout '%s'\n",
+               fe->program_name, arg);
+      return -1;
+    }
+    fe->handshake_timeout = v;
+    return 0;
+  case OPT_MAX_CONNECTIONS:
+    if (!parse_uint (arg, 1000000, &v)) {
+      fprintf (stderr, "%s: bad connection count '%s'\n",
+               fe->program_name, arg);
+      return -1;
+    }
+    fe->max_conns = v;
+    return 0;
   default: return 1;            /* not ours */
   }
 }
@@ -203,6 +264,24 @@ check_options (struct nbds_frontend *fe)
              fe->program_name);
     return -1;
   }
+  /* TLS options without --tls would look like protection and be none. */
+  if (fe->tls == NBDS_TLS_OFF &&
+      (fe->tls_certificates || fe->tls_psk || fe->tls_verify_peer)) {
+    fprintf (stderr, "%s: --tls-certificates, --tls-psk and "
+             "--tls-verify-peer need --tls=on or --tls=require\n",
+             fe->program_name);
+    return -1;
+  }
+  if (fe->tls != NBDS_TLS_OFF && !fe->tls_certificates == !fe->tls_psk) {
+    fprintf (stderr, "%s: --tls needs one of --tls-certificates DIR "
+             "and --tls-psk FILE\n", fe->program_name);
+    return -1;
+  }
+  if (fe->tls_verify_peer && !fe->tls_certificates) {
+    fprintf (stderr, "%s: --tls-verify-peer needs --tls-certificates\n",
+             fe->program_name);
+    return -1;
+  }
   return 0;
 }
 
@@ -225,6 +304,8 @@ nbds_frontend_parse (const char *program_name, int argc, char **argv,
     return NULL;
   }
   fe->program_name = program_name;
+  fe->handshake_timeout = NBDS_DEFAULT_HANDSHAKE_TIMEOUT;
+  fe->max_conns = NBDS_DEFAULT_MAX_CONNECTIONS;
   while (extra_long && extra_long[nextra].name)
     nextra++;
   longopts = calloc (ncommon + nextra + 1, sizeof *longopts);
@@ -293,6 +374,12 @@ nbds_frontend_mode_or (const struct nbds_frontend *fe,
 }
 
 int
+nbds_frontend_tls (const struct nbds_frontend *fe)
+{
+  return fe->tls;
+}
+
+int
 nbds_frontend_verbose (const struct nbds_frontend *fe)
 {
   return fe->verbose;
@@ -336,10 +423,13 @@ uri_encode (FILE *fp, const char *s)
   }
 }
 
-/* The URI clients should use, as nbdkit sets $uri. */
+/* The URI clients should use, as nbdkit sets $uri: nbds:// when TLS
+ * is required (the client brings its own credentials).
+ */
 static char *
 make_uri (struct nbds_frontend *fe, const char *exportname, unsigned port)
 {
+  const char *scheme = fe->tls == NBDS_TLS_REQUIRE ? "nbds" : "nbd";
   char *uri = NULL;
   size_t len = 0;
   FILE *fp = open_memstream (&uri, &len);
@@ -347,7 +437,7 @@ make_uri (struct nbds_frontend *fe, const char *exportname, unsigned port)
   if (fp == NULL)
     return NULL;
   if (fe->socket_path) {
-    fputs ("nbd+unix:///", fp);
+    fprintf (fp, "%s+unix:///", scheme);
     uri_encode (fp, exportname);
     fputs ("?socket=", fp);
     uri_encode (fp, fe->socket_path);
@@ -356,8 +446,8 @@ make_uri (struct nbds_frontend *fe, const char *exportname, unsigned port)
     const char *host = fe->ipaddr && strcmp (fe->ipaddr, "*") != 0
       ? fe->ipaddr : "localhost";
 
-    fprintf (fp, strchr (host, ':') ? "nbd://[%s]:%u/" : "nbd://%s:%u/",
-             host, port);
+    fprintf (fp, strchr (host, ':') ? "%s://[%s]:%u/" : "%s://%s:%u/",
+             scheme, host, port);
     uri_encode (fp, exportname);
   }
   if (fclose (fp) == EOF) {
@@ -514,6 +604,18 @@ nbds_frontend_run (struct nbds_frontend *fe, struct nbds_server *srv)
   nbds_server_set_log (srv, frontend_log, fe, fe->verbose);
   if (fe->threads)
     nbds_server_set_threads (srv, fe->threads);
+  nbds_server_set_handshake_timeout (srv, fe->handshake_timeout);
+  nbds_server_set_max_connections (srv, fe->max_conns);
+  if (fe->tls != NBDS_TLS_OFF) {
+    struct nbds_tls_creds *creds;
+
+    /* Bad credentials fail now, not at the first client. */
+    creds = nbds_tls_creds_new (fe->tls_certificates, fe->tls_psk,
+                                fe->tls_verify_peer, &err);
+    if (creds == NULL)
+      goto error;
+    nbds_server_set_tls (srv, fe->tls, creds);
+  }
   if (nbds_server_export_count (srv) == 0) {
     fprintf (stderr, "%s: nothing to serve\n", fe->program_name);
     return EXIT_FAILURE;

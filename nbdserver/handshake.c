@@ -3,7 +3,9 @@
  *
  * Every length the client sends is checked before use; option data is
  * read into a bounded buffer, and a client gets at most
- * NBDS_MAX_OPTIONS options to make up its mind.
+ * NBDS_MAX_OPTIONS options to make up its mind (and, on a listener,
+ * the handshake timeout: see io.c).  STARTTLS moves the rest of the
+ * handshake and the transmission phase into a TLS session (tls.c).
  */
 #include <config.h>
 
@@ -368,6 +370,59 @@ opt_meta_context (struct nbds_conn *conn, uint32_t option,
     ? OPT_CLOSE : OPT_CONTINUE;
 }
 
+static int
+opt_starttls (struct nbds_conn *conn, uint32_t len)
+{
+  if (len != 0)
+    return send_error (conn, NBD_OPT_STARTTLS, NBD_REP_ERR_INVALID,
+                       "STARTTLS takes no data");
+  if (conn->srv->tls_mode == NBDS_TLS_OFF)
+    return send_error (conn, NBD_OPT_STARTTLS, NBD_REP_ERR_POLICY,
+                       "TLS is not enabled on this server");
+  if (conn->tls)
+    return send_error (conn, NBD_OPT_STARTTLS, NBD_REP_ERR_INVALID,
+                       "TLS already negotiated");
+  /* Bytes sent before our answer were never protected: whoever sent
+   * them (maybe a man in the middle), they must not count as TLS.
+   */
+  if (conn->in_pos != conn->in_end) {
+    nbds_log (conn->srv, NBDS_LOG_ERROR,
+              "conn %" PRIu64 ": data after STARTTLS before the TLS "
+              "handshake, disconnecting", conn->id);
+    return OPT_CLOSE;
+  }
+  if (send_reply (conn, NBD_OPT_STARTTLS, NBD_REP_ACK) == -1 ||
+      nbds_tls_start (conn) == -1)
+    return OPT_CLOSE;
+  /* What was negotiated in clear is forgotten (CVE-2021-3716 in
+   * nbdkit: an injected STRUCTURED_REPLY must not survive).
+   */
+  conn->structured = false;
+  conn->base_allocation = false;
+  free (conn->meta_export);
+  conn->meta_export = NULL;
+  return OPT_CONTINUE;
+}
+
+/* Under --tls=require, before STARTTLS, any option but STARTTLS and
+ * ABORT: refused as the protocol says.
+ */
+static int
+tls_required (struct nbds_conn *conn, uint32_t option)
+{
+  switch (option) {
+  case NBD_OPT_EXPORT_NAME:
+    /* No way to answer this one with an error. */
+    nbds_log (conn->srv, NBDS_LOG_ERROR,
+              "conn %" PRIu64 ": EXPORT_NAME without TLS, disconnecting",
+              conn->id);
+    return OPT_CLOSE;
+  default:
+    return send_error (conn, option, NBD_REP_ERR_TLS_REQD,
+                       "TLS is required on this server");
+  }
+}
+
 static bool
 known_option (uint32_t option)
 {
@@ -404,11 +459,7 @@ handle_option (struct nbds_conn *conn, uint32_t option,
     return OPT_CLOSE;
 
   case NBD_OPT_STARTTLS:
-    if (len != 0)
-      return send_error (conn, option, NBD_REP_ERR_INVALID,
-                         "STARTTLS takes no data");
-    return send_error (conn, option, NBD_REP_ERR_POLICY,
-                       "TLS is not supported by this server");
+    return opt_starttls (conn, len);
 
   case NBD_OPT_STRUCTURED_REPLY:
     if (len != 0)
@@ -512,6 +563,12 @@ nbds_handshake (struct nbds_conn *conn)
     }
     data[len] = '\0';
 
+    if (srv->tls_mode == NBDS_TLS_REQUIRE && conn->tls == NULL &&
+        option != NBD_OPT_STARTTLS && option != NBD_OPT_ABORT) {
+      if (tls_required (conn, option) == OPT_CLOSE)
+        return -1;
+      continue;
+    }
     r = handle_option (conn, option, data, len);
     if (r == OPT_CLOSE)
       return -1;

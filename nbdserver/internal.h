@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include "nbdserver.h"
@@ -46,6 +47,18 @@ DEFINE_VECTOR_TYPE (fd_vector, int);
 
 struct nbds_conn;
 
+/* How a connection's bytes travel: plain (io.c) or inside a TLS
+ * session (tls.c).  The handshake and request code only see this.
+ * recv returns bytes read (> 0), 0 at EOF, -1 with errno set; send
+ * sends all of iov (which it may modify) and returns 0 or -1.
+ */
+struct nbds_transport {
+  const char *name;
+  ssize_t (*recv) (struct nbds_conn *conn, void *buf, size_t len);
+  int (*send) (struct nbds_conn *conn, struct iovec *iov, int iovcnt,
+               bool more);
+};
+
 struct nbds_server {
   export_vector exports;
   unsigned threads;
@@ -56,6 +69,13 @@ struct nbds_server {
   void *request_hook_opaque;
   nbds_conn_hook conn_hook;
   void *conn_hook_opaque;
+
+  /* TLS (tls.c) and the limits against hostile clients. */
+  int tls_mode;                 /* NBDS_TLS_* */
+  struct nbds_tls_creds *tls;   /* owned, NULL when off */
+  unsigned handshake_timeout;   /* seconds, 0: none */
+  unsigned max_conns;           /* 0: no cap */
+  unsigned slots;               /* accepted connections alive, atomic */
 
   fd_vector listeners;
   int quit_fd[2];               /* self-pipe written by shutdown */
@@ -78,8 +98,16 @@ struct nbds_conn {
   uint64_t id;
   int in_fd, out_fd;
   bool out_is_socket;           /* use send(MSG_NOSIGNAL) */
-  bool can_sendfile;            /* SIGPIPE is ignored */
+  bool can_sendfile;            /* SIGPIPE is ignored, no TLS */
   struct nbds_conn *next, *prev;
+
+  /* Plain until STARTTLS succeeds; then tls holds the session. */
+  const struct nbds_transport *transport;
+  void *tls;                    /* gnutls_session_t */
+  /* While the handshake runs: CLOCK_MONOTONIC milliseconds after
+   * which every read or write fails with ETIMEDOUT (0: no limit).
+   */
+  int64_t deadline;
 
   /* Set by the handshake. */
   bool no_zeroes;
@@ -119,6 +147,26 @@ extern void nbds_set_error (struct nbds_error *err, int errnum,
   __attribute__ ((format (printf, 3, 4)));
 extern const char *nbds_cmd_name (uint16_t cmd);
 extern const char *nbds_opt_name (uint32_t opt);
+
+/* io.c: the plain transport, and raw socket I/O bounded by the
+ * handshake deadline (also what the TLS session reads and writes).
+ */
+extern const struct nbds_transport nbds_plain_transport;
+extern ssize_t nbds_raw_read (struct nbds_conn *conn, void *buf, size_t len);
+extern ssize_t nbds_raw_writev (struct nbds_conn *conn,
+                                const struct iovec *iov, int iovcnt,
+                                bool more);
+/* Waits until fd is ready for events or the deadline passes (0 or -1
+ * with errno ETIMEDOUT); timeout_ms < 0: no other limit.
+ */
+extern int nbds_wait_fd (struct nbds_conn *conn, int fd, short events,
+                         int timeout_ms);
+
+/* tls.c: STARTTLS's upgrade (0, or -1: close the connection) and the
+ * end of the session (clean: say goodbye to the client).
+ */
+extern int nbds_tls_start (struct nbds_conn *conn);
+extern void nbds_tls_end (struct nbds_conn *conn, bool clean);
 
 /* io.c: whole-message reads and writes on a connection.  conn_recv
  * returns 1, 0 on EOF before the first byte, -1 on error or EOF in the
@@ -178,6 +226,10 @@ extern void nbds_extents_init (struct nbds_extents *e, uint64_t offset,
 extern void nbds_extents_free (struct nbds_extents *e);
 
 /* connection.c */
-extern int nbds_conn_serve (struct nbds_server *srv, int in_fd, int out_fd);
+/* accepted: a listener's client, which holds one of srv->slots and
+ * must end its handshake within srv->handshake_timeout.
+ */
+extern int nbds_conn_serve (struct nbds_server *srv, int in_fd, int out_fd,
+                            bool accepted);
 
 #endif /* NBDS_INTERNAL_H */

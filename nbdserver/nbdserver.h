@@ -178,6 +178,45 @@ extern void nbds_server_set_request_hook (struct nbds_server *srv,
 extern void nbds_server_set_conn_hook (struct nbds_server *srv,
                                        nbds_conn_hook hook, void *opaque);
 
+/* ---- TLS (tls.c) and limits against hostile clients. ---- */
+
+/* --tls=off: STARTTLS is refused (NBD_REP_ERR_POLICY); on: a client
+ * may upgrade; require: every option but STARTTLS and ABORT before
+ * the upgrade gets NBD_REP_ERR_TLS_REQD (EXPORT_NAME closes).
+ */
+#define NBDS_TLS_OFF      0
+#define NBDS_TLS_ON       1
+#define NBDS_TLS_REQUIRE  2
+
+struct nbds_tls_creds;
+
+/* Exactly one of certificates_dir (ca-cert.pem, server-cert.pem,
+ * server-key.pem, optional ca-crl.pem) and psk_file (psktool's
+ * "user:hexkey" lines).  verify_peer: clients must present a
+ * certificate signed by the CA.  NULL on error.
+ */
+extern struct nbds_tls_creds *
+nbds_tls_creds_new (const char *certificates_dir, const char *psk_file,
+                    bool verify_peer, struct nbds_error *err);
+extern void nbds_tls_creds_free (struct nbds_tls_creds *creds);
+/* The server takes creds (freed with it); NULL only with NBDS_TLS_OFF. */
+extern int nbds_server_set_tls (struct nbds_server *srv, int mode,
+                                struct nbds_tls_creds *creds);
+
+/* Accepted connections must finish the handshake (TLS included)
+ * within this many seconds (0: no limit; default
+ * NBDS_DEFAULT_HANDSHAKE_TIMEOUT).
+ */
+#define NBDS_DEFAULT_HANDSHAKE_TIMEOUT 30
+extern void nbds_server_set_handshake_timeout (struct nbds_server *srv,
+                                               unsigned seconds);
+/* At most n accepted connections at once (0: no cap; default
+ * NBDS_DEFAULT_MAX_CONNECTIONS); clients beyond it are closed at once.
+ */
+#define NBDS_DEFAULT_MAX_CONNECTIONS 128
+extern void nbds_server_set_max_connections (struct nbds_server *srv,
+                                             unsigned n);
+
 /* Serves one connection on the calling thread until it ends (in_fd
  * and out_fd may be the same socket, or a pipe pair for -s).  The fds
  * are closed.  Returns 0 if the client went away cleanly.
@@ -253,6 +292,9 @@ extern void nbds_frontend_free (struct nbds_frontend *fe);
 
 /* The help text for the common options. */
 extern const char nbds_frontend_options_help[];
+
+/* The TLS mode asked for (NBDS_TLS_*). */
+extern int nbds_frontend_tls (const struct nbds_frontend *fe);
 
 /* The mode chosen with -r / --cow / --rw (read-only by default). */
 extern enum nbds_file_mode nbds_frontend_mode (const struct nbds_frontend *fe);

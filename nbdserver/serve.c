@@ -36,7 +36,7 @@ nbds_server_add_listener (struct nbds_server *srv, int fd)
 int
 nbds_server_serve_fds (struct nbds_server *srv, int in_fd, int out_fd)
 {
-  return nbds_conn_serve (srv, in_fd, out_fd);
+  return nbds_conn_serve (srv, in_fd, out_fd, false);
 }
 
 void
@@ -62,7 +62,7 @@ conn_thread (void *arg)
   struct conn_start s = *(struct conn_start *) arg;
 
   free (arg);
-  nbds_conn_serve (s.srv, s.fd, s.fd);
+  nbds_conn_serve (s.srv, s.fd, s.fd, true);
   return NULL;
 }
 
@@ -82,6 +82,7 @@ start_connection (struct nbds_server *srv, int fd)
   s = malloc (sizeof *s);
   if (s == NULL) {
     nbds_log (srv, NBDS_LOG_ERROR, "malloc: %m");
+    __atomic_sub_fetch (&srv->slots, 1, __ATOMIC_ACQ_REL);
     close (fd);
     return;
   }
@@ -94,6 +95,7 @@ start_connection (struct nbds_server *srv, int fd)
   if (err != 0) {
     errno = err;
     nbds_log (srv, NBDS_LOG_ERROR, "pthread_create: %m");
+    __atomic_sub_fetch (&srv->slots, 1, __ATOMIC_ACQ_REL);
     free (s);
     close (fd);
   }
@@ -118,6 +120,18 @@ accept_one (struct nbds_server *srv, int lfd)
       return;
     }
   }
+  /* Over the cap: closed at once, so the client learns it now
+   * instead of waiting in the backlog.  Only the accepting thread
+   * adds to slots, so the check cannot be overtaken.
+   */
+  if (srv->max_conns &&
+      __atomic_load_n (&srv->slots, __ATOMIC_ACQUIRE) >= srv->max_conns) {
+    nbds_log (srv, NBDS_LOG_ERROR,
+              "too many connections (%u), refusing a client", srv->max_conns);
+    close (fd);
+    return;
+  }
+  __atomic_add_fetch (&srv->slots, 1, __ATOMIC_ACQ_REL);
   start_connection (srv, fd);
 }
 

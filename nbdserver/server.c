@@ -21,6 +21,8 @@ nbds_server_new (void)
     return NULL;
   }
   srv->threads = 16;
+  srv->handshake_timeout = NBDS_DEFAULT_HANDSHAKE_TIMEOUT;
+  srv->max_conns = NBDS_DEFAULT_MAX_CONNECTIONS;
   pthread_mutex_init (&srv->lock, NULL);
   pthread_cond_init (&srv->conns_done, NULL);
   return srv;
@@ -54,6 +56,7 @@ nbds_server_free (struct nbds_server *srv)
   for (i = 0; i < srv->listeners.len; ++i)
     close (srv->listeners.ptr[i]);
   fd_vector_reset (&srv->listeners);
+  nbds_tls_creds_free (srv->tls);
   close (srv->quit_fd[0]);
   close (srv->quit_fd[1]);
   pthread_mutex_destroy (&srv->lock);
@@ -160,4 +163,32 @@ nbds_server_set_conn_hook (struct nbds_server *srv, nbds_conn_hook hook,
 {
   srv->conn_hook = hook;
   srv->conn_hook_opaque = opaque;
+}
+
+int
+nbds_server_set_tls (struct nbds_server *srv, int mode,
+                     struct nbds_tls_creds *creds)
+{
+  if (mode < NBDS_TLS_OFF || mode > NBDS_TLS_REQUIRE ||
+      (mode != NBDS_TLS_OFF && creds == NULL)) {
+    errno = EINVAL;
+    return -1;
+  }
+  if (srv->tls != creds)
+    nbds_tls_creds_free (srv->tls);
+  srv->tls_mode = mode;
+  srv->tls = creds;
+  return 0;
+}
+
+void
+nbds_server_set_handshake_timeout (struct nbds_server *srv, unsigned seconds)
+{
+  srv->handshake_timeout = seconds;
+}
+
+void
+nbds_server_set_max_connections (struct nbds_server *srv, unsigned n)
+{
+  srv->max_conns = n;
 }

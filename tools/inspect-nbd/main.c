@@ -185,6 +185,13 @@ main (int argc, char *argv[])
     usage (EXIT_FAILURE);
   }
   verbose = nbds_frontend_verbose (fe);
+  /* Inspection talks to a private socket only libguestfs sees (and
+   * libguestfs has no NBD TLS): TLS is for what --run serves.
+   */
+  if (!run && nbds_frontend_tls (fe) != NBDS_TLS_OFF) {
+    fprintf (stderr, "%s: --tls needs --run\n", PROG);
+    goto out;
+  }
 
   srv = nbds_server_new ();
   if (srv == NULL) {
