@@ -160,8 +160,13 @@ nbds_conn_serve (struct nbds_server *srv, int in_fd, int out_fd,
   nbds_debug (srv, "conn %" PRIu64 ": new connection", conn->id);
   conn_hook (conn, NBDS_CONN_OPEN);
 
-  if (nbds_handshake (conn) == -1)
+  if (nbds_handshake (conn) == -1) {
+    if (errno == ETIMEDOUT && conn->deadline)
+      nbds_log (srv, NBDS_LOG_ERROR,
+                "conn %" PRIu64 ": handshake not finished after %u seconds, "
+                "disconnecting", conn->id, srv->handshake_timeout);
     nbds_conn_set_status (conn, CONN_ERROR);
+  }
   else {
     /* Requests may take as long as they like. */
     conn->deadline = 0;

@@ -37,7 +37,7 @@ struct nbds_tls_creds {
 static void
 tls_error (struct nbds_error *err, int r, const char *what, const char *path)
 {
-  nbds_set_error (err, EINVAL, "%s%s%s: %s", what, path ? " " : "",
+  nbds_set_error (err, 0, "%s%s%s: %s", what, path ? " " : "",
                   path ? path : "", gnutls_strerror (r));
 }
 
@@ -80,7 +80,7 @@ load_x509 (struct nbds_tls_creds *c, const char *dir, struct nbds_error *err)
                                               GNUTLS_X509_FMT_PEM);
   if (r < 0 || (r == 0 && c->verify_peer)) {
     if (r == 0)
-      nbds_set_error (err, EINVAL, "%s: no CA certificate", ca);
+      nbds_set_error (err, 0, "%s: no CA certificate", ca);
     else
       tls_error (err, r, "CA certificate", ca);
     goto out;
@@ -96,7 +96,7 @@ load_x509 (struct nbds_tls_creds *c, const char *dir, struct nbds_error *err)
   r = gnutls_certificate_set_x509_key_file (c->x509, cert, key,
                                             GNUTLS_X509_FMT_PEM);
   if (r < 0) {
-    nbds_set_error (err, EINVAL, "server certificate %s and key %s: %s",
+    nbds_set_error (err, 0, "server certificate %s and key %s: %s",
                     cert, key, gnutls_strerror (r));
     goto out;
   }
@@ -148,8 +148,7 @@ nbds_tls_creds_new (const char *certificates_dir, const char *psk_file,
   int r;
 
   if ((certificates_dir == NULL) == (psk_file == NULL)) {
-    nbds_set_error (err, EINVAL,
-                    "TLS needs either certificates or a PSK file");
+    nbds_set_error (err, 0, "TLS needs either certificates or a PSK file");
     return NULL;
   }
   c = calloc (1, sizeof *c);
@@ -358,11 +357,13 @@ nbds_tls_start (struct nbds_conn *conn)
   while (r < 0 && !gnutls_error_is_fatal (r));
   if (r < 0) {
     /* A bad client is not the server's error: one line, no more. */
-    nbds_log (srv, NBDS_LOG_ERROR, "conn %" PRIu64 ": TLS handshake: %s%s",
-              conn->id, gnutls_strerror (r),
-              r == GNUTLS_E_PULL_ERROR && errno == ETIMEDOUT
-              ? " (handshake timeout)" : "");
+    const int saved_errno = errno;
+
+    if (!(r == GNUTLS_E_PULL_ERROR && errno == ETIMEDOUT))
+      nbds_log (srv, NBDS_LOG_ERROR, "conn %" PRIu64 ": TLS handshake: %s",
+                conn->id, gnutls_strerror (r));
     gnutls_deinit (s);
+    errno = saved_errno;        /* the caller reports a timeout */
     return -1;
   }
   conn->tls = s;
