@@ -76,6 +76,7 @@ struct nbds_server {
   unsigned handshake_timeout;   /* seconds, 0: none */
   unsigned max_conns;           /* 0: no cap */
   unsigned slots;               /* accepted connections alive, atomic */
+  bool refusing;                /* over the cap (accepting thread only) */
 
   fd_vector listeners;
   int quit_fd[2];               /* self-pipe written by shutdown */

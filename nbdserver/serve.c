@@ -126,11 +126,18 @@ accept_one (struct nbds_server *srv, int lfd)
    */
   if (srv->max_conns &&
       __atomic_load_n (&srv->slots, __ATOMIC_ACQUIRE) >= srv->max_conns) {
-    nbds_log (srv, NBDS_LOG_ERROR,
-              "too many connections (%u), refusing a client", srv->max_conns);
+    /* Once per episode: a flood of refused clients must not flood
+     * the log too.
+     */
+    if (!srv->refusing)
+      nbds_log (srv, NBDS_LOG_ERROR, "%u connections: refusing new clients "
+                "until one ends", srv->max_conns);
+    srv->refusing = true;
+    nbds_debug (srv, "refused a client over --max-connections");
     close (fd);
     return;
   }
+  srv->refusing = false;
   __atomic_add_fetch (&srv->slots, 1, __ATOMIC_ACQ_REL);
   start_connection (srv, fd);
 }
