@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Clients without TLS: refused under --tls=require with the protocol's
 # NBD_REP_ERR_TLS_REQD (test-tls-plain, checked against nbdkit), served
-# under --tls=on; garbage or a hang-up inside the TLS handshake costs
-# one connection.  $uri says nbds:// when TLS is required.
+# under --tls=on; garbage or a hang-up inside the TLS handshake or an
+# established session costs one connection.  $uri says nbds:// when TLS is required.
 source ./functions.sh
 set -x
 requires nbdkit --version
@@ -19,6 +19,15 @@ timeout 300 nbdkit -r --tls=require --tls-certificates=$pki/server \
     -U - file $img --run './test-tls-plain "$unixsocket"'
 timeout 300 virt-bmap-nbd --tls=require --tls-certificates $pki/server \
     -U - $img --run './test-tls-plain "$unixsocket"'
+
+# Garbage inside an established TLS session, a forged record, a
+# hang-up inside a record: each costs its own connection only.
+for s in "nbdkit -r --tls=require --tls-certificates=$pki/server -U - file" \
+         "virt-bmap-nbd --tls=require --tls-certificates $pki/server -U -"; do
+    timeout 300 $s $img --run '
+        '$srcdir'/nbd-swarm tlsgarbage "unix:$unixsocket" '$pki/client' &&
+        test "$(nbdinfo --size "$uri&tls-certificates='$pki/client'")" = 4194304'
+done
 
 # nbdinfo in clear: refused by both under require.
 for s in "nbdkit -r --tls=require --tls-certificates=$pki/server -U - file" \
