@@ -8,6 +8,7 @@ set -x
 requires nbdkit --version
 requires nbdinfo --version
 requires certtool --version
+requires nbdsh --version
 export PATH="$top_builddir/nbdserver:$PATH"
 
 pki=$tmp/pki
@@ -28,6 +29,25 @@ for s in "nbdkit -r --tls=require --tls-certificates=$pki/server -U - file" \
         '$srcdir'/nbd-swarm tlsgarbage "unix:$unixsocket" '$pki/client' &&
         test "$(nbdinfo --size "$uri&tls-certificates='$pki/client'")" = 4194304'
 done
+
+# State negotiated in clear does not survive STARTTLS (CVE-2021-3716),
+# and STARTTLS inside TLS is refused: as nbdkit does.
+for s in "nbdkit -r --tls=on --tls-certificates=$pki/server -U - file" \
+         "virt-bmap-nbd --tls=on --tls-certificates $pki/server -U -"; do
+    timeout 300 $s $img --run \
+        "$srcdir/nbd-swarm tlsreset \"unix:\$unixsocket\" $pki/client"
+done
+
+# -s: TLS over the pipe pair (libnbd's connect_command).
+nbdsh -c '
+h.set_tls(nbd.TLS_REQUIRE)
+h.set_tls_certificates("'$pki/client'")
+h.connect_command(["virt-bmap-nbd", "-s", "--tls=require",
+                   "--tls-certificates", "'$pki/server'", "'$img'"])
+assert h.get_tls_negotiated()
+assert h.get_size() == 4194304
+assert h.pread(4096, 0) == bytes(4096)
+h.shutdown()'
 
 # nbdinfo in clear: refused by both under require.
 for s in "nbdkit -r --tls=require --tls-certificates=$pki/server -U - file" \
