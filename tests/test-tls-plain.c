@@ -97,6 +97,26 @@ main (int argc, char *argv[])
          rc_expect_eof (fd), "garbage after STARTTLS: closed");
   close (fd);
 
+  /* Bytes pipelined behind STARTTLS, before any answer: never taken
+   * as TLS (we close at once, nbdkit after its ACK: closed either way).
+   */
+  fd = rc_connect (sock);
+  {
+    struct {
+      uint64_t magic;
+      uint32_t option, len;
+      char tail[64];
+    } __attribute__ ((packed)) m;
+
+    m.magic = htobe64 (UINT64_C (0x49484156454F5054));
+    m.option = htobe32 (RC_OPT_STARTTLS);
+    m.len = 0;
+    memset (m.tail, 'z', sizeof m.tail);
+    CHECK (rc_greeting (fd) == 0 && rc_write (fd, &m, sizeof m) == 0 &&
+           rc_expect_eof (fd), "data pipelined after STARTTLS: closed");
+  }
+  close (fd);
+
   /* A client that drops in the middle of the TLS handshake. */
   fd = rc_connect (sock);
   CHECK (rc_greeting (fd) == 0 &&
