@@ -275,6 +275,59 @@ vbm_map_get_disk (struct vbm_map *map, unsigned disk,
   return r;
 }
 
+/* struct vbm_hashes of the first version (1.1) ends with not_hashed. */
+#define HASHES_MIN_SIZE \
+  (offsetof (struct vbm_hashes, not_hashed) + \
+   sizeof ((struct vbm_hashes *) 0)->not_hashed)
+
+int
+vbm_map_get_hashes (struct vbm_map *map, int64_t object_id,
+                    struct vbm_hashes *hashes, struct vbm_error *err)
+{
+  struct vbm_hashes all = { .struct_size = sizeof all };
+  sqlite3_stmt *s;
+  int r;
+
+  if (vbm_sized_size (hashes) < HASHES_MIN_SIZE) {
+    vbm_set_error (err, EINVAL, "struct vbm_hashes: size %zu is too "
+                   "small (set it to sizeof (struct vbm_hashes))",
+                   vbm_sized_size (hashes));
+    return -1;
+  }
+  /* Maps built without hashes have no such table. */
+  if (sqlite3_prepare_v2 (map->db, "SELECT md5, sha1, sha256, not_hashed"
+                          " FROM hashes WHERE object = ?", -1, &s, NULL)
+      != SQLITE_OK) {
+    if (sqlite3_table_column_metadata (map->db, NULL, "hashes", NULL,
+                                       NULL, NULL, NULL, NULL, NULL)
+        != SQLITE_OK) {
+      vbm_copy_sized (hashes, &all, sizeof all);
+      return 0;
+    }
+    db_error (map, err, "hashes");
+    return -1;
+  }
+  sqlite3_bind_int64 (s, 1, object_id);
+  r = sqlite3_step (s);
+  if (r == SQLITE_ROW) {
+    copy_column (s, 0, all.md5, sizeof all.md5);
+    copy_column (s, 1, all.sha1, sizeof all.sha1);
+    copy_column (s, 2, all.sha256, sizeof all.sha256);
+    copy_column (s, 3, all.not_hashed, sizeof all.not_hashed);
+    r = 1;
+  }
+  else if (r == SQLITE_DONE)
+    r = 0;
+  else {
+    db_error (map, err, "hashes");
+    r = -1;
+  }
+  sqlite3_finalize (s);
+  if (r >= 0)
+    vbm_copy_sized (hashes, &all, sizeof all);
+  return r;
+}
+
 int
 vbm_map_get_meta (struct vbm_map *map, const char *key, char *buf,
                   size_t len, struct vbm_error *err)
