@@ -257,6 +257,10 @@ struct vbm_hit {
   int64_t object_offset;        /* offset of start inside the object, -1 if none */
   unsigned extent_flags;
   int64_t object_id;
+  /* Since 1.1: "ext4", "ntfs", "vfat"... for a device, partition or LV
+   * holding a filesystem, else NULL (and from vbm_index_lookup).
+   */
+  const char *fstype;
 };
 #define VBM_HIT_INIT { .struct_size = sizeof (struct vbm_hit) }
 
@@ -316,6 +320,24 @@ extern int64_t vbm_map_foreach (struct vbm_map *map,
                                 int (*fn) (void *opaque,
                                            const struct vbm_hit *hit),
                                 void *opaque, struct vbm_error *err);
+
+/* Since 1.1: calls fn for every object in id order (an object comes
+ * after the one containing it), with each of its extents in
+ * object-offset order (those without an offset first); once with
+ * start == end for an object without extents.
+ */
+extern int64_t vbm_map_foreach_object (struct vbm_map *map,
+                                       int (*fn) (void *opaque,
+                                                  const struct vbm_hit *hit),
+                                       void *opaque, struct vbm_error *err);
+/* Since 1.1: calls fn for every further name (hard link) of an object,
+ * by object id.  Returns the number of names, or -1.
+ */
+extern int64_t vbm_map_foreach_name (struct vbm_map *map,
+                                     int (*fn) (void *opaque,
+                                                int64_t object_id,
+                                                const char *path),
+                                     void *opaque, struct vbm_error *err);
 
 /* The hashes of an object (since 1.1).  The caller sets struct_size
  * (VBM_HASHES_INIT), as for vbm_stats.  Digests are lowercase hex, ""
