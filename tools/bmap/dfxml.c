@@ -7,7 +7,9 @@
  * directory in it (hard links are one per name, as fiwalk lists
  * directory entries), with its byte runs (data extents clipped to the
  * file's size, adjacent ones merged; holes and unwritten ranges as
- * fill='0' runs) and the map's hashes.  Objects are walked once in id
+ * fill='0' runs; data inside a metadata record, NTFS resident data,
+ * type='resident' as fiwalk says, but with its place on the disk) and
+ * the map's hashes.  Objects are walked once in id
  * order; each volume's file objects go to a temporary file until the
  * end, as a volume's files need not follow each other in the map.
  */
@@ -26,6 +28,7 @@
 struct run {
   uint64_t file_offset, len;
   uint64_t img_offset;          /* UINT64_MAX: fill='0' */
+  bool resident;                /* inside a metadata record (INLINE) */
 };
 DEFINE_VECTOR_TYPE (run_vector, struct run);
 
@@ -81,7 +84,7 @@ find_volume (struct dfxml *d, const char *device)
 
 static void
 add_run (struct dfxml *d, uint64_t file_offset, uint64_t len,
-         uint64_t img_offset)
+         uint64_t img_offset, bool resident)
 {
   struct run *last = d->runs.len ? &d->runs.ptr[d->runs.len - 1] : NULL;
 
@@ -89,6 +92,7 @@ add_run (struct dfxml *d, uint64_t file_offset, uint64_t len,
     return;
   /* Merged as fiwalk merges: contiguous in the file and on the disk. */
   if (last && last->file_offset + last->len == file_offset &&
+      !resident && !last->resident &&
       ((img_offset == UINT64_MAX && last->img_offset == UINT64_MAX) ||
        (img_offset != UINT64_MAX && last->img_offset != UINT64_MAX &&
         last->img_offset + last->len == img_offset))) {
@@ -97,6 +101,7 @@ add_run (struct dfxml *d, uint64_t file_offset, uint64_t len,
   }
   if (run_vector_append (&d->runs, (struct run) {
         .file_offset = file_offset, .len = len, .img_offset = img_offset,
+        .resident = resident,
       }) == -1)
     fail_errno (d);
 }
@@ -164,7 +169,8 @@ write_fileobject (struct dfxml *d, struct volume *v, const char *path)
           fprintf (fp, " fs_offset='%" PRIu64 "'", r->img_offset - v->offset);
         fprintf (fp, " img_offset='%" PRIu64 "'", r->img_offset);
       }
-      fprintf (fp, " len='%" PRIu64 "'/>\n", r->len);
+      fprintf (fp, " len='%" PRIu64 "'%s/>\n", r->len,
+               r->resident ? " type='resident'" : "");
     }
     fputs ("      </byte_runs>\n", fp);
   }
@@ -188,7 +194,7 @@ flush_object (struct dfxml *d)
     end = d->runs.len ? d->runs.ptr[d->runs.len - 1].file_offset +
       d->runs.ptr[d->runs.len - 1].len : 0;
     if (end < o->object_size)
-      add_run (d, end, o->object_size - end, UINT64_MAX);
+      add_run (d, end, o->object_size - end, UINT64_MAX, false);
     write_fileobject (d, v, d->obj_path);
     while (d->next_name < d->names.len &&
            d->names.ptr[d->next_name].object < o->object_id)
@@ -269,11 +275,12 @@ on_hit (void *opaque, const struct vbm_hit *h)
   next = d->runs.len ? d->runs.ptr[d->runs.len - 1].file_offset +
     d->runs.ptr[d->runs.len - 1].len : 0;
   if (off > next)
-    add_run (d, next, off - next, UINT64_MAX);
+    add_run (d, next, off - next, UINT64_MAX, false);
   else if (off < next)
     return 0;                   /* overlapping extents: the first wins */
   add_run (d, off, len, h->extent_flags & VBM_EXTENT_UNWRITTEN
-           ? UINT64_MAX : h->start);
+           ? UINT64_MAX : h->start,
+           (h->extent_flags & VBM_EXTENT_INLINE) != 0);
   return d->error ? -1 : 0;
 }
 
