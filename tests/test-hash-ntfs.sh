@@ -49,7 +49,7 @@ test "$(not_hashed /secret)" = encrypted
 test -z "$(not_hashed /f500)"
 virt-bmap query $tmp/ntfs.bmap --path /dev/sda:/secret > $tmp/q
 grep -qx '# not hashed: encrypted' $tmp/q
-! grep -q '^# sha256' $tmp/q
+if grep -q '^# sha256' $tmp/q; then fail 'an encrypted file hashed'; fi
 
 sha_of () # PATH ALGO
 {

@@ -17,8 +17,10 @@
 
 #include "hash.h"
 
-/* A file with more hole bytes than this is not hashed: hashing zeroes
- * costs about a second per GiB, and a corrupt size could claim 2^63.
+/* Holes are hashed as zeroes up to this many bytes in all (files in
+ * map order), the rest of the files with holes are "too sparse":
+ * hashing zeroes costs about a second per GiB, and corrupt sizes could
+ * claim 2^63 bytes each.
  */
 #define MAX_ZERO_BYTES (64ULL << 30)
 
@@ -257,14 +259,28 @@ record_order (const struct record_extent *a, const struct record_extent *b)
   return 0;
 }
 
+/* Whether the holes of f (size minus data bytes) fit what is left of
+ * the budget of zeroes.
+ */
+static bool
+zeroes_fit (const struct hfile *f, uint64_t data, uint64_t *budget)
+{
+  uint64_t holes = f->size > data ? f->size - data : 0;
+
+  if (holes > *budget)
+    return false;
+  *budget -= holes;
+  return true;
+}
+
 /* Per file, in file order: overlaps, the pieces to wait for, holes.
  * Pieces of files that will not be hashed are dropped.
  */
 static void
 check_files (struct hash_plan *p)
 {
-  size_t i, j, n = 0;
-  uint64_t data = 0;
+  uint64_t budget = MAX_ZERO_BYTES, data = 0;
+  size_t i, n = 0;
 
   piece_vector_sort (&p->pieces, by_file_offset);
   for (i = 0; i < p->pieces.len; ++i) {
@@ -280,16 +296,16 @@ check_files (struct hash_plan *p)
     f->next = pc->offset + (pc->end - pc->start);
     f->pieces_left++;
     data += pc->end - pc->start;
-    if (f->size > data && f->size - data > MAX_ZERO_BYTES &&
-        f->skip == HASH_OK &&
-        (i + 1 == p->pieces.len || p->pieces.ptr[i + 1].file != pc->file))
+    if ((i + 1 == p->pieces.len || p->pieces.ptr[i + 1].file != pc->file) &&
+        f->skip == HASH_OK && !zeroes_fit (f, data, &budget))
       f->skip = HASH_TOO_SPARSE;
   }
-  for (j = 0; j < p->files.len; ++j) {
-    struct hfile *f = &p->files.ptr[j];
+  for (i = 0; i < p->files.len; ++i) {
+    struct hfile *f = &p->files.ptr[i];
 
     f->next = 0;
-    if (f->pieces_left == 0 && f->size > MAX_ZERO_BYTES)
+    if (f->pieces_left == 0 && f->skip == HASH_OK &&
+        !zeroes_fit (f, 0, &budget))
       f->skip = HASH_TOO_SPARSE;
   }
   for (i = 0; i < p->pieces.len; ++i)
