@@ -230,23 +230,26 @@ load_extents (sqlite3 *db, struct hash_plan *p, const int32_t *index,
 }
 
 static int
-by_file_offset (const struct piece *a, const struct piece *b)
-{
-  if (a->file != b->file)
-    return a->file < b->file ? -1 : 1;
-  if (a->offset != b->offset)
-    return a->offset < b->offset ? -1 : 1;
-  return 0;
-}
-
-static int
 by_disk_start (const struct piece *a, const struct piece *b)
 {
   if (a->disk != b->disk)
     return a->disk < b->disk ? -1 : 1;
   if (a->start != b->start)
     return a->start < b->start ? -1 : 1;
-  return by_file_offset (a, b);
+  if (a->file != b->file)
+    return a->file < b->file ? -1 : 1;
+  return 0;
+}
+
+/* Ties (copies of a range) in disk order: the choice is repeatable. */
+static int
+by_file_offset (const struct piece *a, const struct piece *b)
+{
+  if (a->file != b->file)
+    return a->file < b->file ? -1 : 1;
+  if (a->offset != b->offset)
+    return a->offset < b->offset ? -1 : 1;
+  return by_disk_start (a, b);
 }
 
 static int
@@ -273,8 +276,14 @@ zeroes_fit (const struct hfile *f, uint64_t data, uint64_t *budget)
   return true;
 }
 
-/* Per file, in file order: overlaps, the pieces to wait for, holes.
- * Pieces of files that will not be hashed are dropped.
+/* A piece dropped from the plan. */
+#define PIECE_DROPPED 0x80000000U
+
+/* Per file, in file order: copies, overlaps, the pieces to wait for,
+ * holes.  A range given twice with the same offset and length is a
+ * copy (the other leg of a mirrored or RAID1 LV): the first on the
+ * disks is read.  Any other overlap is corrupt metadata: the file is
+ * not hashed.  Pieces of files that will not be hashed are dropped.
  */
 static void
 check_files (struct hash_plan *p)
@@ -286,16 +295,24 @@ check_files (struct hash_plan *p)
   for (i = 0; i < p->pieces.len; ++i) {
     struct piece *pc = &p->pieces.ptr[i];
     struct hfile *f = &p->files.ptr[pc->file];
+    const struct piece *prev = i > 0 ? &p->pieces.ptr[i - 1] : NULL;
 
-    if (i == 0 || pc->file != p->pieces.ptr[i - 1].file) {
+    if (prev == NULL || pc->file != prev->file) {
       f->next = 0;
       data = 0;
+      prev = NULL;
     }
-    if (pc->offset < f->next && f->skip == HASH_OK)
-      f->skip = HASH_OVERLAP;
-    f->next = pc->offset + (pc->end - pc->start);
-    f->pieces_left++;
-    data += pc->end - pc->start;
+    /* Copies follow the piece kept, each of them dropped. */
+    if (prev && pc->offset < f->next && prev->offset == pc->offset &&
+        prev->end - prev->start == pc->end - pc->start)
+      pc->flags |= PIECE_DROPPED;
+    else {
+      if (pc->offset < f->next && f->skip == HASH_OK)
+        f->skip = HASH_OVERLAP;
+      f->next = pc->offset + (pc->end - pc->start);
+      f->pieces_left++;
+      data += pc->end - pc->start;
+    }
     if ((i + 1 == p->pieces.len || p->pieces.ptr[i + 1].file != pc->file) &&
         f->skip == HASH_OK && !zeroes_fit (f, data, &budget))
       f->skip = HASH_TOO_SPARSE;
@@ -309,7 +326,8 @@ check_files (struct hash_plan *p)
       f->skip = HASH_TOO_SPARSE;
   }
   for (i = 0; i < p->pieces.len; ++i)
-    if (p->files.ptr[p->pieces.ptr[i].file].skip == HASH_OK)
+    if (p->files.ptr[p->pieces.ptr[i].file].skip == HASH_OK &&
+        !(p->pieces.ptr[i].flags & PIECE_DROPPED))
       p->pieces.ptr[n++] = p->pieces.ptr[i];
   p->pieces.len = n;
 }
