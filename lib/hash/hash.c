@@ -9,9 +9,10 @@
  * holes between them are fed as zeroes); a file whose pieces go back
  * (fragmented out of order), or one found while MAX_OPEN files are
  * half-hashed, is left to a second pass that reads it alone, in file
- * order.  Memory stays bounded (MAX_OPEN sets of digest states, one
- * chunk) whatever the layout; the second pass's share is in -v's
- * summary.
+ * order.  Memory stays bounded (MAX_OPEN sets of digest states, the
+ * workers' few chunks) whatever the layout; the second pass's share is
+ * in -v's summary.  The digests are computed by workers.c, one thread
+ * per algorithm, while this thread reads.
  */
 #include <config.h>
 
@@ -40,8 +41,6 @@ const struct hash_algo hash_algos[VBM_NR_HASHES] = {
   { VBM_HASH_SHA256, GNUTLS_DIG_SHA256, 32, 36, "sha256" },
 };
 
-static const unsigned char zeroes[64 << 10];
-
 void
 hash_warn (struct hash_ctx *hc, const char *fs, ...)
 {
@@ -64,10 +63,10 @@ struct run {
   struct hash_plan *p;
   struct hash_ctx *hc;
   struct hash_report *rep;
-  gnutls_hash_hd_t (*slots)[VBM_NR_HASHES];
+  struct hash_workers *w;       /* the digests (workers.c) */
   int32_t *free_slots;
   size_t nfree;
-  unsigned char *buf;           /* CHUNK bytes */
+  unsigned char *buf;           /* the workers' buffer being filled */
   uint32_t buf_disk;
   uint64_t buf_start, buf_end;  /* what buf holds; empty if equal */
   uint64_t done;                /* for progress */
@@ -86,32 +85,14 @@ progress (struct run *r)
                  r->p->read_bytes);
 }
 
-/* Gives f a slot of digests; -1 if none is free or gnutls fails. */
+/* Gives f a slot of digests; -1 if none is free. */
 static int
-open_file (struct run *r, struct hfile *f, struct vbm_error *err)
+open_file (struct run *r, struct hfile *f)
 {
-  gnutls_hash_hd_t *h;
-  int32_t slot;
-  size_t i;
-
   if (r->nfree == 0)
     return -1;
-  slot = r->free_slots[--r->nfree];
-  h = r->slots[slot];
-  for (i = 0; i < VBM_NR_HASHES; ++i) {
-    h[i] = NULL;
-    if ((r->hc->algorithms & hash_algos[i].bit) &&
-        gnutls_hash_init (&h[i], hash_algos[i].gnutls) < 0) {
-      vbm_set_error (err, ENOMEM, "hashes: cannot start %s",
-                     hash_algos[i].name);
-      while (i-- > 0)
-        if (h[i])
-          gnutls_hash_deinit (h[i], NULL);
-      r->free_slots[r->nfree++] = slot;
-      return -2;
-    }
-  }
-  f->slot = slot;
+  f->slot = r->free_slots[--r->nfree];
+  hash_workers_open (r->w, f->slot);
   return 0;
 }
 
@@ -119,37 +100,34 @@ open_file (struct run *r, struct hfile *f, struct vbm_error *err)
 static void
 close_file (struct run *r, struct hfile *f, unsigned char *out)
 {
-  gnutls_hash_hd_t *h = r->slots[f->slot];
-  size_t i;
-
-  for (i = 0; i < VBM_NR_HASHES; ++i)
-    if (h[i])
-      gnutls_hash_deinit (h[i], out ? out + hash_algos[i].at : NULL);
+  hash_workers_close (r->w, f->slot, out);
   r->free_slots[r->nfree++] = f->slot;
   f->slot = -1;
   f->done = true;
 }
 
+/* Bytes of the workers' buffer. */
 static void
-feed (struct run *r, struct hfile *f, const void *data, size_t len)
+feed (struct run *r, struct hfile *f, const unsigned char *data, size_t len)
 {
-  gnutls_hash_hd_t *h = r->slots[f->slot];
-  size_t i;
-
-  for (i = 0; i < VBM_NR_HASHES; ++i)
-    if (h[i])
-      gnutls_hash (h[i], data, len);
+  hash_workers_data (r->w, f->slot, data, len);
 }
 
 static void
 feed_zeroes (struct run *r, struct hfile *f, uint64_t n)
 {
-  while (n > 0) {
-    size_t k = n < sizeof zeroes ? n : sizeof zeroes;
+  hash_workers_zeroes (r->w, f->slot, n);
+}
 
-    feed (r, f, zeroes, k);
-    n -= k;
-  }
+/* The buffer is about to be read into: the commands on what it holds
+ * go to the workers first, and another buffer comes back.
+ */
+static unsigned char *
+next_buffer (struct run *r)
+{
+  hash_workers_submit (r->w);
+  r->buf = hash_workers_buffer (r->w);
+  return r->buf;
 }
 
 static void
@@ -211,7 +189,7 @@ refill (struct run *r, size_t i, uint64_t pos)
   if (end - pos > CHUNK)
     end = pos + CHUNK;
   r->buf_start = r->buf_end = 0;
-  if (read_disk (r, disk, r->buf, end - pos, pos) == -1)
+  if (read_disk (r, disk, next_buffer (r), end - pos, pos) == -1)
     return -1;
   r->buf_disk = disk;
   r->buf_start = pos;
@@ -236,7 +214,7 @@ feed_resident (struct run *r, struct hfile *f, const struct piece *pc)
     fail_file (r, f, HASH_FIXUP);
     return -1;
   }
-  feed (r, f, buf, len);
+  hash_workers_copy (r->w, f->slot, buf, len);
   return 0;
 }
 
@@ -264,7 +242,8 @@ feed_piece (struct run *r, size_t i, bool direct)
 
     if (direct) {
       n = pc->end - pos < CHUNK ? pc->end - pos : CHUNK;
-      if (read_disk (r, pc->disk, r->buf, n, pos) == -1)
+      r->buf_start = r->buf_end = 0;
+      if (read_disk (r, pc->disk, next_buffer (r), n, pos) == -1)
         goto fail;
       feed (r, f, r->buf, n);
     }
@@ -289,33 +268,26 @@ feed_piece (struct run *r, size_t i, bool direct)
 }
 
 /* Pass one: every piece in disk order. */
-static int
-disk_order_pass (struct run *r, struct vbm_error *err)
+static void
+disk_order_pass (struct run *r)
 {
   struct hash_plan *p = r->p;
   size_t i;
-  int o;
 
   for (i = 0; i < p->pieces.len; ++i) {
     struct hfile *f = &p->files.ptr[p->pieces.ptr[i].file];
 
     if (f->done || f->second_pass)
       continue;
-    if (f->slot < 0) {
-      o = open_file (r, f, err);
-      if (o == -2)
-        return -1;
-      if (o == -1) {          /* too many half-hashed files */
-        f->second_pass = true;
-        continue;
-      }
+    if (f->slot < 0 && open_file (r, f) == -1) {
+      f->second_pass = true;    /* too many half-hashed files */
+      continue;
     }
     if (feed_piece (r, i, false) == -1)
       continue;
     if (--f->pieces_left == 0)
       finish_file (r, f);
   }
-  return 0;
 }
 
 static int
@@ -328,9 +300,11 @@ by_file_offset (const struct piece *a, const struct piece *b)
   return 0;
 }
 
-/* Pass two: the files left, each alone in file order. */
-static int
-file_order_pass (struct run *r, struct vbm_error *err)
+/* Pass two: the files left, each alone in file order.  Every slot is
+ * free by now.
+ */
+static void
+file_order_pass (struct run *r)
 {
   struct hash_plan *p = r->p;
   size_t i;
@@ -342,8 +316,7 @@ file_order_pass (struct run *r, struct vbm_error *err)
     if (f->done || !f->second_pass)
       continue;
     if (f->slot < 0) {
-      if (open_file (r, f, err) != 0)
-        return -1;
+      open_file (r, f);
       r->rep->second_pass_files++;
     }
     if (feed_piece (r, i, true) == -1)
@@ -355,12 +328,11 @@ file_order_pass (struct run *r, struct vbm_error *err)
       progress (r);
     }
   }
-  return 0;
 }
 
 /* Files without data extents: empty, or all holes. */
-static int
-no_data_files (struct run *r, struct vbm_error *err)
+static void
+no_data_files (struct run *r)
 {
   size_t i;
 
@@ -368,12 +340,10 @@ no_data_files (struct run *r, struct vbm_error *err)
     struct hfile *f = &r->p->files.ptr[i];
 
     if (f->skip == HASH_OK && f->pieces_left == 0) {
-      if (open_file (r, f, err) != 0)
-        return -1;
+      open_file (r, f);
       finish_file (r, f);
     }
   }
-  return 0;
 }
 
 static double
@@ -394,35 +364,31 @@ hash_plan_run (struct hash_plan *p, struct hash_ctx *hc,
   size_t i;
   int ret = -1;
 
-  r.slots = calloc (MAX_OPEN, sizeof *r.slots);
   r.free_slots = malloc (MAX_OPEN * sizeof *r.free_slots);
-  r.buf = malloc (CHUNK);
-  if (r.slots == NULL || r.free_slots == NULL || r.buf == NULL) {
+  if (r.free_slots == NULL) {
     vbm_set_error (err, ENOMEM, "hashes: %s", strerror (ENOMEM));
     goto out;
   }
+  r.w = hash_workers_start (hc->algorithms, MAX_OPEN, CHUNK, err);
+  if (r.w == NULL)
+    goto out;
+  r.buf = hash_workers_buffer (r.w);
   for (i = 0; i < MAX_OPEN; ++i)
     r.free_slots[i] = MAX_OPEN - 1 - i;
   r.nfree = MAX_OPEN;
-  if (no_data_files (&r, err) == -1 ||
-      disk_order_pass (&r, err) == -1 ||
-      file_order_pass (&r, err) == -1)
-    goto out;
+  no_data_files (&r);
+  disk_order_pass (&r);
+  file_order_pass (&r);
+  /* The digests land in the files once every batch is worked through. */
+  ret = hash_workers_finish (r.w, err);
   if (r.read_errors > MAX_READ_WARNINGS)
     hash_warn (hc, "hashes: %u more read errors not shown",
                r.read_errors - MAX_READ_WARNINGS);
   for (i = 0; i < p->files.len; ++i)
     if (p->files.ptr[i].skip != HASH_OK)
       rep->not_hashed++;
-  ret = 0;
  out:
-  /* Only after a failure of the stage are digests still open. */
-  for (i = 0; i < p->files.len; ++i)
-    if (p->files.ptr[i].slot >= 0)
-      close_file (&r, &p->files.ptr[i], NULL);
-  free (r.slots);
   free (r.free_slots);
-  free (r.buf);
   rep->seconds = now () - t0;
   return ret;
 }

@@ -3,8 +3,9 @@
  *
  * plan.c reads the map's files and their data extents into pieces;
  * hash.c reads the disks in disk order once, feeding each piece to its
- * file's digests; fixup.c undoes NTFS's update sequence in resident
- * data; store/hashes.c writes the results into the map.
+ * file's digests, which workers.c computes, a thread per algorithm;
+ * fixup.c undoes NTFS's update sequence in resident data;
+ * store/hashes.c writes the results into the map.
  */
 #ifndef VBM_HASH_H
 #define VBM_HASH_H
@@ -106,6 +107,32 @@ extern void hash_warn (struct hash_ctx *hc, const char *fs, ...)
  */
 extern int hash_plan_run (struct hash_plan *p, struct hash_ctx *hc,
                           struct hash_report *rep, struct vbm_error *err);
+
+/* workers.c: the digests, one thread per algorithm, fed with batches
+ * of commands over a buffer of bufsize bytes.  Commands refer to the
+ * buffer of the batch being filled (hash_workers_buffer), which
+ * hash_workers_submit hands over, returning with a free one.  The
+ * stage fails (hash_workers_finish returns -1) if a command could not
+ * be kept or a digest could not start.
+ */
+struct hash_workers;
+extern struct hash_workers *hash_workers_start (unsigned algorithms,
+                                                size_t nslots, size_t bufsize,
+                                                struct vbm_error *err);
+extern unsigned char *hash_workers_buffer (struct hash_workers *w);
+extern void hash_workers_submit (struct hash_workers *w);
+extern void hash_workers_open (struct hash_workers *w, int32_t slot);
+extern void hash_workers_data (struct hash_workers *w, int32_t slot,
+                               const unsigned char *p, size_t len);
+extern void hash_workers_copy (struct hash_workers *w, int32_t slot,
+                               const void *p, size_t len);
+extern void hash_workers_zeroes (struct hash_workers *w, int32_t slot,
+                                 uint64_t n);
+/* out: the file's digest buffer (hfile.digest), or NULL to drop them. */
+extern void hash_workers_close (struct hash_workers *w, int32_t slot,
+                                unsigned char *out);
+/* Waits for every batch, stops the threads, frees w. */
+extern int hash_workers_finish (struct hash_workers *w, struct vbm_error *err);
 
 /* fixup.c: corrects buf, the bytes [start, start+len) of an NTFS
  * file's resident data, for the update sequence of the MFT record
