@@ -69,6 +69,7 @@ struct run {
   unsigned char *buf;           /* the workers' buffer being filled */
   uint32_t buf_disk;
   uint64_t buf_start, buf_end;  /* what buf holds; empty if equal */
+  size_t buf_used;              /* the second pass packs its reads */
   uint64_t done;                /* for progress */
   unsigned read_errors;
 };
@@ -241,11 +242,16 @@ feed_piece (struct run *r, size_t i, bool direct)
     uint64_t n;
 
     if (direct) {
+      /* Small pieces share a buffer: one hand-over per CHUNK bytes. */
       n = pc->end - pos < CHUNK ? pc->end - pos : CHUNK;
-      r->buf_start = r->buf_end = 0;
-      if (read_disk (r, pc->disk, next_buffer (r), n, pos) == -1)
+      if (r->buf_used + n > CHUNK) {
+        next_buffer (r);
+        r->buf_used = 0;
+      }
+      if (read_disk (r, pc->disk, r->buf + r->buf_used, n, pos) == -1)
         goto fail;
-      feed (r, f, r->buf, n);
+      feed (r, f, r->buf + r->buf_used, n);
+      r->buf_used += n;
     }
     else {
       if (r->buf_disk != pc->disk || pos < r->buf_start ||
@@ -310,6 +316,8 @@ file_order_pass (struct run *r)
   size_t i;
 
   piece_vector_sort (&p->pieces, by_file_offset);
+  r->buf_start = r->buf_end = 0;
+  r->buf_used = CHUNK;          /* the first read takes a fresh buffer */
   for (i = 0; i < p->pieces.len; ++i) {
     struct hfile *f = &p->files.ptr[p->pieces.ptr[i].file];
 
