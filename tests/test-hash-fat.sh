@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# virt-bmap --hash on FAT16, FAT32 in an MBR partition and exFAT with a
-# fragmented file: hashes against hashlib over icat (every file fls
-# lists) and the sources; the DFXML export against fiwalk's.
+# virt-bmap --hash on FAT16, FAT32 in an MBR partition, exFAT with a
+# fragmented file, and ext4 and FAT16 on one disk: hashes against
+# hashlib over icat (every file fls lists) and the sources; the DFXML
+# export against fiwalk's (volume by volume).
 source ./functions.sh
 set -x
 set -o pipefail
@@ -77,3 +78,31 @@ $srcdir/exfat-writer $img "${cmds[@]}"
 check $img $tmp/exfat.bmap /dev/sda
 # The big file is in several pieces.
 test "$(sqlite3 $tmp/exfat.bmap "SELECT count(*) FROM extents e JOIN objects o ON o.id = e.object WHERE o.path = '/Long Directory Name/big' AND e.flags = 0")" -gt 1
+
+# Two filesystems on one disk, ext4 then FAT16, the same names in both:
+# two volumes, each file compared in its own.
+requires mkfs.ext4 -V
+mkdir -p $tmp/a
+echo ext4 > $tmp/a/f1
+head -c 70000 /dev/urandom > $tmp/a/f70000
+disk=$tmp/two.img
+truncate -s 40M $disk
+printf 'start=2048, size=32768, type=83\nstart=36864, size=40000, type=6\n' |
+    sfdisk -q $disk
+truncate -s 16M $tmp/p1
+$MKFS_EXT4 -d $tmp/a $tmp/p1
+dd if=$tmp/p1 of=$disk bs=1M seek=1 conv=notrunc status=none
+truncate -s 20000K $tmp/p2
+mkfs.vfat -F 16 $tmp/p2
+mcopy -i $tmp/p2 $src/f1 $src/f70000 ::/
+dd if=$tmp/p2 of=$disk bs=512 seek=36864 conv=notrunc status=none
+virt-bmap --hash md5,sha1,sha256 -o $tmp/two.bmap $disk 2> $tmp/warnings
+cat $tmp/warnings
+test ! -s $tmp/warnings
+$srcdir/hash-check-files $disk $tmp/two.bmap /dev/sda1 2048
+$srcdir/hash-check-files $disk $tmp/two.bmap /dev/sda2 36864
+virt-bmap export $tmp/two.bmap --format dfxml -o $tmp/ours.xml
+rm -f $tmp/fiwalk.xml
+fiwalk -X $tmp/fiwalk.xml $disk
+$srcdir/hash-check-dfxml $tmp/ours.xml $tmp/fiwalk.xml
+test "$(grep -c '<volume ' $tmp/ours.xml)" -eq 2
