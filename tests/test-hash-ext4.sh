@@ -3,9 +3,11 @@
 # SHA-256 against hashlib over icat (The Sleuth Kit), against the
 # source files (sha256sum), against debugfs dump; a sparse file and a
 # fallocated (unwritten) one hash as zeroes; an ext2 file whose blocks
-# go back on the disk (hashed by the second pass); the DFXML export
-# against fiwalk's for the same image (byte runs and hashes per file),
-# with names XML cannot carry; a map built without --hash still reads.
+# go back on the disk (hashed by the second pass); the same hashes
+# from the image compressed with xz; the DFXML export against fiwalk's
+# for the same image (byte runs and hashes per file), with names XML
+# cannot carry; a too sparse file; a map built without --hash still
+# reads.
 source ./functions.sh
 set -x
 set -o pipefail
@@ -13,6 +15,7 @@ requires fls -V
 requires fiwalk -V
 requires debugfs -V
 requires python3 --version
+requires xz --version
 
 src=$tmp/src
 mkdir -p $src/dir/sub "$src/with space"
@@ -72,6 +75,16 @@ head -c $((5 * 1024 * 1024)) /dev/zero > $tmp/zeroes
 test "$(sha_of /sparse sha256)" != "$(sha256sum < $tmp/zeroes | cut -d' ' -f1)"
 
 test "$(sqlite3 $tmp/ext4.bmap "SELECT h.not_hashed FROM hashes h JOIN objects o ON o.id = h.object WHERE o.path = '/huge-hole'")" = 'too sparse'
+
+# The same image compressed with xz (read at random, block by block):
+# the same hashes.
+xz -k -T1 --block-size=1MiB -c $img > $tmp/ext4.img.xz
+virt-bmap -q --hash md5,sha1,sha256 -o $tmp/xz.bmap $tmp/ext4.img.xz
+q="SELECT o.path, h.md5, h.sha1, h.sha256, h.not_hashed FROM hashes h JOIN objects o ON o.id = h.object ORDER BY o.path"
+sqlite3 $tmp/ext4.bmap "$q" > $tmp/raw.hashes
+sqlite3 $tmp/xz.bmap "$q" > $tmp/xz.hashes
+test "$(wc -l < $tmp/raw.hashes)" -ge 16
+diff -u $tmp/raw.hashes $tmp/xz.hashes
 
 # DFXML: valid XML whatever the names, and the same files, byte runs
 # and hashes as fiwalk's.
