@@ -19,6 +19,7 @@
 #include "atomic-file.h"
 #include "cleanup.h"
 #include "ctx.h"
+#include "hash.h"
 #include "internal.h"
 #include "sized.h"
 #include "volumes.h"
@@ -173,6 +174,19 @@ vbm_build_set_sector_size (struct vbm_build *b, unsigned size,
   return 0;
 }
 
+int
+vbm_build_set_hashes (struct vbm_build *b, unsigned algorithms,
+                      struct vbm_error *err)
+{
+  if (algorithms & ~VBM_HASH_ALL) {
+    vbm_set_error (err, EINVAL, "hashes: unknown algorithm bits 0x%x",
+                   algorithms & ~VBM_HASH_ALL);
+    return -1;
+  }
+  b->opts.hashes = algorithms;
+  return 0;
+}
+
 /* The struct vbm_stats of the first version ends with warnings: a
  * caller's size below that is a size never set.
  */
@@ -233,6 +247,13 @@ vbm_build_map (struct vbm_build *b, const char *output,
   }
   vbm_debug (&ctx, "mapped in %.3f s, indexed and committed in %.3f s",
              t1 - t0, now () - t1);
+  /* From the finished map's extents, before it is in place. */
+  if (b->opts.hashes &&
+      vbm_hash_map (out.tmp, disks, ndisks, b->opts.hashes, &b->opts,
+                    &all, err) == -1) {
+    atomic_file_abort (&out);
+    return -1;
+  }
   /* The store wrote with synchronous=OFF: commit syncs it. */
   if (atomic_file_commit (&out) == -1) {
     vbm_set_error (err, errno, "%s: %s", output, strerror (errno));

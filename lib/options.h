@@ -15,6 +15,7 @@ struct vbm_build_options {
   void *debug_opaque;
   int verbose;
   unsigned sector_size;         /* 512, 4096, or 0 to detect */
+  unsigned hashes;              /* VBM_HASH_* to compute per file */
 };
 
 #endif /* VBM_OPTIONS_H */

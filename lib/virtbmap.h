@@ -168,6 +168,10 @@ struct vbm_stats {
   uint64_t objects;
   uint64_t extents;
   unsigned warnings;
+  /* Since 1.1: with vbm_build_set_hashes. */
+  uint64_t hashed_files;
+  uint64_t not_hashed;          /* compressed, encrypted, unreadable... */
+  uint64_t hashed_bytes;        /* read from the disks to hash them */
 };
 #define VBM_STATS_INIT { .struct_size = sizeof (struct vbm_stats) }
 
@@ -208,6 +212,19 @@ extern void vbm_build_set_verbose (struct vbm_build *b, int verbose);
 extern int vbm_build_set_sector_size (struct vbm_build *b, unsigned size,
                                       struct vbm_error *err);
 
+/* Per-file hashes (since 1.1): algorithms is a set of VBM_HASH_*, 0
+ * for none (the default).  Every regular file is hashed from the map's
+ * own extents once the map is built, the disks read once in disk
+ * order; holes and unwritten ranges hash as zeroes, bytes past the end
+ * of the file are not hashed, and a compressed or encrypted file is
+ * recorded as not hashed.  -1 (err set, EINVAL) for an unknown bit.
+ */
+#define VBM_HASH_MD5    0x1
+#define VBM_HASH_SHA1   0x2
+#define VBM_HASH_SHA256 0x4
+extern int vbm_build_set_hashes (struct vbm_build *b, unsigned algorithms,
+                                 struct vbm_error *err);
+
 /* Maps the disks (already opened) into a new map file at output and,
  * on success, fills stats if not NULL (stats->struct_size set by the
  * caller).  The file is written to a temporary name and renamed into
@@ -240,6 +257,10 @@ struct vbm_hit {
   int64_t object_offset;        /* offset of start inside the object, -1 if none */
   unsigned extent_flags;
   int64_t object_id;
+  /* Since 1.1: "ext4", "ntfs", "vfat"... for a device, partition or LV
+   * holding a filesystem, else NULL (and from vbm_index_lookup).
+   */
+  const char *fstype;
 };
 #define VBM_HIT_INIT { .struct_size = sizeof (struct vbm_hit) }
 
@@ -299,6 +320,46 @@ extern int64_t vbm_map_foreach (struct vbm_map *map,
                                 int (*fn) (void *opaque,
                                            const struct vbm_hit *hit),
                                 void *opaque, struct vbm_error *err);
+
+/* Since 1.1: calls fn for every object in id order (an object comes
+ * after the one containing it), with each of its extents in
+ * object-offset order (those without an offset first); once with
+ * start == end for an object without extents.
+ */
+extern int64_t vbm_map_foreach_object (struct vbm_map *map,
+                                       int (*fn) (void *opaque,
+                                                  const struct vbm_hit *hit),
+                                       void *opaque, struct vbm_error *err);
+/* Since 1.1: calls fn for every further name (hard link) of an object,
+ * by object id.  Returns the number of names, or -1.
+ */
+extern int64_t vbm_map_foreach_name (struct vbm_map *map,
+                                     int (*fn) (void *opaque,
+                                                int64_t object_id,
+                                                const char *path),
+                                     void *opaque, struct vbm_error *err);
+
+/* The hashes of an object (since 1.1).  The caller sets struct_size
+ * (VBM_HASHES_INIT), as for vbm_stats.  Digests are lowercase hex, ""
+ * when not computed.
+ */
+struct vbm_hashes {
+  size_t struct_size;
+  char md5[33];
+  char sha1[41];
+  char sha256[65];
+  char not_hashed[64];          /* why there are none: "compressed",
+                                 * "encrypted", "read error" ...; "" */
+};
+#define VBM_HASHES_INIT { .struct_size = sizeof (struct vbm_hashes) }
+
+/* Fills hashes for the object (vbm_hit.object_id): 1 if the map has a
+ * row for it (hashed, or not_hashed says why), 0 if none (not a
+ * regular file, or a map built without hashes), -1 (err set) on error.
+ */
+extern int vbm_map_get_hashes (struct vbm_map *map, int64_t object_id,
+                               struct vbm_hashes *hashes,
+                               struct vbm_error *err);
 
 /* ---- The in-memory index: one lookup per request. ----
  *

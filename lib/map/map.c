@@ -13,6 +13,7 @@
 
 struct vbm_map {
   sqlite3 *db;
+  sqlite3_stmt *hashes;         /* vbm_map_get_hashes's, once prepared */
 };
 
 /* Columns every hit query selects, in the order fill_hit reads them.
@@ -22,7 +23,7 @@ struct vbm_map {
  */
 #define HIT_SELECT \
   "SELECT coalesce(e.disk, o.disk), o.kind, o.device, o.path, o.inode, o.size, o.flags," \
-  " e.start, e.end, e.offset, e.flags, o.id"
+  " e.start, e.end, e.offset, e.flags, o.id, o.fstype"
 #define HIT_COLUMNS HIT_SELECT \
   " FROM extents e JOIN objects o ON o.id = e.object"
 
@@ -46,6 +47,7 @@ fill_hit (sqlite3_stmt *s, struct vbm_hit *hit)
     ? -1 : sqlite3_column_int64 (s, 9);
   hit->extent_flags = sqlite3_column_int64 (s, 10);
   hit->object_id = sqlite3_column_int64 (s, 11);
+  hit->fstype = (const char *) sqlite3_column_text (s, 12);
 }
 
 static void
@@ -105,6 +107,7 @@ void
 vbm_map_close (struct vbm_map *map)
 {
   if (map) {
+    sqlite3_finalize (map->hashes);
     sqlite3_close (map->db);
     free (map);
   }
@@ -210,6 +213,55 @@ vbm_map_foreach (struct vbm_map *map,
   return run_hits (map, s, fn, opaque, err);
 }
 
+int64_t
+vbm_map_foreach_object (struct vbm_map *map,
+                        int (*fn) (void *, const struct vbm_hit *),
+                        void *opaque, struct vbm_error *err)
+{
+  sqlite3_stmt *s;
+
+  /* Walks objects by id and each one's extents through extents_object
+   * (object, offset): no sort of the whole map.
+   */
+  s = prepare (map,
+               HIT_SELECT
+               " FROM objects o LEFT JOIN extents e ON e.object = o.id"
+               " ORDER BY o.id, e.offset", err);
+  if (s == NULL)
+    return -1;
+  return run_hits (map, s, fn, opaque, err);
+}
+
+int64_t
+vbm_map_foreach_name (struct vbm_map *map,
+                      int (*fn) (void *, int64_t, const char *),
+                      void *opaque, struct vbm_error *err)
+{
+  sqlite3_stmt *s;
+  int64_t n = 0;
+  int r;
+
+  s = prepare (map, "SELECT object, path FROM names ORDER BY object, rowid",
+               err);
+  if (s == NULL)
+    return -1;
+  while ((r = sqlite3_step (s)) == SQLITE_ROW) {
+    n++;
+    if (fn (opaque, sqlite3_column_int64 (s, 0),
+            (const char *) sqlite3_column_text (s, 1)) == -1) {
+      vbm_set_error (err, ECANCELED, "lookup stopped by the caller");
+      n = -1;
+      break;
+    }
+  }
+  if (n >= 0 && r != SQLITE_DONE) {
+    db_error (map, err, "names");
+    n = -1;
+  }
+  sqlite3_finalize (s);
+  return n;
+}
+
 int
 vbm_map_ndisks (struct vbm_map *map, struct vbm_error *err)
 {
@@ -272,6 +324,63 @@ vbm_map_get_disk (struct vbm_map *map, unsigned disk,
   else
     vbm_set_error (err, ENOENT, "the map has no disk %u", disk);
   sqlite3_finalize (s);
+  return r;
+}
+
+/* struct vbm_hashes of the first version (1.1) ends with not_hashed. */
+#define HASHES_MIN_SIZE \
+  (offsetof (struct vbm_hashes, not_hashed) + \
+   sizeof ((struct vbm_hashes *) 0)->not_hashed)
+
+int
+vbm_map_get_hashes (struct vbm_map *map, int64_t object_id,
+                    struct vbm_hashes *hashes, struct vbm_error *err)
+{
+  struct vbm_hashes all = { .struct_size = sizeof all };
+  sqlite3_stmt *s;
+  int r;
+
+  if (vbm_sized_size (hashes) < HASHES_MIN_SIZE) {
+    vbm_set_error (err, EINVAL, "struct vbm_hashes: size %zu is too "
+                   "small (set it to sizeof (struct vbm_hashes))",
+                   vbm_sized_size (hashes));
+    return -1;
+  }
+  /* Maps built without hashes have no such table.  Prepared once: an
+   * export asks for every file.
+   */
+  if (map->hashes == NULL &&
+      sqlite3_prepare_v2 (map->db, "SELECT md5, sha1, sha256, not_hashed"
+                          " FROM hashes WHERE object = ?", -1, &map->hashes,
+                          NULL) != SQLITE_OK) {
+    if (sqlite3_table_column_metadata (map->db, NULL, "hashes", NULL,
+                                       NULL, NULL, NULL, NULL, NULL)
+        != SQLITE_OK) {
+      vbm_copy_sized (hashes, &all, sizeof all);
+      return 0;
+    }
+    db_error (map, err, "hashes");
+    return -1;
+  }
+  s = map->hashes;
+  sqlite3_bind_int64 (s, 1, object_id);
+  r = sqlite3_step (s);
+  if (r == SQLITE_ROW) {
+    copy_column (s, 0, all.md5, sizeof all.md5);
+    copy_column (s, 1, all.sha1, sizeof all.sha1);
+    copy_column (s, 2, all.sha256, sizeof all.sha256);
+    copy_column (s, 3, all.not_hashed, sizeof all.not_hashed);
+    r = 1;
+  }
+  else if (r == SQLITE_DONE)
+    r = 0;
+  else {
+    db_error (map, err, "hashes");
+    r = -1;
+  }
+  sqlite3_reset (s);
+  if (r >= 0)
+    vbm_copy_sized (hashes, &all, sizeof all);
   return r;
 }
 

@@ -43,6 +43,18 @@
   "  disk INTEGER NOT NULL,\n" \
   "  message TEXT NOT NULL);\n"
 
+/* Only in maps built with hashes (vbm_build_set_hashes), so version 1
+ * still: a reader that does not know the table ignores it, and a map
+ * without it has no hashes.  One row per regular file.
+ */
+#define VBM_SCHEMA_HASHES \
+  "CREATE TABLE hashes (\n" \
+  "  object INTEGER PRIMARY KEY REFERENCES objects (id),\n" \
+  "  md5 TEXT,                      -- lowercase hex, NULL if not asked\n" \
+  "  sha1 TEXT,\n" \
+  "  sha256 TEXT,\n" \
+  "  not_hashed TEXT);              -- why not (compressed, ...), or NULL\n"
+
 #define VBM_SCHEMA_INDEXES \
   "CREATE INDEX extents_object ON extents (object, offset);\n" \
   "CREATE INDEX objects_path ON objects (device, path);\n" \

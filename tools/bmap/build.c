@@ -20,11 +20,11 @@ usage (void)
   printf ("%s: map every byte of disk images to the files that own them\n"
           "\n"
           "Usage:\n"
-          "  %s [-o MAP] [--format raw] [--sector-size 512|4096] [-v] [-q]\n"
-          "      DISK [DISK...]\n"
+          "  %s [-o MAP] [--format raw] [--sector-size 512|4096]\n"
+          "      [--hash md5,sha1,sha256] [-v] [-q] DISK [DISK...]\n"
           "  %s query MAP OFFSET...\n"
           "  %s query MAP --path DEVICE:PATH\n"
-          "  %s export MAP [--format text|tsv|json] [-o FILE]\n"
+          "  %s export MAP [--format text|tsv|json|dfxml] [-o FILE]\n"
           "\n"
           "Give all the disks of a machine at once: an LVM2 volume group\n"
           "may span several, and its LVs are mapped when all are read.\n"
@@ -37,6 +37,9 @@ usage (void)
           "  --sector-size 512|4096\n"
           "                     logical sector size of the disks, in which\n"
           "                     partition tables count (default: detect)\n"
+          "  --hash LIST        hash every regular file with these algorithms\n"
+          "                     (md5, sha1, sha256, comma-separated) into the\n"
+          "                     map, reading the disks once in disk order\n"
           "  -q, --quiet        no progress bar, no summary\n"
           "  -v, --verbose      debugging messages\n"
           "  -V, --version      print the version and exit\n"
@@ -88,6 +91,41 @@ print_summary (const struct vbm_stats *s, const char *output)
   if (s->warnings)
     printf (" (%u warnings)", s->warnings);
   printf ("\n");
+  if (s->hashed_files || s->not_hashed)
+    printf ("%s: hashed %" PRIu64 " files (%" PRIu64 " bytes read), %"
+            PRIu64 " not hashed\n", PROG, s->hashed_files, s->hashed_bytes,
+            s->not_hashed);
+}
+
+/* --hash md5,sha1,sha256 */
+static unsigned
+parse_hashes (const char *list)
+{
+  static const struct { const char *name; unsigned bit; } names[] = {
+    { "md5", VBM_HASH_MD5 }, { "sha1", VBM_HASH_SHA1 },
+    { "sha256", VBM_HASH_SHA256 },
+  };
+  CLEANUP_FREE char *copy = strdup (list);
+  char *tok, *save = NULL;
+  unsigned r = 0;
+  size_t i;
+
+  if (copy == NULL) {
+    perror ("strdup");
+    exit (EXIT_FAILURE);
+  }
+  for (tok = strtok_r (copy, ",", &save); tok;
+       tok = strtok_r (NULL, ",", &save)) {
+    for (i = 0; i < sizeof names / sizeof names[0]; ++i)
+      if (strcmp (tok, names[i].name) == 0)
+        break;
+    if (i == sizeof names / sizeof names[0])
+      usage_error ("--hash: unknown algorithm '%s' (md5, sha1, sha256)", tok);
+    r |= names[i].bit;
+  }
+  if (r == 0)
+    usage_error ("--hash: no algorithm given (md5, sha1, sha256)");
+  return r;
 }
 
 /* The map's temporary (atomic_file_temp_name): all a signal handler
@@ -131,10 +169,11 @@ remove_temp_on_signals (const char *output)
 int
 build_main (int argc, char *argv[])
 {
-  enum { HELP_OPTION = 256, FORMAT_OPTION, SECTOR_SIZE_OPTION };
+  enum { HELP_OPTION = 256, FORMAT_OPTION, SECTOR_SIZE_OPTION, HASH_OPTION };
   static const struct option long_options[] = {
     { "help", no_argument, NULL, HELP_OPTION },
     { "format", required_argument, NULL, FORMAT_OPTION },
+    { "hash", required_argument, NULL, HASH_OPTION },
     { "output", required_argument, NULL, 'o' },
     { "quiet", no_argument, NULL, 'q' },
     { "sector-size", required_argument, NULL, SECTOR_SIZE_OPTION },
@@ -146,7 +185,7 @@ build_main (int argc, char *argv[])
   CLEANUP_FREE char *default_output = NULL;
   struct vbm_source **disks;
   struct build_ui ui = { .quiet = false };
-  unsigned sector_size = 0;
+  unsigned sector_size = 0, hashes = 0;
   bool verbose = false;
   struct vbm_build *b = NULL;
   struct vbm_stats stats = VBM_STATS_INIT;
@@ -158,6 +197,7 @@ build_main (int argc, char *argv[])
     case HELP_OPTION: usage ();
     case FORMAT_OPTION: format = optarg; break;
     case 'o': output = optarg; break;
+    case HASH_OPTION: hashes = parse_hashes (optarg); break;
     case SECTOR_SIZE_OPTION:
       if (strcmp (optarg, "512") == 0)
         sector_size = 512;
@@ -202,7 +242,8 @@ build_main (int argc, char *argv[])
   }
 
   b = vbm_build_new (&err);
-  if (b == NULL || vbm_build_set_sector_size (b, sector_size, &err) == -1) {
+  if (b == NULL || vbm_build_set_sector_size (b, sector_size, &err) == -1 ||
+      vbm_build_set_hashes (b, hashes, &err) == -1) {
     fprintf (stderr, "%s: %s\n", PROG, err.msg);
     r = EXIT_FAILURE;
     goto out;

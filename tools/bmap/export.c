@@ -1,4 +1,4 @@
-/* virt-bmap export MAP [--format text|tsv|json] [-o FILE] */
+/* virt-bmap export MAP [--format text|tsv|json|dfxml] [-o FILE] */
 #include <config.h>
 
 #include <errno.h>
@@ -93,13 +93,17 @@ export_json_extent (void *opaque, const struct vbm_hit *h)
 static void __attribute__ ((noreturn))
 usage (void)
 {
-  printf ("Usage: %s export MAP [--format text|tsv|json] [-o FILE]\n"
+  printf ("Usage: %s export MAP [--format text|tsv|json|dfxml] [-o FILE]\n"
           "\n"
-          "Prints every extent of the map, ordered by disk and offset.\n"
+          "Prints every extent of the map, ordered by disk and offset, or the\n"
+          "map's files as DFXML.\n"
           "  text  the original virt-bmap format: DISK START END KIND DEVICE [PATH]\n"
           "        with hex offsets, END exclusive, DISK from 1\n"
           "  tsv   tab-separated with a header line (default)\n"
-          "  json  one JSON document {\"extents\": [...]}\n", PROG);
+          "  json  one JSON document {\"extents\": [...]}\n"
+          "  dfxml Digital Forensics XML as fiwalk writes it: a volume per\n"
+          "        filesystem, a fileobject per file and directory name with\n"
+          "        its byte runs and, if mapped with --hash, its hashes\n", PROG);
   exit (EXIT_SUCCESS);
 }
 
@@ -131,8 +135,9 @@ export_main (int argc, char *argv[])
     }
   }
   if (strcmp (format, "text") && strcmp (format, "tsv") &&
-      strcmp (format, "json"))
-    usage_error ("export: unknown format '%s' (text, tsv or json)", format);
+      strcmp (format, "json") && strcmp (format, "dfxml"))
+    usage_error ("export: unknown format '%s' (text, tsv, json or dfxml)",
+                 format);
   if (optind != argc - 1)
     usage_error ("export: give exactly one map file");
 
@@ -160,6 +165,17 @@ export_main (int argc, char *argv[])
     fputs ("#disk\tstart\tend\tkind\tdevice\tpath\tinode\tobject_offset"
            "\textent_flags\tobject_size\tobject_flags\n", fp);
     n = vbm_map_foreach (map, export_tsv_extent, fp, &err);
+  }
+  else if (strcmp (format, "dfxml") == 0) {
+    char cmd[4096] = PROG;
+    size_t len = strlen (cmd);
+
+    /* The command line, as fiwalk records its own. */
+    for (c = 0; c < argc && len < sizeof cmd - 1; ++c) {
+      snprintf (cmd + len, sizeof cmd - len, " %s", argv[c]);
+      len += strlen (cmd + len);
+    }
+    n = export_dfxml (map, fp, cmd, &err);
   }
   else {
     js.fp = fp;

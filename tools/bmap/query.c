@@ -35,6 +35,53 @@ print_hit (void *opaque, const struct vbm_hit *h)
   return 0;
 }
 
+/* query --path: each object's extents, then its hashes if the map has
+ * them, as comment lines ("# sha256 HEX") that TSV readers skip.
+ */
+struct path_query {
+  struct vbm_map *map;
+  int64_t object;               /* whose extents are being printed, or 0 */
+  int error;
+};
+
+static void
+print_hashes (struct path_query *pq)
+{
+  struct vbm_hashes h = VBM_HASHES_INIT;
+  struct vbm_error err;
+  int r;
+
+  if (pq->object == 0)
+    return;
+  r = vbm_map_get_hashes (pq->map, pq->object, &h, &err);
+  if (r == -1) {
+    fprintf (stderr, "%s: %s\n", PROG, err.msg);
+    pq->error = 1;
+  }
+  if (r != 1)
+    return;
+  if (h.md5[0])
+    printf ("# md5 %s\n", h.md5);
+  if (h.sha1[0])
+    printf ("# sha1 %s\n", h.sha1);
+  if (h.sha256[0])
+    printf ("# sha256 %s\n", h.sha256);
+  if (h.not_hashed[0])
+    printf ("# not hashed: %s\n", h.not_hashed);
+}
+
+static int
+print_path_extent (void *opaque, const struct vbm_hit *h)
+{
+  struct path_query *pq = opaque;
+
+  if (h->object_id != pq->object) {
+    print_hashes (pq);
+    pq->object = h->object_id;
+  }
+  return export_tsv_extent (stdout, h);
+}
+
 static void __attribute__ ((noreturn))
 usage (void)
 {
@@ -45,7 +92,10 @@ usage (void)
           "Prints every object at each disk OFFSET (decimal, 0x hex, or with\n"
           "a k/M/G/T suffix), outer objects first, one tab-separated line each:\n"
           "  offset disk kind device path inode offset_in_object start end flags\n"
-          "or the extents of the file PATH on DEVICE (any hard-link name).\n",
+          "or the extents of the file PATH on DEVICE (any hard-link name),\n"
+          "as lines of 'export --format tsv', followed, if the map was built\n"
+          "with --hash, by its hashes: '# sha256 HEX' lines, or\n"
+          "'# not hashed: WHY'.\n",
           PROG, PROG);
   exit (EXIT_SUCCESS);
 }
@@ -94,13 +144,18 @@ query_main (int argc, char *argv[])
   if (path) {
     CLEANUP_FREE char *device = strdup (path);
     char *colon = device ? strchr (device, ':') : NULL;
+    struct path_query pq = { .map = map };
     int64_t n;
 
     if (colon == NULL)
       usage_error ("query: --path wants DEVICE:PATH, e.g. /dev/sda1:/etc/passwd");
     *colon = '\0';
-    n = vbm_map_lookup_path (map, device, colon + 1, export_tsv_extent,
-                             stdout, &err);
+    n = vbm_map_lookup_path (map, device, colon + 1, print_path_extent,
+                             &pq, &err);
+    if (n > 0)
+      print_hashes (&pq);
+    if (pq.error)
+      r = EXIT_FAILURE;
     if (n == -1) {
       fprintf (stderr, "%s: %s\n", PROG, err.msg);
       r = EXIT_FAILURE;

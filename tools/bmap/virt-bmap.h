@@ -28,6 +28,11 @@ extern void progress_end (struct progress *p);
  */
 extern int export_tsv_extent (void *fp, const struct vbm_hit *h);
 
+/* dfxml.c: the map as DFXML on fp.  Returns -1 (err set) on error. */
+extern int64_t export_dfxml (struct vbm_map *map, FILE *fp,
+                             const char *command_line,
+                             struct vbm_error *err);
+
 /* format.c */
 extern void format_extent_flags (unsigned flags, char *buf, size_t len);
 extern void format_object_flags (unsigned flags, char *buf, size_t len);

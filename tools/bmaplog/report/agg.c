@@ -684,6 +684,7 @@ agg_free (struct agg *a)
 
   for (i = 0; i < a->nobjs; ++i) {
     free (a->objs[i].path);
+    free (a->objs[i].hash);
     free (a->objs[i].cov.v);
   }
   free (a->objs);

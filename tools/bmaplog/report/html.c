@@ -305,6 +305,11 @@ object_row (FILE *fp, const struct robj *o, size_t order, bool ranges)
     fprintf (fp, "&lt;unmapped: disk %u&gt;", o->disk);
   else
     html_text (fp, o->path ? o->path : "-", true);
+  if (o->hash) {
+    fputs ("<br><span class=\"mono\">", fp);
+    html_text (fp, o->hash, false);
+    fputs ("</span>", fp);
+  }
   fputs ("</td>", fp);
   num (fp, o->reads);
   num (fp, o->bytes_read);

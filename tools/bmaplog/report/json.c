@@ -45,7 +45,7 @@ flags_array (FILE *fp, const struct robj *o)
 }
 
 static void
-object_fields (FILE *fp, const struct robj *o)
+object_fields (FILE *fp, const struct robj *o, bool rep_hashes)
 {
   uint64_t distinct;
   double c = robj_coverage (o, &distinct);
@@ -78,6 +78,11 @@ object_fields (FILE *fp, const struct robj *o)
            ",\"writes\":%" PRIu64 ",\"bytes_written\":%" PRIu64,
            o->cov.approx ? "true" : "false", o->read_errors, o->writes,
            o->bytes_written);
+  /* Only from a map with hashes: other reports stay as they were. */
+  if (rep_hashes) {
+    fputs (",\"hash\":", fp);
+    jstr (fp, o->hash);
+  }
 }
 
 static void
@@ -228,7 +233,7 @@ report_json (struct report *rep, FILE *fp)
     const struct robj *o = &a->objs[a->flagged[i]];
 
     fprintf (fp, "%s\n    {", i ? "," : "");
-    object_fields (fp, o);
+    object_fields (fp, o, rep->map_hashes);
     fprintf (fp, ",\"ranges_in\":\"%s\",\"ranges\":[",
              o->cov_disk ? "disk" : "object");
     for (k = 0; k < o->cov.len; ++k)
@@ -239,7 +244,7 @@ report_json (struct report *rep, FILE *fp)
   fputs ("],\n  \"objects\":[", fp);
   for (i = 0; i < a->nobjs; ++i) {
     fprintf (fp, "%s\n    {\"order\":%zu,", i ? "," : "", i + 1);
-    object_fields (fp, &a->objs[a->order[i]]);
+    object_fields (fp, &a->objs[a->order[i]], rep->map_hashes);
     fputc ('}', fp);
   }
   fputs ("],\n  \"writes\":[", fp);

@@ -82,6 +82,13 @@ report_map_open (struct report *rep, struct vbm_map **mapp, const char *path)
                     sizeof rep->map_created, &err);
   vbm_map_get_meta (map, "tool_version", rep->map_tool_version,
                     sizeof rep->map_tool_version, &err);
+  {
+    char algos[64];
+
+    /* Built with --hash: the report shows each file's hash. */
+    rep->map_hashes = vbm_map_get_meta (map, "hashes", algos, sizeof algos,
+                                        &err) == 0;
+  }
   *mapp = map;
   return 0;
 
@@ -91,10 +98,46 @@ report_map_open (struct report *rep, struct vbm_map **mapp, const char *path)
   return -1;
 }
 
+struct join {
+  struct report *rep;
+  struct vbm_map *map;
+};
+
+/* The strongest hash the map has for a file read, or why it has none. */
+static int
+join_hash (struct join *j, struct robj *o, int64_t object_id)
+{
+  struct vbm_hashes h = VBM_HASHES_INIT;
+  struct vbm_error err;
+  int r;
+
+  r = vbm_map_get_hashes (j->map, object_id, &h, &err);
+  if (r == -1) {
+    report_warn (j->rep, "%s", err.msg);
+    return 0;
+  }
+  if (r == 0)
+    return 0;
+  if (h.sha256[0])
+    r = asprintf (&o->hash, "sha256:%s", h.sha256);
+  else if (h.sha1[0])
+    r = asprintf (&o->hash, "sha1:%s", h.sha1);
+  else if (h.md5[0])
+    r = asprintf (&o->hash, "md5:%s", h.md5);
+  else
+    r = asprintf (&o->hash, "not hashed: %s", h.not_hashed);
+  if (r == -1) {
+    o->hash = NULL;
+    return -1;
+  }
+  return 0;
+}
+
 static int
 join_hit (void *opaque, const struct vbm_hit *h)
 {
-  struct report *rep = opaque;
+  struct join *j = opaque;
+  struct report *rep = j->rep;
   struct partition *p;
   struct robj *o;
 
@@ -125,6 +168,9 @@ join_hit (void *opaque, const struct vbm_hit *h)
     o->in_map = true;
     o->size = h->object_size;
     o->map_flags = h->object_flags;
+    if (rep->map_hashes && h->kind == VBM_KIND_FILE && o->hash == NULL &&
+        join_hash (j, o, h->object_id) == -1)
+      return -1;
   }
   return 0;
 }
@@ -134,8 +180,9 @@ int
 report_map_join (struct report *rep, struct vbm_map *map)
 {
   struct vbm_error err;
+  struct join j = { .rep = rep, .map = map };
 
-  if (vbm_map_foreach (map, join_hit, rep, &err) == -1) {
+  if (vbm_map_foreach (map, join_hit, &j, &err) == -1) {
     fprintf (stderr, "%s: %s: %s\n", RPROG, rep->map_path,
              err.errnum == ECANCELED ? strerror (ENOMEM) : err.msg);
     return -1;

@@ -145,6 +145,7 @@ struct robj {
   uint64_t size;
   unsigned map_flags;
   unsigned flags;               /* RFLAG_* */
+  char *hash;                   /* "sha256:HEX" or "not hashed: why", or NULL */
 };
 
 /* Totals under one name: a kind, a partition, a directory. */
@@ -271,6 +272,7 @@ struct report {
   /* Map provenance. */
   const char *map_path;
   char map_created[64], map_tool_version[64];
+  bool map_hashes;              /* the map has a hashes table: report them */
   unsigned ndisks;
   uint64_t *disk_size;
   char **disk_device;

@@ -249,6 +249,8 @@ objects (struct report *rep, FILE *fp)
              " %12s %8s %7" PRIu64 "  ", i + 1, t, o->kind ? o->kind : '-',
              o->reads, o->bytes_read, distinct, size, cov, o->writes);
     object_name (fp, o);
+    if (o->hash)
+      fprintf (fp, "  [%s]", o->hash);
     fputc ('\n', fp);
   }
 }
