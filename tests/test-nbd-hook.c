@@ -29,14 +29,6 @@ static int events[8];
 static size_t nr_events;
 static int failures;
 
-#define CHECK(cond, msg)                                        \
-  do {                                                          \
-    bool ok_ = (cond);                                          \
-    printf ("%s: %s\n", ok_ ? "ok" : "FAIL", msg);              \
-    if (!ok_)                                                   \
-      failures++;                                               \
-  } while (0)
-
 static int
 mem_pread (void *h, void *buf, uint32_t count, uint64_t offset)
 {

@@ -28,19 +28,6 @@
 static const char *sock;
 static int failures;
 
-#define CHECK(cond, ...)                                \
-  do {                                                  \
-    if (cond)                                           \
-      printf ("ok: ");                                  \
-    else {                                              \
-      printf ("FAIL: ");                                \
-      failures++;                                       \
-    }                                                   \
-    printf (__VA_ARGS__);                               \
-    printf ("\n");                                      \
-    fflush (stdout);                                    \
-  } while (0)
-
 static unsigned char
 pattern_byte (uint64_t offset)
 {

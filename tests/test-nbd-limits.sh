@@ -10,11 +10,8 @@ set -x
 requires nbdinfo --version
 requires nbdsh --version
 requires python3 --version
-requires certtool --version
-export PATH="$top_builddir/nbdserver:$PATH"
 
-pki=$tmp/pki
-$srcdir/tls-make-pki $pki
+tls_pki
 img=$tmp/disk.img
 truncate -s 4M $img
 addr='tcp:localhost:$port'

@@ -8,8 +8,25 @@
 #define TEST_NBD_RAWCLIENT_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Prints ok:/FAIL: and the message; counts failures in the test's own
+ * static int failures.
+ */
+#define CHECK(cond, ...)                                \
+  do {                                                  \
+    if (cond)                                           \
+      printf ("ok: ");                                  \
+    else {                                              \
+      printf ("FAIL: ");                                \
+      failures++;                                       \
+    }                                                   \
+    printf (__VA_ARGS__);                               \
+    printf ("\n");                                      \
+    fflush (stdout);                                    \
+  } while (0)
 
 #define RC_OPT_EXPORT_NAME       1
 #define RC_OPT_ABORT             2

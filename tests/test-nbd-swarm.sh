@@ -8,11 +8,8 @@ source ./functions.sh
 set -x
 requires nbdcopy --version
 requires python3 --version
-requires certtool --version
-export PATH="$top_builddir/nbdserver:$PATH"
 
-pki=$tmp/pki
-$srcdir/tls-make-pki $pki
+tls_pki
 img=$tmp/disk.img
 truncate -s 256M $img
 dd if=/dev/urandom of=$img bs=1M count=64 conv=notrunc status=none

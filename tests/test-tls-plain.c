@@ -22,19 +22,6 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                \
-  do {                                                  \
-    if (cond)                                           \
-      printf ("ok: ");                                  \
-    else {                                              \
-      printf ("FAIL: ");                                \
-      failures++;                                       \
-    }                                                   \
-    printf (__VA_ARGS__);                               \
-    printf ("\n");                                      \
-    fflush (stdout);                                    \
-  } while (0)
-
 /* Sends an option and returns the type of its (single) reply. */
 static int64_t
 option (int fd, uint32_t opt, const void *data, uint32_t len)

@@ -7,12 +7,9 @@ source ./functions.sh
 set -x
 requires nbdkit --version
 requires nbdinfo --version
-requires certtool --version
 requires nbdsh --version
-export PATH="$top_builddir/nbdserver:$PATH"
 
-pki=$tmp/pki
-$srcdir/tls-make-pki $pki
+tls_pki
 img=$tmp/disk.img
 truncate -s 4M $img
 

@@ -9,10 +9,8 @@ requires nbdinfo --version
 requires nbdcopy --version
 requires qemu-img --version
 requires psktool --version
-export PATH="$top_builddir/nbdserver:$PATH"
 
-pki=$tmp/pki
-$srcdir/tls-make-pki $pki
+tls_pki
 
 img=$tmp/disk.img
 truncate -s 32M $img

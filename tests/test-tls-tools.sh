@@ -7,10 +7,8 @@ set -x
 requires nbdsh --version
 requires nbdinfo --version
 requires jq --version
-requires certtool --version
 
-pki=$tmp/pki
-$srcdir/tls-make-pki $pki
+tls_pki
 "$srcdir/make-sample-image" "$tmp/disk.img"
 virt-bmap -q -o "$tmp/disk.bmap" "$tmp/disk.img"
 part=$((2048 * 512))

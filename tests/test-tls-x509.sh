@@ -9,11 +9,8 @@ requires nbdkit --version
 requires nbdinfo --version
 requires nbdcopy --version
 requires qemu-img --version
-requires certtool --version
-export PATH="$top_builddir/nbdserver:$PATH"
 
-pki=$tmp/pki
-$srcdir/tls-make-pki $pki
+tls_pki
 
 img=$tmp/disk.img
 truncate -s 48M $img

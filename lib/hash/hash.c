@@ -296,16 +296,6 @@ disk_order_pass (struct run *r)
   }
 }
 
-static int
-by_file_offset (const struct piece *a, const struct piece *b)
-{
-  if (a->file != b->file)
-    return a->file < b->file ? -1 : 1;
-  if (a->offset != b->offset)
-    return a->offset < b->offset ? -1 : 1;
-  return 0;
-}
-
 /* Pass two: the files left, each alone in file order.  Every slot is
  * free by now.
  */
@@ -315,7 +305,7 @@ file_order_pass (struct run *r)
   struct hash_plan *p = r->p;
   size_t i;
 
-  piece_vector_sort (&p->pieces, by_file_offset);
+  piece_vector_sort (&p->pieces, hash_piece_by_file_offset);
   r->buf_start = r->buf_end = 0;
   r->buf_used = CHUNK;          /* the first read takes a fresh buffer */
   for (i = 0; i < p->pieces.len; ++i) {

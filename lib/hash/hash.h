@@ -65,6 +65,10 @@ struct piece {
 };
 DEFINE_VECTOR_TYPE (piece_vector, struct piece);
 
+/* plan.c: pieces ordered by file, then file offset, then disk. */
+extern int hash_piece_by_file_offset (const struct piece *a,
+                                      const struct piece *b);
+
 /* An NTFS file's MFT record bytes (extents at offset -1, INLINE). */
 struct record_extent {
   uint32_t file;

@@ -242,8 +242,8 @@ by_disk_start (const struct piece *a, const struct piece *b)
 }
 
 /* Ties (copies of a range) in disk order: the choice is repeatable. */
-static int
-by_file_offset (const struct piece *a, const struct piece *b)
+int
+hash_piece_by_file_offset (const struct piece *a, const struct piece *b)
 {
   if (a->file != b->file)
     return a->file < b->file ? -1 : 1;
@@ -291,7 +291,7 @@ check_files (struct hash_plan *p)
   uint64_t budget = MAX_ZERO_BYTES, data = 0;
   size_t i, n = 0;
 
-  piece_vector_sort (&p->pieces, by_file_offset);
+  piece_vector_sort (&p->pieces, hash_piece_by_file_offset);
   for (i = 0; i < p->pieces.len; ++i) {
     struct piece *pc = &p->pieces.ptr[i];
     struct hfile *f = &p->files.ptr[pc->file];
