@@ -20,8 +20,8 @@ usage (void)
   printf ("%s: map every byte of disk images to the files that own them\n"
           "\n"
           "Usage:\n"
-          "  %s [-o MAP] [--format raw] [--sector-size 512|4096] [-v] [-q]\n"
-          "      DISK [DISK...]\n"
+          "  %s [-o MAP] [--format raw] [--sector-size 512|4096] [--verify]\n"
+          "      [-v] [-q] DISK [DISK...]\n"
           "  %s query MAP OFFSET...\n"
           "  %s query MAP --path DEVICE:PATH\n"
           "  %s export MAP [--format text|tsv|json] [-o FILE]\n"
@@ -31,12 +31,15 @@ usage (void)
           "\n"
           "Options:\n"
           "  -o, --output MAP   write the map here (default: first DISK + .bmap)\n"
-          "  --format FORMAT    format of the disks: raw, xz, qcow2 (or another\n"
+          "  --format FORMAT    format of the disks: raw, xz, e01 (EnCase, with\n"
+          "                     its segments .E02 ...), qcow2 (or another\n"
           "                     format qemu-nbd reads), nbd for an NBD URI\n"
           "                     (default: detect)\n"
           "  --sector-size 512|4096\n"
           "                     logical sector size of the disks, in which\n"
           "                     partition tables count (default: detect)\n"
+          "  --verify           first check each disk against the MD5 and SHA-1\n"
+          "                     its E01 stores; no map if one does not match\n"
           "  -q, --quiet        no progress bar, no summary\n"
           "  -v, --verbose      debugging messages\n"
           "  -V, --version      print the version and exit\n"
@@ -90,6 +93,35 @@ print_summary (const struct vbm_stats *s, const char *output)
   printf ("\n");
 }
 
+/* --verify: reads each disk whole against its stored hashes. */
+static int
+verify_disks (struct vbm_source **disks, int ndisks, struct build_ui *ui)
+{
+  struct vbm_source_digests d = VBM_SOURCE_DIGESTS_INIT;
+  struct vbm_error err;
+  int i, r;
+
+  for (i = 0; i < ndisks; ++i) {
+    progress_init (&ui->progress, !ui->quiet);
+    r = vbm_source_verify (disks[i], &d, on_progress, ui, &err);
+    progress_end (&ui->progress);
+    if (r == -1) {
+      fprintf (stderr, "%s: verify: %s\n", PROG, err.msg);
+      return -1;
+    }
+    if (!ui->quiet) {
+      if (d.stored_md5[0])
+        printf ("%s: %s: MD5 %s verified\n", PROG,
+                vbm_source_path (disks[i]), d.md5);
+      if (d.stored_sha1[0])
+        printf ("%s: %s: SHA-1 %s verified\n", PROG,
+                vbm_source_path (disks[i]), d.sha1);
+      fflush (stdout);
+    }
+  }
+  return 0;
+}
+
 /* The map's temporary (atomic_file_temp_name): all a signal handler
  * can reach, as the library keeps no global state.
  */
@@ -131,7 +163,8 @@ remove_temp_on_signals (const char *output)
 int
 build_main (int argc, char *argv[])
 {
-  enum { HELP_OPTION = 256, FORMAT_OPTION, SECTOR_SIZE_OPTION };
+  enum { HELP_OPTION = 256, FORMAT_OPTION, SECTOR_SIZE_OPTION,
+         VERIFY_OPTION };
   static const struct option long_options[] = {
     { "help", no_argument, NULL, HELP_OPTION },
     { "format", required_argument, NULL, FORMAT_OPTION },
@@ -139,6 +172,7 @@ build_main (int argc, char *argv[])
     { "quiet", no_argument, NULL, 'q' },
     { "sector-size", required_argument, NULL, SECTOR_SIZE_OPTION },
     { "verbose", no_argument, NULL, 'v' },
+    { "verify", no_argument, NULL, VERIFY_OPTION },
     { "version", no_argument, NULL, 'V' },
     { NULL }
   };
@@ -147,7 +181,7 @@ build_main (int argc, char *argv[])
   struct vbm_source **disks;
   struct build_ui ui = { .quiet = false };
   unsigned sector_size = 0;
-  bool verbose = false;
+  bool verbose = false, verify = false;
   struct vbm_build *b = NULL;
   struct vbm_stats stats = VBM_STATS_INIT;
   struct vbm_error err;
@@ -168,6 +202,7 @@ build_main (int argc, char *argv[])
       break;
     case 'q': ui.quiet = true; break;
     case 'v': verbose = true; break;
+    case VERIFY_OPTION: verify = true; break;
     case 'V':
       printf ("%s %s\n", PROG, vbm_version ());
       exit (EXIT_SUCCESS);
@@ -199,6 +234,10 @@ build_main (int argc, char *argv[])
       r = EXIT_FAILURE;
       goto out;
     }
+  }
+  if (verify && verify_disks (disks, ndisks, &ui) == -1) {
+    r = EXIT_FAILURE;
+    goto out;
   }
 
   b = vbm_build_new (&err);

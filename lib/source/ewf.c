@@ -1,0 +1,240 @@
+/* EnCase evidence files (E01, split into .E01 .E02 ...) through
+ * libewf: the media they hold, read at random, and the acquisition
+ * hashes they store (ewf-verify.c).
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libewf.h>
+
+#include "internal.h"
+#include "source.h"
+#include "ewf.h"
+
+int
+vbm_source_is_ewf (const void *buf, size_t len)
+{
+  return len >= 8 && memcmp (buf, VBM_EWF1_MAGIC, 8) == 0;
+}
+
+int
+vbm_source_is_ewf2 (const void *buf, size_t len)
+{
+  return len >= 8 && memcmp (buf, VBM_EWF2_MAGIC, 8) == 0;
+}
+
+/* libewf's error as ours, and the libewf error freed.  Its message
+ * can span lines: they are joined so ours stays one line.
+ */
+void
+vbm_ewf_error (struct vbm_error *err, int errnum, libewf_error_t **e,
+               const char *path, const char *what)
+{
+  char msg[512] = "";
+  char *p;
+
+  if (e && *e) {
+    if (libewf_error_backtrace_sprint (*e, msg, sizeof msg) < 0)
+      msg[0] = '\0';
+    libewf_error_free (e);
+  }
+  for (p = msg; *p; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+  while (p > msg && p[-1] == ' ')
+    *--p = '\0';
+  vbm_set_error (err, errnum, "%s: %s%s%s", path, what,
+                 msg[0] ? ": " : "", msg);
+}
+
+static int
+ewf_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
+           struct vbm_error *err)
+{
+  struct vbm_ewf *ewf = src->priv;
+  libewf_error_t *e = NULL;
+  uint32_t nerrors = 0;
+  uint64_t sector = 0, nsectors = 0;
+  char *p = buf;
+  int ret = 0;
+
+  /* One reader at a time: libewf's handle keeps a current chunk and
+   * the list of checksum errors found so far.
+   */
+  pthread_mutex_lock (&ewf->lock);
+  while (count > 0) {
+    ssize_t r = libewf_handle_read_random (ewf->handle, p, count,
+                                           (off64_t) offset, &e);
+    if (r < 0) {
+      char what[64];
+      snprintf (what, sizeof what, "read at offset %" PRIu64, offset);
+      vbm_ewf_error (err, EIO, &e, src->path, what);
+      ret = -1;
+      goto out;
+    }
+    if (r == 0) {
+      vbm_set_error (err, EIO, "%s: unexpected end of the media at offset %"
+                     PRIu64, src->path, offset);
+      ret = -1;
+      goto out;
+    }
+    p += r;
+    count -= r;
+    offset += r;
+  }
+
+  /* libewf returns a chunk whose checksum fails (zeroed or as
+   * stored) and only records it: damaged evidence must not be read
+   * as if it were good.
+   */
+  if (libewf_handle_get_number_of_checksum_errors (ewf->handle, &nerrors,
+                                                   &e) != 1) {
+    vbm_ewf_error (err, EIO, &e, src->path, "checksum errors");
+    ret = -1;
+    goto out;
+  }
+  if (nerrors > ewf->checksum_errors) {
+    if (libewf_handle_get_checksum_error (ewf->handle, nerrors - 1, &sector,
+                                          &nsectors, &e) != 1)
+      libewf_error_free (&e);
+    ewf->checksum_errors = nerrors;
+    vbm_set_error (err, EBADMSG, "%s: corrupt evidence: the chunk at sectors %"
+                   PRIu64 "-%" PRIu64 " (byte %" PRIu64 ") fails its "
+                   "checksum", src->path, sector,
+                   sector + (nsectors ? nsectors - 1 : 0),
+                   sector * ewf->bytes_per_sector);
+    ret = -1;
+  }
+ out:
+  pthread_mutex_unlock (&ewf->lock);
+  return ret;
+}
+
+static void
+ewf_close (struct vbm_source *src)
+{
+  struct vbm_ewf *ewf = src->priv;
+  libewf_error_t *e = NULL;
+
+  if (ewf == NULL)
+    return;
+  if (ewf->handle) {
+    if (ewf->opened && libewf_handle_close (ewf->handle, &e) != 0)
+      libewf_error_free (&e);
+    if (libewf_handle_free (&ewf->handle, &e) != 1)
+      libewf_error_free (&e);
+  }
+  if (ewf->lock_init)
+    pthread_mutex_destroy (&ewf->lock);
+  free (ewf);
+}
+
+static const struct vbm_source_ops ewf_ops = {
+  .name = "e01",
+  .pread = ewf_pread,
+  .close = ewf_close,
+  .verify = vbm_ewf_verify,
+};
+
+/* Every segment of the set, from the name of any one: .E01 .E02 ...
+ * .EAA ... (libewf knows the naming schemes).
+ */
+static int
+ewf_open_set (struct vbm_source *src, struct vbm_ewf *ewf,
+              struct vbm_error *err)
+{
+  libewf_error_t *e = NULL;
+  char **names = NULL;
+  int n = 0, ret = -1;
+
+  if (libewf_glob (src->path, strlen (src->path), LIBEWF_FORMAT_UNKNOWN,
+                   &names, &n, &e) != 1) {
+    vbm_ewf_error (err, EINVAL, &e, src->path, "finding the segment files");
+    return -1;
+  }
+  if (n < 1) {
+    vbm_set_error (err, EINVAL, "%s: no segment files found", src->path);
+    goto out;
+  }
+  if (libewf_handle_initialize (&ewf->handle, &e) != 1) {
+    vbm_ewf_error (err, ENOMEM, &e, src->path, "libewf");
+    goto out;
+  }
+  if (libewf_handle_open (ewf->handle, names, n, LIBEWF_OPEN_READ, &e) != 1) {
+    vbm_ewf_error (err, EINVAL, &e, src->path, "opening the segment files");
+    goto out;
+  }
+  ewf->opened = 1;
+  ewf->nsegments = n;
+  /* A set that lost a segment still opens, and would then read as
+   * zeros or fail past the last segment found: name that one.
+   */
+  switch (libewf_handle_segment_files_corrupted (ewf->handle, &e)) {
+  case 0:
+    ret = 0;
+    break;
+  case 1:
+    vbm_set_error (err, EINVAL, "%s: incomplete or damaged set of segment "
+                   "files: %d found, the last %s (is the next one missing, "
+                   "or one of them truncated?)", src->path, n, names[n - 1]);
+    break;
+  default:
+    vbm_ewf_error (err, EINVAL, &e, src->path, "checking the segment files");
+  }
+ out:
+  if (libewf_glob_free (names, n, &e) != 1)
+    libewf_error_free (&e);
+  return ret;
+}
+
+struct vbm_source *
+vbm_source_open_ewf (const char *path, struct vbm_error *err)
+{
+  struct vbm_source *src;
+  struct vbm_ewf *ewf;
+  libewf_error_t *e = NULL;
+  struct stat st;
+  size64_t size;
+  uint32_t bps;
+  int fd;
+
+  /* Refuses what is not a file before libewf sees it (a FIFO would
+   * block it), and gives the first segment's time.
+   */
+  fd = vbm_source_open_file (path, &st, err);
+  if (fd == -1)
+    return NULL;
+  close (fd);
+
+  src = vbm_source_new (path, &ewf_ops, sizeof *ewf, err);
+  if (src == NULL)
+    return NULL;
+  ewf = src->priv;
+  pthread_mutex_init (&ewf->lock, NULL);
+  ewf->lock_init = 1;
+  src->format = "e01";
+  src->mtime = st.st_mtime;
+
+  if (ewf_open_set (src, ewf, err) == -1)
+    goto fail;
+  if (libewf_handle_get_media_size (ewf->handle, &size, &e) != 1) {
+    vbm_ewf_error (err, EINVAL, &e, path, "media size");
+    goto fail;
+  }
+  if (libewf_handle_get_bytes_per_sector (ewf->handle, &bps, &e) != 1) {
+    vbm_ewf_error (err, EINVAL, &e, path, "bytes per sector");
+    goto fail;
+  }
+  src->size = size;
+  ewf->bytes_per_sector = bps;
+  return src;
+
+ fail:
+  vbm_source_close (src);
+  return NULL;
+}

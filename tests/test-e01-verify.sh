@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# virt-bmap --verify on E01 sets made by ewfacquire (split, deflated,
+# MD5 and SHA-1 stored): the sound set passes, with the MD5 and SHA-1
+# of md5sum and sha1sum over the raw image; a flipped byte in a data
+# chunk, a tampered stored MD5, a tampered stored SHA-1 and a set
+# storing no hash fail with a clear message, no map written, as
+# ewfverify (the oracle) fails or says N/A.  A damaged chunk read while
+# mapping fails the build; a missing or truncated segment is refused
+# when opening; an Ex01 (EWF2) is named as such; a raw image has no
+# hash to verify.
+source ./functions.sh
+set -x
+set -o pipefail
+requires ewfacquire -V
+requires ewfverify -V
+requires ewfinfo -V
+requires python3 --version
+cd "$tmp"
+
+# Random data (stored in chunks as is, so a byte of the image can be
+# found in the segments) and zeros (deflated).
+head -c 5M /dev/urandom > raw.img
+head -c 3M /dev/zero >> raw.img
+ewfacquire -u -q -t good -S 1M -c deflate:fast -d sha1 raw.img > acquire.log
+test -f good.E03
+md5=$(md5sum < raw.img | cut -d' ' -f1)
+sha1=$(sha1sum < raw.img | cut -d' ' -f1)
+last=$(ls good.E0* | tail -n 1)
+last=${last#good.}
+
+# set NAME: a copy of the set, as NAME.E01 ...
+set_copy ()
+{
+    local f
+    for f in good.E0*; do cp "$f" "$1.${f#good.}"; done
+}
+
+# flip SET OFFSET: flips a bit of the image byte at OFFSET where it
+# sits in the set's segments (found by the 64 bytes around it).
+flip ()
+{
+    python3 - "$1" "$2" <<'PY'
+import glob, sys
+name, off = sys.argv[1], int(sys.argv[2])
+raw = open('raw.img', 'rb').read()
+pat = raw[off:off + 64]
+for f in sorted(glob.glob(name + '.E0*')):
+    d = bytearray(open(f, 'rb').read())
+    i = d.find(pat)
+    if i >= 0:
+        assert d.find(pat, i + 1) < 0
+        d[i] ^= 0x10
+        open(f, 'wb').write(d)
+        sys.exit(0)
+sys.exit('byte %d not found in the segments' % off)
+PY
+}
+
+# The sound set.
+ewfverify -q -d sha1 good.E01 > ewfverify.log
+ewfinfo good.E01 > info
+grep "MD5:.*$md5" info
+grep "SHA1:.*$sha1" info
+virt-bmap --verify -o good.bmap good.E01 > out
+cat out
+grep -x "virt-bmap: good.E01: MD5 $md5 verified" out
+grep -x "virt-bmap: good.E01: SHA-1 $sha1 verified" out
+test -s good.bmap
+
+# bad NAME MESSAGE: --verify fails with MESSAGE and writes no map, and
+# ewfverify fails too.
+bad ()
+{
+    expect_fail virt-bmap --verify -o "$1.bmap" "$1.E01" > "$1.out" 2> "$1.err"
+    cat "$1.err"
+    grep -- "$2" "$1.err"
+    test ! -e "$1.bmap"
+    expect_fail ewfverify -q -d sha1 "$1.E01" > "$1.ewfverify"
+}
+
+# A byte of the random part, 3 MiB in (the 4th segment or so).
+set_copy flipped
+flip flipped $((3 * 1024 * 1024 + 1000))
+bad flipped "virt-bmap: verify: flipped.E01: corrupt evidence: the chunk at sectors 6144-6207 (byte 3145728) fails its checksum"
+
+set_copy md5
+"$srcdir/e01-tamper-hash" md5.$last md5
+bad md5 "virt-bmap: verify: md5.E01: MD5 mismatch: the image stores [0-9a-f]*, its media hashes to $md5"
+
+set_copy sha1
+"$srcdir/e01-tamper-hash" sha1.$last sha1
+bad sha1 "virt-bmap: verify: sha1.E01: SHA-1 mismatch: the image stores [0-9a-f]*, its media hashes to $sha1"
+grep "SHA1 hash stored in file:.*[0-9a-f]\{40\}" sha1.ewfverify
+
+# No stored hash: ewfverify has nothing to compare (N/A), we refuse.
+set_copy nohash
+"$srcdir/e01-tamper-hash" nohash.$last nohash
+ewfverify -q nohash.E01 > nohash.ewfverify
+grep 'MD5 hash stored in file:.*N/A' nohash.ewfverify
+expect_fail virt-bmap --verify -o nohash.bmap nohash.E01 2> err
+grep 'nohash.E01: the image stores no MD5 or SHA-1 hash of its media: nothing to verify against' err
+test ! -e nohash.bmap
+# Without --verify it maps.
+virt-bmap -q -o nohash.bmap nohash.E01
+
+# A damaged chunk that mapping reads (the first: partition tables).
+set_copy first
+flip first 100
+expect_fail virt-bmap -o first.bmap first.E01 2> err
+cat err
+grep 'first.E01: corrupt evidence: the chunk at sectors 0-63 (byte 0) fails its checksum' err
+
+# A segment missing in the middle, or at the end; one truncated.
+set_copy mid
+rm mid.E02
+expect_fail virt-bmap -o mid.bmap mid.E01 2> err
+grep 'mid.E01: incomplete or damaged set of segment files: 1 found, the last mid.E01' err
+set_copy end
+rm end.$last
+expect_fail virt-bmap -o end.bmap end.E01 2> err
+grep 'end.E01: incomplete or damaged set of segment files' err
+set_copy cut
+truncate -s 100000 cut.E03
+expect_fail virt-bmap -o cut.bmap cut.E01 2> err
+cat err
+grep 'cut.E01: ' err
+test ! -e mid.bmap && test ! -e end.bmap && test ! -e cut.bmap
+
+# Ex01 (EWF2): ewfacquire 20140813 cannot write one and libewf cannot
+# read one; the signature alone names it.
+printf 'EVF2\r\n\201\0' > new.Ex01
+head -c 4096 /dev/zero >> new.Ex01
+expect_fail virt-bmap -o new.bmap new.Ex01 2> err
+grep 'new.Ex01: an EnCase 7 Ex01 (EWF2) image: the installed libewf reads only E01 (EWF1) images' err
+
+# A raw image stores no hash.
+expect_fail virt-bmap --verify -o raw.bmap raw.img 2> err
+grep 'raw.img: a raw image stores no acquisition hash to verify (E01 images do)' err
+test ! -e raw.bmap
+
+# The sound set is unchanged by all of this.
+ewfverify -q -d sha1 good.E01 > /dev/null
