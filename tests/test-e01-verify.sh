@@ -7,7 +7,9 @@
 # ewfverify (the oracle) fails or says N/A.  A damaged chunk read while
 # mapping fails the build; a missing or truncated segment is refused
 # when opening; an Ex01 (EWF2) is named as such; a raw image has no
-# hash to verify.
+# hash to verify.  virt-bmap-nbd, bmaplog and inspect-nbd --verify
+# serve the sound set (nbdcopy gives the raw image) and refuse the
+# others before serving anything.
 source ./functions.sh
 set -x
 set -o pipefail
@@ -15,6 +17,7 @@ requires ewfacquire -V
 requires ewfverify -V
 requires ewfinfo -V
 requires python3 --version
+requires nbdcopy --version
 cd "$tmp"
 
 # Random data (stored in chunks as is, so a byte of the image can be
@@ -137,6 +140,32 @@ grep 'new.Ex01: an EnCase 7 Ex01 (EWF2) image: the installed libewf reads only E
 expect_fail virt-bmap --verify -o raw.bmap raw.img 2> err
 grep 'raw.img: a raw image stores no acquisition hash to verify (E01 images do)' err
 test ! -e raw.bmap
+
+# The servers: the sound set served after its check, the others
+# refused before the command runs.
+virt-bmap-nbd --verify -U - good.E01 --run 'nbdcopy "$uri" nbd.copy' 2> err
+cat err
+grep -x "virt-bmap-nbd: good.E01: MD5 $md5 verified" err
+grep -x "virt-bmap-nbd: good.E01: SHA-1 $sha1 verified" err
+cmp nbd.copy raw.img
+bmaplog --verify -m good.bmap good.E01 -U - --no-log \
+    --run 'nbdcopy "$uri" bmaplog.copy' 2> err
+grep -x "bmaplog: good.E01: MD5 $md5 verified" err
+cmp bmaplog.copy raw.img
+inspect-nbd --verify good.E01 --run 'nbdcopy "$uri" inspect.copy' 2> err
+grep "inspect-nbd: good.E01: SHA-1 $sha1 verified" err
+cmp inspect.copy raw.img
+for set in flipped md5 sha1 nohash; do
+    expect_fail virt-bmap-nbd --verify -U - $set.E01 --run 'touch ran' 2> err
+    cat err
+    grep "^virt-bmap-nbd: verify: $set.E01: " err
+    expect_fail bmaplog --verify -m good.bmap $set.E01 -U - --no-log \
+        --run 'touch ran' 2> err
+    grep "^bmaplog: verify: $set.E01: " err
+    expect_fail inspect-nbd --verify $set.E01 --run 'touch ran' 2> err
+    grep "inspect-nbd: verify: $set.E01: " err
+    test ! -e ran
+done
 
 # The sound set is unchanged by all of this.
 ewfverify -q -d sha1 good.E01 > /dev/null
