@@ -18,6 +18,7 @@ requires ewfverify -V
 requires ewfinfo -V
 requires python3 --version
 requires nbdcopy --version
+requires nbdsh --version
 cd "$tmp"
 
 # Random data (stored in chunks as is, so a byte of the image can be
@@ -105,6 +106,26 @@ grep 'nohash.E01: the image stores no MD5 or SHA-1 hash of its media: nothing to
 test ! -e nohash.bmap
 # Without --verify it maps.
 virt-bmap -q -o nohash.bmap nohash.E01
+
+# Served, the damaged chunk fails every read (libewf caches it after
+# the first), with EIO; the chunks beside it read as the raw image.
+cat > reread.py <<PY
+import errno
+import nbd
+bad = 3 * 1024 * 1024
+for i in range(3):
+    try:
+        h.pread(512, bad + 512 * i)
+        raise SystemExit("read %d of the damaged chunk succeeded" % i)
+    except nbd.Error as e:
+        assert e.errnum == errno.EIO, e
+raw = open("raw.img", "rb").read()
+assert h.pread(512, bad - 512) == raw[bad - 512:bad]
+assert h.pread(512, bad + 32768) == raw[bad + 32768:bad + 32768 + 512]
+PY
+virt-bmap-nbd -U - flipped.E01 --run 'nbdsh -u "$uri" -c "exec(open(\"reread.py\").read())"' 2> err
+cat err
+test "$(grep -c 'flipped.E01: corrupt evidence: the chunk at sectors 6144-6207' err)" -eq 3
 
 # A damaged chunk that mapping reads (the first: partition tables).
 set_copy first

@@ -78,8 +78,12 @@ hash_media (struct vbm_source *src, struct vbm_ewf *ewf, int want_sha1,
   }
   for (off = 0; off < src->size; ) {
     size_t n = src->size - off < VERIFY_BUF ? src->size - off : VERIFY_BUF;
-    if (vbm_source_pread (src, buf, n, off, err) == -1)
+    int corrupt;
+    if (vbm_ewf_read (src, buf, n, off, &corrupt, err) == -1) {
+      if (corrupt)
+        err->errnum = EBADMSG;
       goto out;
+    }
     if (gnutls_hash (md5, buf, n) < 0 ||
         (sha1 && gnutls_hash (sha1, buf, n) < 0)) {
       vbm_set_error (err, EINVAL, "%s: hashing failed", src->path);

@@ -52,19 +52,58 @@ vbm_ewf_error (struct vbm_error *err, int errnum, libewf_error_t **e,
                  msg[0] ? ": " : "", msg);
 }
 
+/* The first chunk libewf found damaged in [offset, offset+count):
+ * 1 with *sector and *nsectors set, 0 if none, -1 on error.  libewf
+ * returns such a chunk (zeroed or as stored), only recording it, and
+ * then keeps it in its cache: every read is checked against the whole
+ * record, not only against what this read added.
+ */
 static int
-ewf_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
-           struct vbm_error *err)
+damaged (struct vbm_source *src, struct vbm_ewf *ewf, size_t count,
+         uint64_t offset, uint64_t *sector, uint64_t *nsectors,
+         struct vbm_error *err)
+{
+  const uint64_t first = offset / ewf->bytes_per_sector;
+  const uint64_t last = (offset + count - 1) / ewf->bytes_per_sector;
+  libewf_error_t *e = NULL;
+  uint32_t i, n = 0;
+
+  if (libewf_handle_get_number_of_checksum_errors (ewf->handle, &n,
+                                                   &e) != 1) {
+    vbm_ewf_error (err, EIO, &e, src->path, "checksum errors");
+    return -1;
+  }
+  for (i = 0; i < n; i++) {
+    if (libewf_handle_get_checksum_error (ewf->handle, i, sector, nsectors,
+                                          &e) != 1) {
+      vbm_ewf_error (err, EIO, &e, src->path, "checksum errors");
+      return -1;
+    }
+    /* [sector, sector+nsectors) meets [first, last], without adding
+     * numbers that come from the image.
+     */
+    if (*nsectors > 0 && *sector <= last &&
+        (*sector >= first || *nsectors > first - *sector))
+      return 1;
+  }
+  return 0;
+}
+
+int
+vbm_ewf_read (struct vbm_source *src, void *buf, size_t count,
+              uint64_t offset, int *corrupt, struct vbm_error *err)
 {
   struct vbm_ewf *ewf = src->priv;
   libewf_error_t *e = NULL;
-  uint32_t nerrors = 0;
   uint64_t sector = 0, nsectors = 0;
+  const uint64_t start = offset;
+  const size_t total = count;
   char *p = buf;
   int ret = 0;
 
-  /* One reader at a time: libewf's handle keeps a current chunk and
-   * the list of checksum errors found so far.
+  *corrupt = 0;
+  /* One reader at a time: libewf's handle keeps a current offset, a
+   * chunk cache and the record of damaged chunks.
    */
   pthread_mutex_lock (&ewf->lock);
   while (count > 0) {
@@ -87,32 +126,31 @@ ewf_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
     count -= r;
     offset += r;
   }
-
-  /* libewf returns a chunk whose checksum fails (zeroed or as
-   * stored) and only records it: damaged evidence must not be read
-   * as if it were good.
-   */
-  if (libewf_handle_get_number_of_checksum_errors (ewf->handle, &nerrors,
-                                                   &e) != 1) {
-    vbm_ewf_error (err, EIO, &e, src->path, "checksum errors");
-    ret = -1;
-    goto out;
-  }
-  if (nerrors > ewf->checksum_errors) {
-    if (libewf_handle_get_checksum_error (ewf->handle, nerrors - 1, &sector,
-                                          &nsectors, &e) != 1)
-      libewf_error_free (&e);
-    ewf->checksum_errors = nerrors;
-    vbm_set_error (err, EBADMSG, "%s: corrupt evidence: the chunk at sectors %"
+  switch (damaged (src, ewf, total, start, &sector, &nsectors, err)) {
+  case 0:
+    break;
+  case 1:
+    *corrupt = 1;
+    vbm_set_error (err, EIO, "%s: corrupt evidence: the chunk at sectors %"
                    PRIu64 "-%" PRIu64 " (byte %" PRIu64 ") fails its "
-                   "checksum", src->path, sector,
-                   sector + (nsectors ? nsectors - 1 : 0),
+                   "checksum", src->path, sector, sector + nsectors - 1,
                    sector * ewf->bytes_per_sector);
+    /* fall through */
+  default:
     ret = -1;
   }
  out:
   pthread_mutex_unlock (&ewf->lock);
   return ret;
+}
+
+static int
+ewf_pread (struct vbm_source *src, void *buf, size_t count, uint64_t offset,
+           struct vbm_error *err)
+{
+  int corrupt;
+
+  return vbm_ewf_read (src, buf, count, offset, &corrupt, err);
 }
 
 static void
@@ -228,6 +266,10 @@ vbm_source_open_ewf (const char *path, struct vbm_error *err)
   }
   if (libewf_handle_get_bytes_per_sector (ewf->handle, &bps, &e) != 1) {
     vbm_ewf_error (err, EINVAL, &e, path, "bytes per sector");
+    goto fail;
+  }
+  if (bps == 0) {
+    vbm_set_error (err, EINVAL, "%s: 0 bytes per sector", path);
     goto fail;
   }
   src->size = size;

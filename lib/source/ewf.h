@@ -22,12 +22,17 @@ struct vbm_ewf {
   int opened;
   int nsegments;
   uint32_t bytes_per_sector;
-  uint32_t checksum_errors;     /* already reported */
 };
 
 extern void vbm_ewf_error (struct vbm_error *err, int errnum,
                            libewf_error_t **e, const char *path,
                            const char *what);
+/* The source's pread, and *corrupt set when it failed because a
+ * chunk it covers fails its checksum.
+ */
+extern int vbm_ewf_read (struct vbm_source *src, void *buf, size_t count,
+                         uint64_t offset, int *corrupt,
+                         struct vbm_error *err);
 extern int vbm_ewf_verify (struct vbm_source *src,
                            struct vbm_source_digests *d,
                            vbm_progress_fn progress, void *opaque,
