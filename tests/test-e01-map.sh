@@ -93,3 +93,12 @@ virt-bmap -q -o seg2.bmap fat.E02
 dump seg2.bmap | cmp - fat.raw.sql
 virt-bmap -q --format e01 -o forced.bmap fat.E01
 dump forced.bmap | cmp - fat.raw.sql
+
+# One segment named otherwise (evidence.bin): detected by its
+# signature, opened alone.
+ewfacquire -u -q -t one -c deflate:fast fat.img > one.log
+test -f one.E01 && test ! -e one.E02
+mv one.E01 evidence.bin
+virt-bmap -q -o evidence.bmap evidence.bin
+dump evidence.bmap | cmp - fat.raw.sql
+test "$(sqlite3 evidence.bmap 'SELECT format FROM disks')" = e01

@@ -4,12 +4,13 @@
 # of md5sum and sha1sum over the raw image; a flipped byte in a data
 # chunk, a tampered stored MD5, a tampered stored SHA-1 and a set
 # storing no hash fail with a clear message, no map written, as
-# ewfverify (the oracle) fails or says N/A.  A damaged chunk read while
-# mapping fails the build; a missing or truncated segment is refused
-# when opening; an Ex01 (EWF2) is named as such; a raw image has no
-# hash to verify.  virt-bmap-nbd, bmaplog and inspect-nbd --verify
-# serve the sound set (nbdcopy gives the raw image) and refuse the
-# others before serving anything.
+# ewfverify (the oracle) fails or says N/A.  A damaged chunk fails
+# every read of it through virt-bmap-nbd (EIO), and the build that
+# reads it; a missing or truncated segment (or a first segment cut
+# short) is refused when opening; an Ex01 (EWF2) is named as such; a
+# raw image has no hash to verify.  virt-bmap-nbd, bmaplog and
+# inspect-nbd --verify serve the sound set (nbdcopy gives the raw
+# image) and refuse the others before serving anything.
 source ./functions.sh
 set -x
 set -o pipefail
@@ -149,6 +150,12 @@ expect_fail virt-bmap -o cut.bmap cut.E01 2> err
 cat err
 grep 'cut.E01: ' err
 test ! -e mid.bmap && test ! -e end.bmap && test ! -e cut.bmap
+
+# The first segment cut inside its header sections.
+head -c 100 good.E01 > short.E01
+expect_fail virt-bmap -o short.bmap short.E01 2> err
+cat err
+grep 'short.E01: opening the segment files: .*libewf_handle_open: ' err
 
 # Ex01 (EWF2): ewfacquire 20140813 cannot write one and libewf cannot
 # read one; the signature alone names it.

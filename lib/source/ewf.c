@@ -182,49 +182,64 @@ static const struct vbm_source_ops ewf_ops = {
 /* Every segment of the set, from the name of any one: .E01 .E02 ...
  * .EAA ... (libewf knows the naming schemes).
  */
+/* Opens names[0..n) and checks the set is whole: a set that lost a
+ * segment still opens, and would then read as zeros or fail past the
+ * last segment found, so that one is named.
+ */
+static int
+ewf_open_names (struct vbm_source *src, struct vbm_ewf *ewf,
+                char * const names[], int n, struct vbm_error *err)
+{
+  libewf_error_t *e = NULL;
+
+  if (libewf_handle_open (ewf->handle, names, n, LIBEWF_OPEN_READ, &e) != 1) {
+    vbm_ewf_error (err, EINVAL, &e, src->path, "opening the segment files");
+    return -1;
+  }
+  ewf->opened = 1;
+  switch (libewf_handle_segment_files_corrupted (ewf->handle, &e)) {
+  case 0:
+    return 0;
+  case 1:
+    vbm_set_error (err, EINVAL, "%s: incomplete or damaged set of segment "
+                   "files: %d found, the last %s (is the next one missing, "
+                   "or one of them truncated?)", src->path, n, names[n - 1]);
+    return -1;
+  default:
+    vbm_ewf_error (err, EINVAL, &e, src->path, "checking the segment files");
+    return -1;
+  }
+}
+
+/* Every segment of the set, from the name of any one: .E01 .E02 ...
+ * .EAA ... (libewf knows the naming schemes).  A file named otherwise
+ * (evidence.bin) is opened alone: a set of one segment.
+ */
 static int
 ewf_open_set (struct vbm_source *src, struct vbm_ewf *ewf,
               struct vbm_error *err)
 {
   libewf_error_t *e = NULL;
   char **names = NULL;
-  int n = 0, ret = -1;
+  char *one[1] = { src->path };
+  int n = 0, ret;
 
+  if (libewf_handle_initialize (&ewf->handle, &e) != 1) {
+    vbm_ewf_error (err, ENOMEM, &e, src->path, "libewf");
+    return -1;
+  }
   if (libewf_glob (src->path, strlen (src->path), LIBEWF_FORMAT_UNKNOWN,
                    &names, &n, &e) != 1) {
-    vbm_ewf_error (err, EINVAL, &e, src->path, "finding the segment files");
-    return -1;
+    /* Not a segment's name (libewf says why; the file says more). */
+    libewf_error_free (&e);
+    return ewf_open_names (src, ewf, one, 1, err);
   }
   if (n < 1) {
     vbm_set_error (err, EINVAL, "%s: no segment files found", src->path);
-    goto out;
+    ret = -1;
   }
-  if (libewf_handle_initialize (&ewf->handle, &e) != 1) {
-    vbm_ewf_error (err, ENOMEM, &e, src->path, "libewf");
-    goto out;
-  }
-  if (libewf_handle_open (ewf->handle, names, n, LIBEWF_OPEN_READ, &e) != 1) {
-    vbm_ewf_error (err, EINVAL, &e, src->path, "opening the segment files");
-    goto out;
-  }
-  ewf->opened = 1;
-  ewf->nsegments = n;
-  /* A set that lost a segment still opens, and would then read as
-   * zeros or fail past the last segment found: name that one.
-   */
-  switch (libewf_handle_segment_files_corrupted (ewf->handle, &e)) {
-  case 0:
-    ret = 0;
-    break;
-  case 1:
-    vbm_set_error (err, EINVAL, "%s: incomplete or damaged set of segment "
-                   "files: %d found, the last %s (is the next one missing, "
-                   "or one of them truncated?)", src->path, n, names[n - 1]);
-    break;
-  default:
-    vbm_ewf_error (err, EINVAL, &e, src->path, "checking the segment files");
-  }
- out:
+  else
+    ret = ewf_open_names (src, ewf, names, n, err);
   if (libewf_glob_free (names, n, &e) != 1)
     libewf_error_free (&e);
   return ret;

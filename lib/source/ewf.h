@@ -20,7 +20,6 @@ struct vbm_ewf {
   pthread_mutex_t lock;         /* around every use of handle */
   int lock_init;
   int opened;
-  int nsegments;
   uint32_t bytes_per_sector;
 };
 
