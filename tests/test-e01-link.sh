@@ -5,13 +5,15 @@
 # unversioned.  The first one loaded wins every such symbol, for all:
 # with libvmdk or libbfio loaded before libewf, libewf runs their
 # helpers on its own structures and crashes (LD_PRELOAD of either
-# segfaults virt-bmap --verify on an E01).  libvirtbmap therefore
-# needs libewf itself, a level above libtsk's dependencies, so that
-# libewf is loaded first.  Checked as shipped, in the process that maps
-# a FAT32 volume (libtsk) inside an E01 (libewf): libewf is a direct
-# dependency, loaded before the others, and every libyal symbol libewf
-# uses is bound (ld.so's own account, LD_DEBUG=bindings) to libewf
-# itself; the map equals the raw image's.
+# aborts virt-bmap on an E01: a double free in libbfio_handle_free
+# from libewf_handle_close).  libvirtbmap therefore needs libewf
+# itself, a level above libtsk's dependencies (libraries load breadth
+# first), so that libewf is loaded first.  Checked as shipped, in the
+# process that maps a FAT32 volume (libtsk) inside an E01 (libewf):
+# libewf is a direct dependency, loaded before the others (ld.so's
+# account, LD_DEBUG=files), and every libyal symbol libewf uses is bound (ld.so's own
+# account, LD_DEBUG=bindings) to libewf itself; the map equals the raw
+# image's.
 source ./functions.sh
 set -x
 set -o pipefail
@@ -30,7 +32,6 @@ grep 'NEEDED.*\[libtsk\.so\.' dynamic
 if grep 'NEEDED.*\[lib\(vmdk\|vhdi\|bfio\)\.so' dynamic; then
     fail "a second libyal library linked directly"
 fi
-
 mkdir src
 head -c 1500000 /dev/urandom > src/a.bin
 echo small > src/b.txt
@@ -41,7 +42,7 @@ ewfacquire -u -q -t fat -S 1M -c deflate:fast fat.img > acquire.log
 test -f fat.E02
 
 virt-bmap -q -o raw.bmap fat.img
-LD_DEBUG=bindings LD_DEBUG_OUTPUT="$tmp/ld" \
+LD_DEBUG=files,bindings LD_DEBUG_OUTPUT="$tmp/ld" \
     virt-bmap --verify -q -o e01.bmap fat.E01
 test "$(sqlite3 e01.bmap "SELECT fstype FROM objects WHERE kind = 'v'")" = fat32
 for m in raw e01; do
@@ -55,6 +56,19 @@ cmp raw.rows e01.rows
 cat ld.* | grep 'binding file [^ ]*/libewf\.so\.2 ' > ewf.bindings
 test "$(wc -l < ewf.bindings)" -gt 100
 grep -q 'libtsk\.so' ld.*
+# Its load order (ld.so's "file=" lines): libewf before every other
+# libyal library.
+log=$(grep -l 'binding file [^ ]*/libewf\.so\.2 ' ld.*)
+test "$(echo "$log" | wc -l)" -eq 1
+grep -o 'file=lib[a-z0-9]*\.so[.0-9]*' "$log" | uniq > order
+cat order
+ewf=$(grep -n '=libewf\.so\.2$' order | cut -d: -f1)
+test -n "$ewf"
+for l in libvmdk libvhdi libbfio; do
+    n=$(grep -n "=$l\.so\.1\$" order | head -n 1 | cut -d: -f1)
+    test -n "$n"
+    test "$ewf" -lt "$n"
+done
 # Its libyal helpers, to libewf only.
 sed -E 's/.* to ([^ ]*) \[[0-9]+\]: normal symbol `([^'"'"']*).*/\1 \2/' \
     ewf.bindings | grep ' lib[a-z]*_' > ewf.libyal
