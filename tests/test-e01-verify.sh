@@ -149,7 +149,14 @@ truncate -s 100000 cut.E03
 expect_fail virt-bmap -o cut.bmap cut.E01 2> err
 cat err
 grep 'cut.E01: ' err
-test ! -e mid.bmap && test ! -e end.bmap && test ! -e cut.bmap
+# A FIFO among the segments is refused, not waited on.
+set_copy fifo
+rm fifo.E02
+mkfifo fifo.E02
+expect_fail timeout 60 virt-bmap -o fifo.bmap fifo.E01 2> err
+grep 'fifo.E01: segment fifo.E02: not a regular file' err
+test ! -e mid.bmap && test ! -e end.bmap && test ! -e cut.bmap &&
+    test ! -e fifo.bmap
 
 # The first segment cut inside its header sections.
 head -c 100 good.E01 > short.E01

@@ -179,9 +179,6 @@ static const struct vbm_source_ops ewf_ops = {
   .verify = vbm_ewf_verify,
 };
 
-/* Every segment of the set, from the name of any one: .E01 .E02 ...
- * .EAA ... (libewf knows the naming schemes).
- */
 /* Opens names[0..n) and checks the set is whole: a set that lost a
  * segment still opens, and would then read as zeros or fail past the
  * last segment found, so that one is named.
@@ -191,7 +188,18 @@ ewf_open_names (struct vbm_source *src, struct vbm_ewf *ewf,
                 char * const names[], int n, struct vbm_error *err)
 {
   libewf_error_t *e = NULL;
+  struct stat st;
+  int i;
 
+  /* The first segment was checked by vbm_source_open_file; a FIFO
+   * among the others would block libewf's open.
+   */
+  for (i = 1; i < n; i++)
+    if (stat (names[i], &st) == -1 || !S_ISREG (st.st_mode)) {
+      vbm_set_error (err, EINVAL, "%s: segment %s: not a regular file",
+                     src->path, names[i]);
+      return -1;
+    }
   if (libewf_handle_open (ewf->handle, names, n, LIBEWF_OPEN_READ, &e) != 1) {
     vbm_ewf_error (err, EINVAL, &e, src->path, "opening the segment files");
     return -1;
