@@ -7,7 +7,8 @@
 # sha256 before and after); block status gives the holes qemu-img map
 # (qcow2) and nbdkit (the URI) give, and all data for the xz and the
 # E01.  The identity check compares the virtual size, not the
-# container's.
+# container's.  The report checksums a container's file and says so
+# (for an E01, its first segment, pointing to --verify).
 source ./functions.sh
 set -x
 set -o pipefail
@@ -130,6 +131,15 @@ jq -c .provenance.images 1.report.json
 jq -e --arg sum "$(sha256sum < disk.qcow2 | cut -d' ' -f1)" '
   .provenance.images[0] | .sha256 == $sum and (.note | test("qcow2 file"))
 ' 1.report.json
+
+# For the E01, the first segment's checksum, said to be of that file;
+# the media's hash is --verify's.
+bmaplog report -m 4.bmap -q -o 4.html --json 4.report.json 4.jsonl
+jq -c .provenance.images 4.report.json
+jq -e --arg sum "$(sha256sum < disk.E01 | cut -d' ' -f1)" '
+  .provenance.images[0] | .sha256 == $sum and
+  (.note | test("first segment file.*--verify"))
+' 4.report.json
 
 # The raw image's map serves the qcow2 (same virtual disk); a qcow2 of
 # another size is refused, its virtual size named.
