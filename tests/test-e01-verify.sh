@@ -4,9 +4,9 @@
 # of md5sum and sha1sum over the raw image; a flipped byte in a data
 # chunk, a tampered stored MD5, a tampered stored SHA-1 and a set
 # storing no hash fail with a clear message, no map written, as
-# ewfverify (the oracle) fails or says N/A.  A damaged chunk fails
-# every read of it through virt-bmap-nbd (EIO), and the build that
-# reads it; a missing or truncated segment (or a first segment cut
+# ewfverify (the oracle) fails or says N/A.  A damaged chunk, stored
+# or deflated, fails every read of it through virt-bmap-nbd (EIO), and
+# the build that reads it; a missing or truncated segment (or a first segment cut
 # short) is refused when opening; an Ex01 (EWF2) is named as such; a
 # raw image has no hash to verify.  virt-bmap-nbd, bmaplog and
 # inspect-nbd --verify serve the sound set (nbdcopy gives the raw
@@ -89,17 +89,17 @@ flip flipped $((3 * 1024 * 1024 + 1000))
 bad flipped "virt-bmap: verify: flipped.E01: corrupt evidence: the chunk at sectors 6144-6207 (byte 3145728) fails its checksum"
 
 set_copy md5
-"$srcdir/e01-tamper-hash" md5.$last md5
+"$srcdir/e01-tamper" md5.$last md5
 bad md5 "virt-bmap: verify: md5.E01: MD5 mismatch: the image stores [0-9a-f]*, its media hashes to $md5"
 
 set_copy sha1
-"$srcdir/e01-tamper-hash" sha1.$last sha1
+"$srcdir/e01-tamper" sha1.$last sha1
 bad sha1 "virt-bmap: verify: sha1.E01: SHA-1 mismatch: the image stores [0-9a-f]*, its media hashes to $sha1"
 grep "SHA1 hash stored in file:.*[0-9a-f]\{40\}" sha1.ewfverify
 
 # No stored hash: ewfverify has nothing to compare (N/A), we refuse.
 set_copy nohash
-"$srcdir/e01-tamper-hash" nohash.$last nohash
+"$srcdir/e01-tamper" nohash.$last nohash
 ewfverify -q nohash.E01 > nohash.ewfverify
 grep 'MD5 hash stored in file:.*N/A' nohash.ewfverify
 expect_fail virt-bmap --verify -o nohash.bmap nohash.E01 2> err
@@ -134,6 +134,34 @@ flip first 100
 expect_fail virt-bmap -o first.bmap first.E01 2> err
 cat err
 grep 'first.E01: corrupt evidence: the chunk at sectors 0-63 (byte 0) fails its checksum' err
+
+# A deflated chunk damaged (text compresses: the first chunk is
+# deflated): mapping fails, ewfverify too, and served, every read of it
+# fails the same way (libewf is not asked again: it would leak the
+# chunk's buffer each time, see lsan.supp).
+seq 1 400000 > text.img
+truncate -s 4M text.img
+ewfacquire -u -q -t text -c deflate:best text.img > text.log
+test "$(stat -c %s text.E01)" -lt 1048576
+"$srcdir/e01-tamper" text.E01 chunk0
+expect_fail ewfverify -q text.E01 > text.ewfverify
+expect_fail virt-bmap -o text.bmap text.E01 2> err
+grep 'text.E01: corrupt evidence: the chunk at sectors 0-63 (byte 0) fails its checksum' err
+cat > text.py <<PY
+import errno
+import nbd
+for i in range(5):
+    try:
+        h.pread(4096, 4096 * i)
+        raise SystemExit("read %d of the damaged chunk succeeded" % i)
+    except nbd.Error as e:
+        assert e.errnum == errno.EIO, e
+text = open("text.img", "rb").read()
+assert h.pread(4096, 32768) == text[32768:36864]
+PY
+virt-bmap-nbd -U - text.E01 --run 'nbdsh -u "$uri" -c "exec(open(\"text.py\").read())"' 2> err
+cat err
+test "$(grep -c 'text.E01: corrupt evidence: the chunk at sectors 0-63 (byte 0) fails its checksum' err)" -eq 5
 
 # A segment missing in the middle, or at the end; one truncated.
 set_copy mid

@@ -99,46 +99,47 @@ vbm_ewf_read (struct vbm_source *src, void *buf, size_t count,
   const uint64_t start = offset;
   const size_t total = count;
   char *p = buf;
-  int ret = 0;
+  int ret = -1, d;
 
   *corrupt = 0;
   /* One reader at a time: libewf's handle keeps a current offset, a
    * chunk cache and the record of damaged chunks.
    */
   pthread_mutex_lock (&ewf->lock);
-  while (count > 0) {
+  /* A chunk known damaged is not read again: libewf 20140813 then
+   * fails with a vaguer message, and leaks a chunk buffer each time
+   * it finds a deflated chunk damaged.
+   */
+  d = damaged (src, ewf, total, start, &sector, &nsectors, err);
+  while (d == 0 && count > 0) {
     ssize_t r = libewf_handle_read_random (ewf->handle, p, count,
                                            (off64_t) offset, &e);
     if (r < 0) {
       char what[64];
       snprintf (what, sizeof what, "read at offset %" PRIu64, offset);
       vbm_ewf_error (err, EIO, &e, src->path, what);
-      ret = -1;
       goto out;
     }
     if (r == 0) {
       vbm_set_error (err, EIO, "%s: unexpected end of the media at offset %"
                      PRIu64, src->path, offset);
-      ret = -1;
       goto out;
     }
     p += r;
     count -= r;
     offset += r;
+    if (count == 0)
+      d = damaged (src, ewf, total, start, &sector, &nsectors, err);
   }
-  switch (damaged (src, ewf, total, start, &sector, &nsectors, err)) {
-  case 0:
-    break;
-  case 1:
+  if (d == 1) {
     *corrupt = 1;
     vbm_set_error (err, EIO, "%s: corrupt evidence: the chunk at sectors %"
                    PRIu64 "-%" PRIu64 " (byte %" PRIu64 ") fails its "
                    "checksum", src->path, sector, sector + nsectors - 1,
                    sector * ewf->bytes_per_sector);
-    /* fall through */
-  default:
-    ret = -1;
   }
+  if (d == 0)
+    ret = 0;
  out:
   pthread_mutex_unlock (&ewf->lock);
   return ret;
