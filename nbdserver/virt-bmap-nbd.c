@@ -18,22 +18,29 @@
 
 static const char *program_name = "virt-bmap-nbd";
 
-enum { OPT_FORMAT = 0xf0 };
+enum { OPT_FORMAT = 0xf0, OPT_VERIFY };
 
 static const struct option extra_long[] = {
   { "format", required_argument, NULL, OPT_FORMAT },
+  { "verify", no_argument, NULL, OPT_VERIFY },
   { NULL }
+};
+
+struct options {
+  const char *format;
+  bool verify;
 };
 
 static int
 parse_extra (void *opaque, int c, const char *arg)
 {
-  const char **format = opaque;
+  struct options *o = opaque;
 
-  if (c != OPT_FORMAT)
-    return -1;
-  *format = arg;
-  return 0;
+  switch (c) {
+  case OPT_FORMAT: o->format = arg; return 0;
+  case OPT_VERIFY: o->verify = true; return 0;
+  }
+  return -1;
 }
 
 static void
@@ -50,18 +57,22 @@ usage (int status)
   else {
     printf ("%s: serve disk images over NBD\n"
             "\n"
-            "Usage: %s [--format F] [OPTIONS] DISK [DISK...]\n"
+            "Usage: %s [--format F] [--verify] [OPTIONS] DISK [DISK...]\n"
             "\n"
             "Each DISK is an export; the first one is also the default\n"
             "export (empty name).  Read-only unless --cow or --rw.\n"
             "A DISK is an image file, a block device or an nbd:// or\n"
-            "nbd+unix:// URI.  Raw, xz, qcow2 (and the other formats\n"
-            "qemu-nbd reads) and NBD URIs are served as the virtual disk\n"
-            "they hold; only raw images can be written with --rw.\n"
+            "nbd+unix:// URI.  Raw, xz, E01 (EnCase, with its segments\n"
+            ".E02 ...), qcow2 (and the other formats qemu-nbd reads) and\n"
+            "NBD URIs are served as the virtual disk they hold; only raw\n"
+            "images can be written with --rw.\n"
             "\n"
             "Options:\n"
-            "      --format F         raw, xz, qcow2, vmdk, vdi, vhdx, vpc,\n"
-            "                         qed or nbd (default: detected)\n%s",
+            "      --format F         raw, xz, e01, qcow2, vmdk, vdi, vhdx,\n"
+            "                         vpc, qed or nbd (default: detected)\n"
+            "      --verify           first check each E01 against the MD5\n"
+            "                         and SHA-1 it stores; serve nothing if\n"
+            "                         one does not match\n%s",
             program_name, program_name, nbds_frontend_options_help);
   }
   exit (status);
@@ -72,11 +83,11 @@ main (int argc, char *argv[])
 {
   struct nbds_frontend *fe;
   struct nbds_server *srv;
-  const char *format = NULL;
+  struct options o = { .format = NULL };
   int first, i, n, status;
 
   fe = nbds_frontend_parse (program_name, argc, argv, NULL, extra_long,
-                            parse_extra, &format, usage, &first);
+                            parse_extra, &o, usage, &first);
   if (fe == NULL)
     exit (EXIT_FAILURE);
   n = argc - first;
@@ -97,7 +108,11 @@ main (int argc, char *argv[])
     struct nbds_disk_info d;
     struct nbds_error err = { 0 };
 
-    if (nbds_disk_open (file, format, nbds_frontend_mode (fe),
+    if (o.verify && nbds_disk_verify (file, o.format, say, NULL, &err) == -1) {
+      fprintf (stderr, "%s: %s\n", program_name, err.msg);
+      goto fail;
+    }
+    if (nbds_disk_open (file, o.format, nbds_frontend_mode (fe),
                         nbds_frontend_verbose (fe), say, NULL,
                         &exp, &d, &err) == -1) {
       fprintf (stderr, "%s: %s\n", program_name, err.msg);

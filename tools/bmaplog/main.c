@@ -19,6 +19,7 @@ struct options {
   const char *log;
   const char *trace;
   const char *format;
+  bool verify;
   enum trace_format trace_format;
 };
 
@@ -39,9 +40,12 @@ usage (int status)
           "  %s report --diff TRACE1 TRACE2\n"
           "\n"
           "  -m, --map MAP          the disks' map, from virt-bmap\n"
-          "      --format F         format of the disks: raw, xz, qcow2 (or\n"
+          "      --format F         format of the disks: raw, xz, e01, qcow2 (or\n"
           "                         another format qemu-nbd reads), nbd for an\n"
           "                         NBD URI (default: detected, as virt-bmap does)\n"
+          "      --verify           first check each E01 against the MD5 and\n"
+          "                         SHA-1 it stores; serve nothing if one does\n"
+          "                         not match\n"
           "  -o, --log FILE         the human log (default: stdout)\n"
           "      --no-log           no human log\n"
           "      --trace FILE       a machine-readable trace of every request\n"
@@ -64,7 +68,8 @@ usage (int status)
 }
 
 /* Below 0x100: the server's common options use values from there on. */
-enum { OPT_TRACE = 0xf0, OPT_TRACE_FORMAT, OPT_NO_LOG, OPT_FORMAT };
+enum { OPT_TRACE = 0xf0, OPT_TRACE_FORMAT, OPT_NO_LOG, OPT_FORMAT,
+       OPT_VERIFY };
 
 static const struct option extra_long[] = {
   { "map", required_argument, NULL, 'm' },
@@ -73,6 +78,7 @@ static const struct option extra_long[] = {
   { "no-log", no_argument, NULL, OPT_NO_LOG },
   { "trace", required_argument, NULL, OPT_TRACE },
   { "trace-format", required_argument, NULL, OPT_TRACE_FORMAT },
+  { "verify", no_argument, NULL, OPT_VERIFY },
   { NULL }
 };
 
@@ -86,6 +92,7 @@ parse_extra (void *opaque, int c, const char *arg)
   case 'o': o->log = arg; return 0;
   case OPT_NO_LOG: o->log = ""; return 0;
   case OPT_FORMAT: o->format = arg; return 0;
+  case OPT_VERIFY: o->verify = true; return 0;
   case OPT_TRACE: o->trace = arg; return 0;
   case OPT_TRACE_FORMAT:
     if (strcmp (arg, "jsonl") == 0)
@@ -214,6 +221,10 @@ main (int argc, char *argv[])
     struct nbds_disk_info d;
     struct nbds_error nerr;
 
+    if (o.verify && nbds_disk_verify (disk, o.format, say, NULL, &nerr) == -1) {
+      fprintf (stderr, "%s: %s\n", PROG, nerr.msg);
+      goto out;
+    }
     if (nbds_disk_open (disk, o.format, mode, nbds_frontend_verbose (fe),
                         say, NULL, &exp, &d, &nerr) == -1) {
       fprintf (stderr, "%s: %s\n", PROG, nerr.msg);
