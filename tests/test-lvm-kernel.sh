@@ -77,7 +77,8 @@ udevadm settle || :
 n=0
 while [ ! -b /dev/sda5 ]; do
     n=$((n + 1))
-    if [ $n -gt 100 ]; then echo "no /dev/sda5"; exit 1; fi
+    # A generous bound: udev in the appliance is slow on a loaded host.
+    if [ $n -gt 1200 ]; then echo "no /dev/sda5"; exit 1; fi
     sleep 0.1
 done
 for i in 1 2 3 4 5; do l pvcreate -q -y /dev/sda$i; done
