@@ -24,7 +24,7 @@ ln $root/dir/f2 $root/hard
 ln -s dir/f1 $root/link
 ln -s "$(printf 'x%.0s' {1..100})" $root/longlink
 # 70 KiB: past the 12 direct blocks of 1 KiB, so indirect on ext2.
-yes 0123456789abcdef | head -c 70000 > $root/big
+repeat 0123456789abcdef 70000 > $root/big
 # Eight islands of data: more extents than fit in the inode.
 for i in $(seq 0 7); do
     echo "island $i" | dd of=$root/frag bs=1 seek=$((i * 8192)) conv=notrunc status=none

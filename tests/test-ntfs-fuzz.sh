@@ -23,7 +23,7 @@ mkdir $seeds $tmp/corpus
 truncate -s 2M $img
 mkntfs -q -F -f -s 512 -c 512 $img
 echo hello > $tmp/small
-yes 0123456789abcdef | head -c 20000 > $tmp/big
+repeat 0123456789abcdef 20000 > $tmp/big
 $helper mkdir $img /dir
 $helper cmkdir $img /packed
 $helper cp $img $tmp/small /dir/small

@@ -17,7 +17,7 @@ requires xz --version
 seeds=$tmp/seeds
 mkdir $seeds $tmp/corpus
 # Mostly compressible, with some noise so blocks differ.
-{ yes 'virt-bmap xz seed' | head -c 20000; head -c 4096 /dev/zero | tr '\0' '\1';
+{ repeat 'virt-bmap xz seed' 20000; head -c 4096 /dev/zero | tr '\0' '\1';
   seq 1 3000; } > $tmp/data
 
 # seed NAME CACHEBYTE FILE
