@@ -8,8 +8,8 @@
  * 1: 512, 2: 4096, anything else: detect); the rest is the disk.  The
  * image is put in a memfd, so no disk is touched and the library runs
  * exactly as virt-bmap runs it; the map goes to a private directory
- * in /dev/shm (else $TMPDIR).  The seeds tell the readers apart: the tests named
- * test-*-fuzz.sh.
+ * in /dev/shm (else $TMPDIR).  The seeds tell the readers apart: the
+ * tests named test-*-fuzz.sh.
  *
  *   ./configure --enable-fuzzing && make
  *   lib/fuzz-image -jobs=2 -max_len=2097152 CORPUS SEEDS

@@ -27,7 +27,8 @@ ln -s "$(printf 'x%.0s' {1..100})" $root/longlink
 repeat 0123456789abcdef 70000 > $root/big
 # Eight islands of data: more extents than fit in the inode.
 for i in $(seq 0 7); do
-    echo "island $i" | dd of=$root/frag bs=1 seek=$((i * 8192)) conv=notrunc status=none
+    echo "island $i" |
+        dd of=$root/frag bs=1 seek=$((i * 8192)) conv=notrunc status=none
 done
 truncate -s 300K $root/sparse
 echo tail >> $root/sparse
@@ -47,7 +48,10 @@ done
 debugfs -R 'ex /frag' $tmp/fs0.img > $tmp/stat
 grep -q 'Level Entries' $tmp/stat
 
-if [ -n "${FUZZ_SEEDS:-}" ]; then mkdir -p "$FUZZ_SEEDS"; cp $seeds/* "$FUZZ_SEEDS"; fi
+if [ -n "${FUZZ_SEEDS:-}" ]; then
+    mkdir -p "$FUZZ_SEEDS"
+    cp $seeds/* "$FUZZ_SEEDS"
+fi
 
 for f in "$srcdir"/ext2-fuzz-regressions/*; do
     [ -f "$f" ] || continue

@@ -37,7 +37,10 @@ ntfsls -R $img > $tmp/ls
 grep -qx 'small' $tmp/ls
 { printf '\0'; cat $img; } > $seeds/ntfs
 
-if [ -n "${FUZZ_SEEDS:-}" ]; then mkdir -p "$FUZZ_SEEDS"; cp $seeds/* "$FUZZ_SEEDS"; fi
+if [ -n "${FUZZ_SEEDS:-}" ]; then
+    mkdir -p "$FUZZ_SEEDS"
+    cp $seeds/* "$FUZZ_SEEDS"
+fi
 
 for f in "$srcdir"/ntfs-fuzz-regressions/*; do
     [ -f "$f" ] || continue

@@ -61,7 +61,10 @@ for t in mbr gpt; do
 done
 
 # The inputs that once crashed or hung a reader, each alone.
-if [ -n "${FUZZ_SEEDS:-}" ]; then mkdir -p "$FUZZ_SEEDS"; cp $seeds/* "$FUZZ_SEEDS"; fi
+if [ -n "${FUZZ_SEEDS:-}" ]; then
+    mkdir -p "$FUZZ_SEEDS"
+    cp $seeds/* "$FUZZ_SEEDS"
+fi
 
 for f in "$srcdir"/part-fuzz-regressions/*; do
     [ -f "$f" ] || continue

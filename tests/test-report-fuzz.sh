@@ -31,7 +31,10 @@ grep -v '^#' "$seeds/trace.tsv" > "$seeds/noheader.tsv"
 cmp -s "$seeds/trace.jsonl" "$seeds/noheader.jsonl" && fail "no JSON header"
 cmp -s "$seeds/trace.tsv" "$seeds/noheader.tsv" && fail "no TSV header"
 
-if [ -n "${FUZZ_SEEDS:-}" ]; then mkdir -p "$FUZZ_SEEDS"; cp $seeds/* "$FUZZ_SEEDS"; fi
+if [ -n "${FUZZ_SEEDS:-}" ]; then
+    mkdir -p "$FUZZ_SEEDS"
+    cp $seeds/* "$FUZZ_SEEDS"
+fi
 
 for f in "$srcdir"/report-fuzz-regressions/*; do
     [ -f "$f" ] || continue

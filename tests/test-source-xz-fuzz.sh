@@ -42,7 +42,10 @@ seed empty 0 $tmp/empty.xz
 xz --robot -l $tmp/b-crc32.xz > $tmp/list
 test "$(awk '$1 == "totals" { print $3 }' $tmp/list)" -ge 5
 
-if [ -n "${FUZZ_SEEDS:-}" ]; then mkdir -p "$FUZZ_SEEDS"; cp $seeds/* "$FUZZ_SEEDS"; fi
+if [ -n "${FUZZ_SEEDS:-}" ]; then
+    mkdir -p "$FUZZ_SEEDS"
+    cp $seeds/* "$FUZZ_SEEDS"
+fi
 
 for f in "$srcdir"/source-xz-fuzz-regressions/*; do
     [ -f "$f" ] || continue
