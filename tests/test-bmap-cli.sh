@@ -4,11 +4,11 @@
 source ./functions.sh
 set -x
 
-virt-bmap --help | grep -q 'virt-bmap query'
-virt-bmap --help | grep -q 'export'
-virt-bmap --version | grep -qE '^virt-bmap [0-9]+\.[0-9]+'
-virt-bmap query --help | grep -q 'offset_in_object'
-virt-bmap export --help | grep -q 'json'
+virt-bmap --help | grep_q 'virt-bmap query'
+virt-bmap --help | grep_q 'export'
+virt-bmap --version | grep_q -E '^virt-bmap [0-9]+\.[0-9]+'
+virt-bmap query --help | grep_q 'offset_in_object'
+virt-bmap export --help | grep_q 'json'
 
 expect_fail virt-bmap
 expect_fail virt-bmap --no-such-option x.img
@@ -47,5 +47,5 @@ virt-bmap -q -o "$tmp/disk.bmap" "$tmp/disk.img"
 test "$(md5sum < "$tmp/disk.img")" = "$sum"
 virt-bmap export "$tmp/disk.bmap" --format text > "$tmp/text"
 grep -qx '1 0 100000 v /dev/sda' "$tmp/text"
-ls "$tmp" | grep -v tmp | grep -q disk.bmap
+ls "$tmp" | grep -v tmp | grep_q disk.bmap
 test -z "$(ls "$tmp" | grep '\.tmp')"

@@ -43,11 +43,11 @@ grep -qP "^$q\t0\tf\t/dev/sda1\t/usr/share/doc/numbers.txt\t$ino\t$((off + 5000)
 # Cross-check the block with debugfs icheck/ncheck (independent of us).
 bs=$(dumpe2fs -h "$tmp/disk.img?offset=$part" 2>/dev/null | awk '/^Block size:/ { print $3 }')
 blk=$(( (q - part) / bs ))
-debugfs -R "icheck $blk" "$tmp/disk.img?offset=$part" 2>/dev/null | grep -qw "$ino"
+debugfs -R "icheck $blk" "$tmp/disk.img?offset=$part" 2>/dev/null | grep_q -w "$ino"
 
 # Hex and suffixed offsets; an offset beyond the disk fails.
-virt-bmap query "$tmp/disk.bmap" 0x0 | grep -qP '^0\t0\tv\t/dev/sda\t'
-virt-bmap query "$tmp/disk.bmap" 1M | grep -qP '\tp\t/dev/sda1\t'
+virt-bmap query "$tmp/disk.bmap" 0x0 | grep_q -P '^0\t0\tv\t/dev/sda\t'
+virt-bmap query "$tmp/disk.bmap" 1M | grep_q -P '\tp\t/dev/sda1\t'
 expect_fail virt-bmap query "$tmp/disk.bmap" 1T
 expect_fail virt-bmap query "$tmp/disk.bmap" --path /dev/sda1:/no/such/file
 expect_fail virt-bmap query "$tmp/disk.bmap" bogus

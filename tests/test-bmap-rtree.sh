@@ -25,7 +25,7 @@ test "$(sqlite3 "$db" "SELECT rtreecheck('extents_rtree')")" = ok
 test "$(sqlite3 "$db" "SELECT count(*) FROM extents_rtree")" = \
      "$(sqlite3 "$db" "SELECT count(*) FROM extents")"
 
-sqlite3 "$db" "SELECT hex(substr(data, 1, 2)) FROM extents_rtree_node WHERE nodeno = 1" | grep -qx '000[2-9]'
+sqlite3 "$db" "SELECT hex(substr(data, 1, 2)) FROM extents_rtree_node WHERE nodeno = 1" | grep_q -x '000[2-9]'
 
 # Offsets: the edges of 200 random extents of each disk, and 200
 # random offsets of each disk.

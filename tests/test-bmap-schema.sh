@@ -10,7 +10,7 @@ virt-bmap -q -o "$tmp/disk.bmap" "$tmp/disk.img"
 db="$tmp/disk.bmap"
 
 test "$(sqlite3 "$db" "SELECT value FROM meta WHERE key='schema_version'")" = 1
-sqlite3 "$db" "SELECT value FROM meta WHERE key='created'" | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+sqlite3 "$db" "SELECT value FROM meta WHERE key='created'" | grep_q -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T'
 test "$(sqlite3 "$db" "SELECT size FROM disks WHERE disk=0")" = "$(stat -c %s "$tmp/disk.img")"
 test "$(sqlite3 "$db" "SELECT mtime FROM disks WHERE disk=0")" = "$(stat -c %Y "$tmp/disk.img")"
 test "$(sqlite3 "$db" "SELECT device FROM disks WHERE disk=0")" = /dev/sda

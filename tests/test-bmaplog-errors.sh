@@ -7,7 +7,7 @@ set -x
 virt-bmap -q -o "$tmp/a.bmap" "$tmp/a.img"
 truncate -s 8M "$tmp/b.img"
 
-bmaplog --help | grep -q -- '--trace'
+bmaplog --help | grep_q -- '--trace'
 expect_fail bmaplog "$tmp/a.img"
 expect_fail bmaplog -m "$tmp/missing.bmap" "$tmp/a.img" --run true 2>"$tmp/err"
 grep -q 'missing.bmap' "$tmp/err"

@@ -74,4 +74,4 @@ jq -e -s --argjson off $off '
 ' "$tmp/odd.jsonl"
 virt-bmap query "$tmp/odd.bmap" $off > "$tmp/odd.query"
 cat "$tmp/odd.query"
-awk -F'\t' '{ print $3 }' "$tmp/odd.query" | sort | tr '\n' ' ' | grep -qx '? ? p '
+awk -F'\t' '{ print $3 }' "$tmp/odd.query" | sort | tr '\n' ' ' | grep_q -x '? ? p '

@@ -28,7 +28,7 @@ printf 'title VBM\nlinux /vmlinuz\ninitrd /initrd.img\noptions console=ttyS0 qui
     > esp/loader/entries/vbm.conf
 cp "/boot/vmlinuz-$(ls /lib/modules | sort -V | tail -1)" esp/vmlinuz
 busybox=$(command -v busybox)
-file -L $busybox | grep -q 'statically linked' || fail "$busybox is not static"
+file -L $busybox | grep_q 'statically linked' || fail "$busybox is not static"
 cp $busybox ird/bin/busybox
 cat > ird/init <<'INIT'
 #!/bin/busybox sh

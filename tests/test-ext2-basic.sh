@@ -12,9 +12,9 @@ requires python3 --version
 src=$tmp/src
 mkdir -p $src/etc/sub $src/usr/bin $src/usr/share/many
 for n in 1 4095 4096 4097 100000; do
-    yes "file of $n bytes" | head -c $n > $src/etc/sub/f$n
+    repeat "file of $n bytes" $n > $src/etc/sub/f$n
 done
-yes 'hello world' | head -c 50000 > $src/etc/big
+repeat 'hello world' 50000 > $src/etc/big
 echo hi > $src/etc/small
 : > $src/empty
 ln -s small $src/etc/fastlink
@@ -23,9 +23,9 @@ ln $src/etc/big $src/usr/bin/hardlink
 mkfifo $src/fifo
 for i in $(seq 1 150); do echo $i > $src/usr/share/many/a-longish-file-name-$i; done
 $MKFS_EXT4 -b 4096 -d $src $tmp/disk.img 16M
-yes xattr | head -c 2000 > $tmp/value
+repeat xattr 2000 > $tmp/value
 debugfs -w -R "ea_set -f $tmp/value /etc/big user.big" $tmp/disk.img
-debugfs -R "stat /etc/big" $tmp/disk.img | grep -q 'File ACL: [1-9]'
+debugfs -R "stat /etc/big" $tmp/disk.img | grep_q 'File ACL: [1-9]'
 
 virt-bmap -o $tmp/disk.bmap $tmp/disk.img
 $srcdir/ext2-check-map $tmp/disk.img $tmp/disk.bmap /dev/sda

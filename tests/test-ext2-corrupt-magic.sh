@@ -8,11 +8,11 @@ requires debugfs -V
 requires python3 --version
 
 mkdir -p $tmp/src/d
-yes data | head -c 20000 > $tmp/src/d/f
+repeat data 20000 > $tmp/src/d/f
 $MKFS_EXT4 -b 1024 -d $tmp/src $tmp/disk.img 16M
 # s_magic is at byte 56 of the superblock, which starts at 1024.
 printf '\0\0' | dd of=$tmp/disk.img bs=1 seek=$((1024 + 56)) conv=notrunc
-debugfs -R "stat /d/f" $tmp/disk.img 2>&1 | grep -q 'Bad magic'
+debugfs -R "stat /d/f" $tmp/disk.img 2>&1 | grep_q 'Bad magic'
 debugfs -n -s 8193 -b 1024 -R "cat /d/f" $tmp/disk.img | cmp - $tmp/src/d/f
 
 virt-bmap -o $tmp/disk.bmap $tmp/disk.img 2> $tmp/err

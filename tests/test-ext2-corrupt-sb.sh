@@ -8,11 +8,11 @@ requires debugfs -V
 requires python3 --version
 
 mkdir -p $tmp/src/d
-yes data | head -c 20000 > $tmp/src/d/f
+repeat data 20000 > $tmp/src/d/f
 $MKFS_EXT4 -b 1024 -d $tmp/src $tmp/disk.img 16M
 # s_log_block_size is the little-endian u32 at byte 24 of the superblock.
 printf '\x10' | dd of=$tmp/disk.img bs=1 seek=$((1024 + 24)) conv=notrunc
-debugfs -R "stat /d/f" $tmp/disk.img 2>&1 | grep -q 'superblock is corrupt'
+debugfs -R "stat /d/f" $tmp/disk.img 2>&1 | grep_q 'superblock is corrupt'
 debugfs -n -s 8193 -b 1024 -R "cat /d/f" $tmp/disk.img | cmp - $tmp/src/d/f
 
 virt-bmap -o $tmp/disk.bmap $tmp/disk.img 2> $tmp/err

@@ -8,10 +8,10 @@ requires debugfs -V
 requires python3 --version
 
 mkdir -p $tmp/src/a/b
-yes x | head -c 5000 > $tmp/src/a/b/f
+repeat x 5000 > $tmp/src/a/b/f
 $MKFS_EXT4 -d $tmp/src $tmp/disk.img 4M
 debugfs -w -R "ln /a /a/b/loop" $tmp/disk.img
-debugfs -R "ls /a/b/loop" $tmp/disk.img | grep -q '\bb\b'
+debugfs -R "ls /a/b/loop" $tmp/disk.img | grep_q '\bb\b'
 
 virt-bmap -o $tmp/disk.bmap $tmp/disk.img 2> $tmp/err || r=$?
 cat $tmp/err

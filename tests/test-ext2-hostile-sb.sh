@@ -17,11 +17,9 @@ requires python3 --version
 
 mkdir -p $tmp/src/d
 for i in 1 2 3 4 5; do
-    yes "file $i" | head -c $((i * 7000)) > $tmp/src/d/f$i
+    repeat "file $i" $((i * 7000)) > $tmp/src/d/f$i
 done
 echo hi > $tmp/src/small
-# After yes | head, which dies of SIGPIPE.
-set -o pipefail
 
 # poke IMG VALUE [fix]: s_first_data_block (le32 at byte 1024 + 20) set
 # to VALUE; with fix, the superblock's crc32c (its last 4 bytes)

@@ -12,14 +12,14 @@ requires python3 --version
 src=$tmp/src
 mkdir -p $src/dir/sub
 echo tiny > $src/tiny
-yes 0123456789 | head -c 59 > $src/dir/i59
-yes 0123456789 | head -c 100 > $src/dir/i100
-yes 0123456789 | head -c 5000 > $src/dir/notinline
+repeat 0123456789 59 > $src/dir/i59
+repeat 0123456789 100 > $src/dir/i100
+repeat 0123456789 5000 > $src/dir/notinline
 ln -s target $src/dir/fastlink
 $MKFS_EXT4 -b 1024 -O inline_data -I 256 -d $src $tmp/disk.img 4M
 # The oracle agrees the files are inline.
 for f in /tiny /dir/i59 /dir/i100 /dir/sub; do
-    debugfs -R "stat $f" $tmp/disk.img | grep -q 'Size of inline data'
+    debugfs -R "stat $f" $tmp/disk.img | grep_q 'Size of inline data'
 done
 
 virt-bmap -o $tmp/disk.bmap $tmp/disk.img

@@ -10,9 +10,9 @@ requires python3 --version
 requires sfdisk --version
 
 mkdir -p $tmp/src1/a $tmp/src2/b
-yes one | head -c 70000 > $tmp/src1/a/f1
+repeat one 70000 > $tmp/src1/a/f1
 ln -s a/f1 $tmp/src1/link
-yes two | head -c 30000 > $tmp/src2/b/f2
+repeat two 30000 > $tmp/src2/b/f2
 $MKFS_EXT4 -d $tmp/src1 $tmp/p1.img 6M
 mkfs.ext2 -q -F -U $TEST_UUID -d $tmp/src2 $tmp/p2.img 4M
 truncate -s 16M $tmp/disk.img

@@ -11,19 +11,19 @@ requires python3 --version
 
 src=$tmp/src
 mkdir $src
-{ yes data | head -c 8192; head -c 40960 /dev/zero; yes more | head -c 5000; } > $src/sparse
+{ repeat data 8192; head -c 40960 /dev/zero; repeat more 5000; } > $src/sparse
 truncate -s 100000 $src/sparse
 truncate -s 1M $src/allhole
-yes x | head -c 3000 > $src/prealloc
-yes y | head -c 5000 > $src/shrunk
+repeat x 3000 > $src/prealloc
+repeat y 5000 > $src/shrunk
 $MKFS_EXT4 -b 1024 -d $src $tmp/disk.img 4M
 debugfs -w -f - $tmp/disk.img <<CMDS
 fallocate /sparse 20 29
 fallocate /prealloc 3 9
 sif /shrunk size 1500
 CMDS
-debugfs -R "stat /sparse" $tmp/disk.img | grep -q '(20-29\[u\])'
-debugfs -R "stat /prealloc" $tmp/disk.img | grep -q '(3-9\[u\])'
+debugfs -R "stat /sparse" $tmp/disk.img | grep_q '(20-29\[u\])'
+debugfs -R "stat /prealloc" $tmp/disk.img | grep_q '(3-9\[u\])'
 
 virt-bmap -o $tmp/disk.bmap $tmp/disk.img
 virt-bmap export $tmp/disk.bmap --format tsv > $tmp/map.tsv
@@ -37,4 +37,4 @@ test "$(flags /prealloc)" = "- past_eof,unwritten" ||
 test "$(flags /shrunk)" = "- past_eof"
 # A file that is all hole is an object without extents.
 test "$(flags /allhole)" = ""
-$srcdir/ext2-objects $tmp/disk.bmap /dev/sda | grep -q $'^f\t[0-9]*\t/allhole$'
+$srcdir/ext2-objects $tmp/disk.bmap /dev/sda | grep_q $'^f\t[0-9]*\t/allhole$'

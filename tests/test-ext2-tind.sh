@@ -11,9 +11,9 @@ requires python3 --version
 
 mkdir $tmp/src
 f=$tmp/src/tind
-yes first | head -c 20000 > $f
-yes mid | dd of=$f bs=1024 seek=300 count=2 iflag=fullblock conv=notrunc
-yes last | dd of=$f bs=1024 seek=$((67 * 1024)) count=3 iflag=fullblock conv=notrunc
+repeat first 20000 > $f
+repeat mid 2048 | dd of=$f bs=1024 seek=300 conv=notrunc
+repeat last 3072 | dd of=$f bs=1024 seek=$((67 * 1024)) conv=notrunc
 mkfs.ext2 -q -F -b 1024 -U $TEST_UUID -d $tmp/src $tmp/disk.img 4M
 # The oracle agrees the file uses all levels of indirection.
 debugfs -R "stat /tind" $tmp/disk.img > $tmp/stat

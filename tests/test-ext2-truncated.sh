@@ -9,7 +9,7 @@ requires debugfs -V
 requires python3 --version
 
 mkdir -p $tmp/src/d
-for i in 1 2 3 4 5 6; do yes $i | head -c 300000 > $tmp/src/d/f$i; done
+for i in 1 2 3 4 5 6; do repeat $i 300000 > $tmp/src/d/f$i; done
 $MKFS_EXT4 -b 1024 -d $tmp/src $tmp/disk.img 4M
 inside=
 for i in 1 2 3 4 5 6; do

@@ -11,7 +11,7 @@ requires debugfs -V
 requires python3 --version
 
 mkdir -p $tmp/src/d
-yes journal | head -c 30000 > $tmp/src/d/f
+repeat journal 30000 > $tmp/src/d/f
 mkfs.ext3 -q -F -b 1024 -U $TEST_UUID -d $tmp/src $tmp/disk.img 32M
 dumpe2fs $tmp/disk.img > $tmp/dumpe2fs
 test "$(grep -c 'Backup superblock' $tmp/dumpe2fs)" -eq 2

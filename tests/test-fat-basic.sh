@@ -71,8 +71,8 @@ for m in '<boot sector>' '<FSInfo>' '<backup boot sector>' '<backup FSInfo>' \
     test "$(sqlite3 $tmp/fat32.bmap "SELECT count(*) FROM objects WHERE kind = 'm' AND path = '$m'")" -eq 1
 done
 # mkfs.vfat's backup boot sector is sector 6, its FSInfo sector 1.
-virt-bmap query $tmp/fat32.bmap $((6 * 512 + 3)) | grep -q '<backup boot sector>'
-virt-bmap query $tmp/fat32.bmap $((1 * 512)) | grep -q '<FSInfo>'
+virt-bmap query $tmp/fat32.bmap $((6 * 512 + 3)) | grep_q '<backup boot sector>'
+virt-bmap query $tmp/fat32.bmap $((1 * 512)) | grep_q '<FSInfo>'
 
 # The same FAT32 volume in an MBR partition at 1 MiB.
 disk=$tmp/disk.img

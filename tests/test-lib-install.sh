@@ -130,7 +130,7 @@ C
 # Under --enable-sanitizers the library needs the sanitizer runtime.
 cc -Wall -Werror ${SANITIZER_CFLAGS:-} -o "$tmp/prog" "$tmp/prog.c" $flags
 "$srcdir/make-sample-image" "$tmp/disk.img"
-LD_LIBRARY_PATH="$(dirname "$(find "$tmp/inst" -name 'libvirtbmap.so' | head -1)")" \
+LD_LIBRARY_PATH="$(dirname "$(find "$tmp/inst" -name 'libvirtbmap.so' -print -quit)")" \
     "$tmp/prog" "$tmp/disk.img" "$tmp/disk.bmap" > "$tmp/out"
 cat "$tmp/out"
 # Byte 1 MiB is the first byte of the partition (sfdisk placed it at

@@ -32,7 +32,7 @@ hostile ()
     cp $orig $img
     "$srcdir/lvm-edit" $img $sda1 get > $tmp/text
     sed -e 's/^seqno = .*/seqno = 1000/' -e "$1" $tmp/text > $tmp/text.new
-    ! cmp -s $tmp/text $tmp/text.new
+    cmp -s $tmp/text $tmp/text.new && fail "sed changed nothing: $1"
     "$srcdir/lvm-edit" $img $sda1 put < $tmp/text.new
     map $img
 }
@@ -42,7 +42,7 @@ cp $orig $img
 "$srcdir/lvm-edit" $img $sda1 get > $tmp/text
 off=$(grep -abo 'logical_volumes' $tmp/text | head -1 | cut -d: -f1)
 "$srcdir/lvm-edit" $img $sda1 flip $off
-"$srcdir/lvm-edit" $img $sda1 get | grep -q 'Logical_volumes'
+"$srcdir/lvm-edit" $img $sda1 get | grep_q 'Logical_volumes'
 map $img
 grep -q '/dev/sda1: LVM metadata area 0: bad checksum of the metadata text' \
     $tmp/warnings
@@ -111,7 +111,7 @@ test "$(od -An -tu4 -j $((tmeta + 32)) -N4 $img | tr -d ' ')" = 27022010
 printf '\0' | dd of=$img bs=1 seek=$((tmeta + 32)) conv=notrunc
 map $img
 grep -q '/dev/vg1/thin: thin volume: no thin pool superblock' $tmp/warnings
-! grep -q '	/dev/vg1/thin	' $tmp/map.tsv
+grep -q '	/dev/vg1/thin	' $tmp/map.tsv && fail "thin LV mapped"
 lin_ok
 cp $orig $img
 printf '\377\377\377\377' | dd of=$img bs=1 seek=$((tmeta + 320)) conv=notrunc

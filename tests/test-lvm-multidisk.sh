@@ -12,7 +12,7 @@ xz -dc "$srcdir/lvm-multidisk-a.xz" > $tmp/a.img
 xz -dc "$srcdir/lvm-multidisk-b.xz" > $tmp/b.img
 virt-bmap -o $tmp/map.bmap $tmp/a.img $tmp/b.img 2> $tmp/stderr
 cat $tmp/stderr
-! grep -q warning $tmp/stderr
+grep -q warning $tmp/stderr && fail "warnings: $(cat $tmp/stderr)"
 virt-bmap export $tmp/map.bmap --format tsv -o $tmp/map.tsv
 size=$(stat -c %s $tmp/a.img)
 printf '/dev/sda 0 %s 0\n/dev/sdb 0 %s 1\n' $size $size > $tmp/parts

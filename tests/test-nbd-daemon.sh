@@ -48,9 +48,11 @@ kill -TERM $pid
 wait_for gone $pid
 test ! -e $sock
 test ! -e $pidfile
-# fio sees the connection end (an error), well before its 60 s.
+# fio sees the connection end (an error), well before its 60 s: not a
+# clean end of its run (0) nor timeout's (124).
 r=0; wait $fio || r=$?
 echo "fio exit status $r"
+test $r -ne 0
 test $r -ne 124
 
 # --exit-with-parent: the server goes when the shell that ran it does.

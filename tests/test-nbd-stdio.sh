@@ -25,6 +25,6 @@ grep '^ok$' $tmp/out
 opt () { printf "IHAVEOPT\\0\\0\\0\\00$1\\0\\0\\0\\0"; }
 { printf '\0\0\0\3'; opt 3; opt 2; } |
     timeout 60 virt-bmap-nbd -s -e pipe-export $img > $tmp/reply
-od -c $tmp/reply | head -20
-head -c 8 $tmp/reply | grep -q NBDMAGIC
+od -c $tmp/reply | sed -n 1,20p
+head -c 8 $tmp/reply | grep_q NBDMAGIC
 grep -q pipe-export $tmp/reply

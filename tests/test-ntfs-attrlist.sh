@@ -25,7 +25,7 @@ echo a named stream > $tmp/s
 ./ntfs-helper cp $img $tmp/s /other
 ntfsinfo -f -v -F /big $img > $tmp/info
 # The attribute list is non-resident, the data in several records.
-sed -n '/^Dumping attribute $ATTRIBUTE_LIST/,/^Dumping/p' $tmp/info | grep -q 'Resident:.*No'
+sed -n '/^Dumping attribute $ATTRIBUTE_LIST/,/^Dumping/p' $tmp/info | grep_q 'Resident:.*No'
 test "$(grep -c '^Dumping attribute $DATA' $tmp/info)" -gt 10
 
 virt-bmap -o $tmp/ntfs.bmap $img 2> $tmp/warnings

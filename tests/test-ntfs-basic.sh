@@ -13,12 +13,12 @@ requires ntfscp --version
 img=$tmp/ntfs.img
 make_ntfs $img 24M
 for n in 0 1 700 4095 4096 4097 100000; do
-    yes "file of $n bytes" | head -c $n > $tmp/f$n
+    repeat "file of $n bytes" $n > $tmp/f$n
     ntfscp -f $img $tmp/f$n /f$n
 done
 ./ntfs-helper mkdir $img /dir
 ./ntfs-helper mkdir $img /dir/sub
-yes 'hello world' | head -c 50000 > $tmp/big
+repeat 'hello world' 50000 > $tmp/big
 ./ntfs-helper cp $img $tmp/big /dir/sub/big
 ./ntfs-helper link $img /dir/sub/big /dir/hardlink
 ./ntfs-helper mkdir $img /many
@@ -34,7 +34,7 @@ $srcdir/ntfs-check-map $img $tmp/ntfs.bmap /dev/sda
 virt-bmap export $tmp/ntfs.bmap --format tsv > $tmp/map.tsv
 
 # The filesystem type, and the system files as metadata.
-sqlite3 $tmp/ntfs.bmap "SELECT fstype FROM objects WHERE kind = 'v'" | grep -qx ntfs
+sqlite3 $tmp/ntfs.bmap "SELECT fstype FROM objects WHERE kind = 'v'" | grep_q -x ntfs
 for f in '<$MFT>' '<$MFTMirr>' '<$LogFile>' '<$Bitmap>' '<$Boot>' '<$UpCase>' \
       '<$AttrDef>' '<$Secure:$SDS>'; do
     awk -F'\t' -v p="$f" '$6 == p && $4 == "m" { n++ } END { exit !n }' $tmp/map.tsv
@@ -71,6 +71,6 @@ test "$(cut -f7 $tmp/hit)" -eq $((2 * 4096 + 5))
 mftlcn=$(ntfsinfo -m $img | awk '/LCN of Data Attribute for FILE_MFT:/ { print $NF }')
 ino=$(ifind -n /f100000 $img)
 virt-bmap query $tmp/ntfs.bmap $((mftlcn * 4096 + ino * 1024 + 10)) > $tmp/hit
-awk -F'\t' '$3 == "m" && $5 == "<$MFT>"' $tmp/hit | grep -q .
+awk -F'\t' '$3 == "m" && $5 == "<$MFT>"' $tmp/hit | grep_q .
 awk -F'\t' '$3 == "f"' $tmp/hit > $tmp/fhit
 test "$(cut -f5,6,7,10 $tmp/fhit)" = "/f100000	$ino	-	inline"

@@ -18,11 +18,11 @@ img=$tmp/ntfs.img
 make_ntfs $img 16M
 ./ntfs-helper mkdir $img /d
 ./ntfs-helper mkdir $img /d/sub
-yes abc | head -c 30000 > $tmp/data
+repeat abc 30000 > $tmp/data
 ./ntfs-helper cp $img $tmp/data /d/sub/file
 ./ntfs-helper cp $img $tmp/data /top
 ./ntfs-helper link $img /d /d/sub/loop
-fls -r $img | grep -q "\b$(ifind -n /d $img)-144-.*loop"
+fls -r $img | grep_q "\b$(ifind -n /d $img)-144-.*loop"
 
 # The cycle: /d is listed once, the map is complete.
 virt-bmap -o $tmp/good.bmap $img

@@ -26,7 +26,7 @@ head -c 3000 /dev/urandom > $tmp/efs
 # The oracles see it encrypted.
 ntfsinfo -f -v -F /d/secret $img > $tmp/info
 grep -q 'File attributes:.*ENCRYPTED' $tmp/info
-istat $img $(ifind -n /d/secret $img) | grep -q '^Type: $DATA.*Encrypted'
+istat $img $(ifind -n /d/secret $img) | grep_q '^Type: $DATA.*Encrypted'
 # (ntfscat says so, but exits 0.)
 ntfscat -f $img /d/secret > $tmp/cat 2> $tmp/err || :
 grep -q 'Permission denied' $tmp/err

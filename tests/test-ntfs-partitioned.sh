@@ -15,7 +15,7 @@ requires sfdisk --version
 
 truncate -s 6M $tmp/p1.img
 mkntfs -F -Q -q -s 512 -c 4096 -p 0 -H 0 -S 0 $tmp/p1.img
-yes one | head -c 70000 > $tmp/f1
+repeat one 70000 > $tmp/f1
 ntfscp -f $tmp/p1.img $tmp/f1 /f1
 ./ntfs-helper mkdir $tmp/p1.img /a
 ./ntfs-helper cp $tmp/p1.img $tmp/f1 /a/f2

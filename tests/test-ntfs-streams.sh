@@ -12,20 +12,20 @@ requires_ntfs
 img=$tmp/ntfs.img
 make_ntfs $img 16M
 ./ntfs-helper mkdir $img /d
-yes abc | head -c 30000 > $tmp/data
+repeat abc 30000 > $tmp/data
 ./ntfs-helper cp $img $tmp/data /d/file
 echo small stream > $tmp/s1
 ./ntfs-helper cp $img $tmp/s1 /d/file:small
-yes 'big stream' | head -c 20000 > $tmp/s2
+repeat 'big stream' 20000 > $tmp/s2
 ./ntfs-helper cp $img $tmp/s2 /d/file:big
 ./ntfs-helper cp $img $tmp/s2 /d:dirstream
 head -c 200000 /dev/urandom > $tmp/rand
 ./ntfs-helper frag $img /frag1 /frag2 $tmp/rand 4096
 ./ntfs-helper sparse $img /sparse $tmp/data 1000000 3000000
 ./ntfs-helper cmkdir $img /c
-{ yes compressible | head -c 300000; head -c 50000 /dev/urandom; } > $tmp/cdata
+{ repeat compressible 300000; head -c 50000 /dev/urandom; } > $tmp/cdata
 ./ntfs-helper cp $img $tmp/cdata /c/file
-ntfsinfo -f -v -F /c/file $img | grep -q 'Compressed size'
+ntfsinfo -f -v -F /c/file $img | grep_q 'Compressed size'
 
 virt-bmap -o $tmp/ntfs.bmap $img 2> $tmp/warnings
 cat $tmp/warnings
@@ -41,7 +41,7 @@ for s in /d/file:small /d/file:big /d:dirstream; do
     test "$(cut -f7 $tmp/s | sort -u)" -eq "$(ifind -n ${s%:*} $img)"
 done
 # The small one is resident: inline, inside the MFT record.
-virt-bmap query $tmp/ntfs.bmap --path /dev/sda:/d/file:small | grep -q inline
+virt-bmap query $tmp/ntfs.bmap --path /dev/sda:/d/file:small | grep_q inline
 
 # Fragmented: one extent per run (ntfsinfo agrees: ntfs-check-map), and
 # a byte of the 20th cluster belongs to frag2 per ifind -d.
@@ -57,7 +57,7 @@ test "$(cat $tmp/hit)" = "/frag2 $((19 * 4096 + 100))"
 awk -F'\t' '$6 == "/sparse" && $8 != "-" && $9 !~ /unwritten|past_eof/ {
     if ($8 < 999424 || $8 + $3 - $2 > 1032192) bad++; n += $3 - $2 }
     END { exit bad || n < 30000 }' $tmp/map.tsv
-istat $img $(ifind -n /sparse $img) | grep -q '^0 0 0 0'
+istat $img $(ifind -n /sparse $img) | grep_q '^0 0 0 0'
 
 # Compressed: every mapped data cluster flagged (ntfs-check-map checked
 # them against ntfsinfo's runs), fewer clusters than the size needs.

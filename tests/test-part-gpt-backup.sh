@@ -30,8 +30,8 @@ from_backup ()
     map_parts | diff -u $tmp/expected -
     children /dev/sda /dev/sda1 /dev/sda2 /dev/sda3 | tiles 0 $size
     # The damaged copy is still mapped where it lies.
-    children /dev/sda | grep -qx '512 1024 m <gpt header>'
-    children /dev/sda | grep -qx '1024 17408 m <gpt entries>'
+    children /dev/sda | grep_q -x '512 1024 m <gpt header>'
+    children /dev/sda | grep_q -x '1024 17408 m <gpt entries>'
 }
 
 # A byte of the primary header (its disk GUID): the header CRC fails.

@@ -142,5 +142,5 @@ test "$(ls out | tr '\n' ' ')" = "d.html d.json r.html r.json "
 grep -q '</html>' out/r.html
 grep -q '</html>' out/d.html
 jq -e . out/r.json out/d.json > /dev/null
-bmaplog report --help | grep -q -- '--diff'
-bmaplog --help | grep -q 'bmaplog report'
+bmaplog report --help | grep_q -- '--diff'
+bmaplog --help | grep_q 'bmaplog report'

@@ -45,7 +45,8 @@ size=$(head -1 "$tmp/ext" | cut -f10)
 while IFS=$'\t' read -r disk start end kind dev path ino off rest; do
     dd if="$tmp/disk.img" iflag=skip_bytes,count_bytes skip="$start" \
        count=$((end - start)) status=none
-done < "$tmp/ext" | head -c "$size" > "$tmp/mapped"
+done < "$tmp/ext" > "$tmp/blocks"
+head -c "$size" "$tmp/blocks" > "$tmp/mapped"
 debugfs -R "cat $f" "$tmp/disk.img?offset=1048576" > "$tmp/debugfs" 2>/dev/null
 test "$(stat -c %s "$tmp/debugfs")" -eq "$size"
 cmp "$tmp/mapped" "$tmp/debugfs"

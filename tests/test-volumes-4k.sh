@@ -58,7 +58,8 @@ check_file ()
     diff -u $tmp/blocks $tmp/map-blocks
     while IFS=$'\t' read -r _ s e _; do
         bytes $tmp/disk.img $s $((e - s))
-    done < $tmp/file.tsv | head -c 10000 > $tmp/mapped
+    done < $tmp/file.tsv > $tmp/blocks.bin
+    head -c 10000 $tmp/blocks.bin > $tmp/mapped
     debugfs -R 'cat /file' $tmp/fs.img > $tmp/cat
     cmp $tmp/cat $tmp/mapped
 }
@@ -77,7 +78,7 @@ test ! -s $tmp/warnings
 map_parts | diff -u $tmp/expected -
 map_parts | awk '{ print $2, $3 }' | sort | diff -u <(mmls_parts $img) -
 children /dev/sda /dev/sda1 /dev/sda2 | tiles 0 $size
-children /dev/sda | grep -qx "$ss $((2 * ss)) m <gpt header>"
+children /dev/sda | grep_q -x "$ss $((2 * ss)) m <gpt header>"
 check_file /dev/sda1
 
 # Forced to 4096: the same; forced to 512: there is no GPT.
@@ -157,8 +158,8 @@ map_parts | grep -v '^/dev/sda2 ' | awk '{ print $2, $3 }' | sort |
 children /dev/sda /dev/sda1 /dev/sda2 | tiles 0 $size
 children /dev/sda2 /dev/sda5 /dev/sda6 |
     tiles $(part_field /dev/sda2 start) $(part_field /dev/sda2 end)
-children /dev/sda | grep -qx "0 $ss m <partition table>"
-children /dev/sda2 | grep -qx "$(part_field /dev/sda2 start) \
+children /dev/sda | grep_q -x "0 $ss m <partition table>"
+children /dev/sda2 | grep_q -x "$(part_field /dev/sda2 start) \
 $(( $(part_field /dev/sda2 start) + ss )) m <ebr>"
 check_file /dev/sda5
 grep -q '/dev/sda1	/file	' $tmp/map.tsv
