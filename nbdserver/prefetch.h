@@ -17,6 +17,7 @@
 #ifndef NBDS_PREFETCH_H
 #define NBDS_PREFETCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -83,5 +84,19 @@ extern int nbds_prefetch_wrap (struct nbds_export *exp,
                                uint64_t window, const char *name,
                                nbds_source_say say, void *opaque,
                                struct nbds_error *err);
+
+/* What bmaplog and virt-bmap-nbd do with --prefetch for their i-th
+ * disk: wrap exp with the plan's disk i (a plan without it: a message,
+ * no prefetch).  A streamed source is checked but not prefetched (it
+ * is read in order only: reading ahead would restart it).
+ */
+extern int nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
+                                struct nbds_export *exp, bool streamed,
+                                uint64_t window, const char *name,
+                                nbds_source_say say, void *opaque,
+                                struct nbds_error *err);
+
+/* Bytes, or with a K, M or G suffix (powers of 1024); -1 if not. */
+extern int nbds_parse_size (const char *s, uint64_t *r);
 
 #endif /* NBDS_PREFETCH_H */

@@ -15,25 +15,41 @@
 
 #include "nbdserver.h"
 #include "backend-source.h"
+#include "prefetch.h"
 
 static const char *program_name = "virt-bmap-nbd";
 
-enum { OPT_FORMAT = 0xf0 };
+enum { OPT_FORMAT = 0xf0, OPT_PREFETCH, OPT_PREFETCH_WINDOW };
 
 static const struct option extra_long[] = {
   { "format", required_argument, NULL, OPT_FORMAT },
+  { "prefetch", required_argument, NULL, OPT_PREFETCH },
+  { "prefetch-window", required_argument, NULL, OPT_PREFETCH_WINDOW },
   { NULL }
+};
+
+struct options {
+  const char *format, *prefetch;
+  uint64_t window;
 };
 
 static int
 parse_extra (void *opaque, int c, const char *arg)
 {
-  const char **format = opaque;
+  struct options *o = opaque;
 
-  if (c != OPT_FORMAT)
-    return -1;
-  *format = arg;
-  return 0;
+  switch (c) {
+  case OPT_FORMAT: o->format = arg; return 0;
+  case OPT_PREFETCH: o->prefetch = arg; return 0;
+  case OPT_PREFETCH_WINDOW:
+    if (nbds_parse_size (arg, &o->window) == -1 || o->window == 0) {
+      fprintf (stderr, "%s: --prefetch-window: not a size: '%s' (bytes, "
+               "or e.g. 64M)\n", program_name, arg);
+      return -1;
+    }
+    return 0;
+  }
+  return -1;
 }
 
 static void
@@ -61,7 +77,12 @@ usage (int status)
             "\n"
             "Options:\n"
             "      --format F         raw, xz, qcow2, vmdk, vdi, vhdx, vpc,\n"
-            "                         qed or nbd (default: detected)\n%s",
+            "                         qed or nbd (default: detected)\n"
+            "      --prefetch PLAN    read the plan's ranges (bmaplog report\n"
+            "                         --prefetch) ahead of the client\n"
+            "      --prefetch-window SIZE  at most this far ahead of the\n"
+            "                         client's place in the plan (default 32M)\n"
+            "%s",
             program_name, program_name, nbds_frontend_options_help);
   }
   exit (status);
@@ -72,17 +93,29 @@ main (int argc, char *argv[])
 {
   struct nbds_frontend *fe;
   struct nbds_server *srv;
-  const char *format = NULL;
+  struct options o = { .window = NBDS_PREFETCH_WINDOW_DEFAULT };
+  struct nbds_plan plan = { 0 };
   int first, i, n, status;
 
   fe = nbds_frontend_parse (program_name, argc, argv, NULL, extra_long,
-                            parse_extra, &format, usage, &first);
+                            parse_extra, &o, usage, &first);
   if (fe == NULL)
     exit (EXIT_FAILURE);
   n = argc - first;
   if (n < 1) {
     fprintf (stderr, "%s: no image to serve\n", program_name);
     usage (EXIT_FAILURE);
+  }
+
+  if (o.prefetch) {
+    struct nbds_error err;
+
+    if (nbds_plan_read (o.prefetch, &plan, &err) == -1) {
+      fprintf (stderr, "%s: --prefetch: %s%s%s\n", program_name, err.msg,
+               err.errnum != EINVAL ? ": " : "",
+               err.errnum != EINVAL ? strerror (err.errnum) : "");
+      exit (EXIT_FAILURE);
+    }
   }
 
   srv = nbds_server_new ();
@@ -97,7 +130,7 @@ main (int argc, char *argv[])
     struct nbds_disk_info d;
     struct nbds_error err = { 0 };
 
-    if (nbds_disk_open (file, format, nbds_frontend_mode (fe),
+    if (nbds_disk_open (file, o.format, nbds_frontend_mode (fe),
                         nbds_frontend_verbose (fe), say, NULL,
                         &exp, &d, &err) == -1) {
       fprintf (stderr, "%s: %s\n", program_name, err.msg);
@@ -106,6 +139,14 @@ main (int argc, char *argv[])
     if (nbds_frontend_verbose (fe))
       fprintf (stderr, "%s: %s: format %s, %" PRIu64 " bytes\n",
                program_name, file, d.format, d.size);
+    if (o.prefetch &&
+        nbds_prefetch_setup (&plan, i, &exp, d.streamed, o.window, file,
+                             say, NULL, &err) == -1) {
+      fprintf (stderr, "%s: --prefetch %s: %s\n", program_name, o.prefetch,
+               err.msg);
+      exp.ops->close (exp.handle);
+      goto fail;
+    }
     /* A streamed source wants its requests in order: one thread
      * (-t still says otherwise).
      */
@@ -125,11 +166,13 @@ main (int argc, char *argv[])
   status = nbds_frontend_run (fe, srv);
   nbds_server_free (srv);
   nbds_frontend_free (fe);
+  nbds_plan_free (&plan);
   return status;
 
  fail:
   /* The exports added so far are closed with the server. */
   nbds_server_free (srv);
   nbds_frontend_free (fe);
+  nbds_plan_free (&plan);
   return EXIT_FAILURE;
 }
