@@ -16,7 +16,7 @@
 #include "prefetch.h"
 
 #define MIB (1024 * 1024)
-#define SAMPLES 64
+#define SAMPLES 16
 #define SAMPLE_SIZE 4096
 
 static int

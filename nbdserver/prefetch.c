@@ -10,6 +10,11 @@
  * is in flight: guest requests always win.  A plan that does not fit
  * the guest's reads costs the reads only: the data served always
  * comes from the backend.
+ *
+ * A source with no cache of its own (an NBD URI) gets one here: the
+ * last chunks prefetched, at most the window's worth, oldest dropped
+ * first; a guest read that lies inside one is copied from it, and
+ * guest writes drop the chunks they overlap.
  */
 #include <config.h>
 
@@ -25,6 +30,13 @@
 #include "prefetch.h"
 
 #define CHUNK (256 * 1024)
+
+/* A chunk kept in memory (keep mode). */
+struct chunk {
+  uint64_t offset;
+  uint32_t length;
+  char *buf;
+};
 
 /* Per plan range. */
 #define R_TOUCHED 1             /* the guest read some of it */
@@ -55,6 +67,14 @@ struct prefetch {
   unsigned pending;             /* guest requests in flight */
   char *buf;
 
+  /* keep mode: a ring of nslots chunks, the oldest at head. */
+  bool keep;
+  struct chunk *ring;
+  size_t nslots, head, nkept;
+  uint64_t writes;              /* guest writes so far: a chunk read
+                                 * meanwhile may be stale */
+  uint64_t mem_hits, mem_hit_bytes;
+
   /* Counters, under lock. */
   uint64_t fetched_bytes, fetched_ranges, used_bytes, used_ranges,
     hit_ranges, skipped_ranges, guest_reads;
@@ -83,12 +103,74 @@ say (struct prefetch *p, const char *fs, ...)
   p->say (p->opaque, msg);
 }
 
+/* keep mode: a buffer for the next chunk, the oldest chunk's when
+ * the ring is full.  Called with the lock held.
+ */
+static char *
+take_slot (struct prefetch *p)
+{
+  char *buf;
+
+  if (p->nkept < p->nslots)
+    return malloc (CHUNK);
+  buf = p->ring[p->head].buf;
+  p->head = (p->head + 1) % p->nslots;
+  p->nkept--;
+  return buf;
+}
+
+/* keep mode: copies [offset, offset+count) from a kept chunk.  Called
+ * with the lock held.
+ */
+static bool
+from_memory (struct prefetch *p, void *buf, uint32_t count, uint64_t offset)
+{
+  size_t i;
+
+  for (i = 0; i < p->nkept; ++i) {
+    const struct chunk *c = &p->ring[(p->head + i) % p->nslots];
+
+    if (offset >= c->offset && offset + count <= c->offset + c->length) {
+      memcpy (buf, c->buf + (offset - c->offset), count);
+      p->mem_hits++;
+      p->mem_hit_bytes += count;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* keep mode: a guest write makes the chunks it overlaps stale. */
+static void
+invalidate (struct prefetch *p, uint32_t count, uint64_t offset)
+{
+  size_t i, n;
+
+  if (!p->keep)
+    return;
+  pthread_mutex_lock (&p->lock);
+  p->writes++;
+  /* Compact the ring without the overlapping chunks. */
+  n = 0;
+  for (i = 0; i < p->nkept; ++i) {
+    struct chunk c = p->ring[(p->head + i) % p->nslots];
+
+    if (c.offset < offset + count && offset < c.offset + c.length)
+      free (c.buf);
+    else
+      p->ring[(p->head + n++) % p->nslots] = c;
+  }
+  p->nkept = n;
+  pthread_mutex_unlock (&p->lock);
+}
+
 static void *
 prefetch_thread (void *arg)
 {
   struct prefetch *p = arg;
   const struct nbds_plan_range *r;
-  uint64_t pos, len, off;
+  uint64_t pos, len, off, writes;
+  char *buf;
   int e;
 
   pthread_mutex_lock (&p->lock);
@@ -104,13 +186,28 @@ prefetch_thread (void *arg)
     len = r->length - p->next_done;
     if (len > CHUNK)
       len = CHUNK;
+    buf = p->buf;
+    if (p->keep && (buf = take_slot (p)) == NULL) {
+      p->error = ENOMEM;
+      break;
+    }
+    writes = p->writes;
     pthread_mutex_unlock (&p->lock);
-    e = p->inner_ops->pread (p->inner, p->buf, len, off);
+    e = p->inner_ops->pread (p->inner, buf, len, off);
     pthread_mutex_lock (&p->lock);
     if (e) {
       /* The guest will meet the error itself if it reads there. */
+      if (p->keep)
+        free (buf);
       p->error = e;
       break;
+    }
+    if (p->keep) {
+      if (writes == p->writes)
+        p->ring[(p->head + p->nkept++) % p->nslots] =
+          (struct chunk) { off, len, buf };
+      else
+        free (buf);
     }
     p->fetched_bytes += len;
     /* The guest may have passed this range meanwhile. */
@@ -200,8 +297,13 @@ pf_pread (void *h, void *buf, uint32_t count, uint64_t offset)
 
   pthread_mutex_lock (&p->lock);
   guest_read (p, offset, count);
-  p->pending++;
   start (p);
+  if (p->keep && from_memory (p, buf, count, offset)) {
+    pthread_cond_broadcast (&p->cond);
+    pthread_mutex_unlock (&p->lock);
+    return 0;
+  }
+  p->pending++;
   pthread_mutex_unlock (&p->lock);
 
   r = p->inner_ops->pread (p->inner, buf, count, offset);
@@ -236,6 +338,7 @@ pf_pwrite (void *h, const void *buf, uint32_t count, uint64_t offset)
 {
   struct prefetch *p = h;
 
+  invalidate (p, count, offset);
   return p->inner_ops->pwrite (p->inner, buf, count, offset);
 }
 
@@ -252,6 +355,7 @@ pf_trim (void *h, uint32_t count, uint64_t offset)
 {
   struct prefetch *p = h;
 
+  invalidate (p, count, offset);
   return p->inner_ops->trim (p->inner, count, offset);
 }
 
@@ -260,6 +364,7 @@ pf_zero (void *h, uint32_t count, uint64_t offset, uint32_t flags)
 {
   struct prefetch *p = h;
 
+  invalidate (p, count, offset);
   return p->inner_ops->zero (p->inner, count, offset, flags);
 }
 
@@ -290,6 +395,9 @@ pf_free (struct prefetch *p)
   free (p->by_off);
   free (p->state);
   free (p->buf);
+  for (size_t i = 0; i < p->nkept; ++i)
+    free (p->ring[(p->head + i) % p->nslots].buf);
+  free (p->ring);
   free (p);
 }
 
@@ -313,6 +421,9 @@ pf_close (void *h)
        PRIu64 " ranges the guest passed first",
        p->used_ranges, p->n, p->used_bytes, p->before[p->n], p->hit_ranges,
        p->fetched_bytes, p->fetched_ranges, p->skipped_ranges);
+  if (p->keep)
+    say (p, "%" PRIu64 " guest reads (%" PRIu64 " bytes) served from the "
+         "prefetched chunks in memory", p->mem_hits, p->mem_hit_bytes);
   if (p->error)
     say (p, "stopped at a read error: %s", strerror (p->error));
   if (p->inner_ops->close)
@@ -381,8 +492,9 @@ check_identity (const struct nbds_export *exp,
 
 int
 nbds_prefetch_wrap (struct nbds_export *exp, const struct nbds_plan_disk *pd,
-                    uint64_t window, const char *name, nbds_source_say say_fn,
-                    void *opaque, struct nbds_error *err)
+                    uint64_t window, bool keep, const char *name,
+                    nbds_source_say say_fn, void *opaque,
+                    struct nbds_error *err)
 {
   struct prefetch *p;
   size_t i;
@@ -407,6 +519,17 @@ nbds_prefetch_wrap (struct nbds_export *exp, const struct nbds_plan_disk *pd,
   p->by_off = malloc ((pd->n ? pd->n : 1) * sizeof *p->by_off);
   p->state = calloc (pd->n ? pd->n : 1, 1);
   p->buf = malloc (CHUNK);
+  if (keep) {
+    p->keep = true;
+    p->nslots = window / CHUNK;
+    if (p->nslots < 1)
+      p->nslots = 1;
+    p->ring = calloc (p->nslots, sizeof *p->ring);
+    if (p->ring == NULL) {
+      pf_free (p);
+      goto nomem;
+    }
+  }
   if (!p->name || !p->r || !p->before || !p->by_off || !p->state || !p->buf) {
     pf_free (p);
     goto nomem;
@@ -448,8 +571,9 @@ nbds_prefetch_wrap (struct nbds_export *exp, const struct nbds_plan_disk *pd,
 
 int
 nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
-                     struct nbds_export *exp, bool streamed, uint64_t window,
-                     const char *name, nbds_source_say say_fn, void *opaque,
+                     struct nbds_export *exp, const struct nbds_disk_info *d,
+                     uint64_t window, const char *name,
+                     nbds_source_say say_fn, void *opaque,
                      struct nbds_error *err)
 {
   const struct nbds_plan_disk *pd = nbds_plan_find (plan, i);
@@ -462,7 +586,7 @@ nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
       say_fn (opaque, msg);
     return 0;
   }
-  if (streamed) {
+  if (d->streamed) {
     /* The identity is still checked: a wrong plan is an error. */
     if (check_identity (exp, pd, name, err) == -1)
       return -1;
@@ -472,7 +596,9 @@ nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
       say_fn (opaque, msg);
     return 0;
   }
-  return nbds_prefetch_wrap (exp, pd, window, name, say_fn, opaque, err);
+  /* Only a remote disk has no cache of its own below us. */
+  return nbds_prefetch_wrap (exp, pd, window, strcmp (d->format, "nbd") == 0,
+                             name, say_fn, opaque, err);
 }
 
 int

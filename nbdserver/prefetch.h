@@ -56,8 +56,8 @@ extern const struct nbds_plan_disk *
 nbds_plan_find (const struct nbds_plan *plan, unsigned disk);
 
 /* What identifies a virtual disk of size bytes read through pread:
- * the SHA-256 of its size, first and last MiB and 64 blocks of 4 KiB
- * spread evenly between (about 2.25 MiB read, whatever the disk's
+ * the SHA-256 of its size, first and last MiB and 16 blocks of 4 KiB
+ * spread evenly between (about 2 MiB read, whatever the disk's
  * size: cheap for a remote or compressed disk, yet another image, or
  * another build of the same layout, differs somewhere in it).
  */
@@ -77,21 +77,25 @@ extern int nbds_disk_identity (nbds_pread_fn pread, void *handle,
  * range the guest has read, and never while a guest request is in
  * flight.  The plan's identity must match the export's (checked here:
  * EINVAL with a message otherwise).  At close, what was used goes to
- * say.  pd is copied.
+ * say.  pd is copied.  keep: the backend has no cache of its own
+ * (a remote disk): the prefetched chunks are kept in memory, at most
+ * window bytes of them, and guest reads inside one are served from it.
  */
 extern int nbds_prefetch_wrap (struct nbds_export *exp,
                                const struct nbds_plan_disk *pd,
-                               uint64_t window, const char *name,
+                               uint64_t window, bool keep, const char *name,
                                nbds_source_say say, void *opaque,
                                struct nbds_error *err);
 
 /* What bmaplog and virt-bmap-nbd do with --prefetch for their i-th
  * disk: wrap exp with the plan's disk i (a plan without it: a message,
  * no prefetch).  A streamed source is checked but not prefetched (it
- * is read in order only: reading ahead would restart it).
+ * is read in order only: reading ahead would restart it); an NBD URI
+ * is prefetched into memory (keep).
  */
 extern int nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
-                                struct nbds_export *exp, bool streamed,
+                                struct nbds_export *exp,
+                                const struct nbds_disk_info *d,
                                 uint64_t window, const char *name,
                                 nbds_source_say say, void *opaque,
                                 struct nbds_error *err);

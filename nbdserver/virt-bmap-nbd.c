@@ -140,7 +140,7 @@ main (int argc, char *argv[])
       fprintf (stderr, "%s: %s: format %s, %" PRIu64 " bytes\n",
                program_name, file, d.format, d.size);
     if (o.prefetch &&
-        nbds_prefetch_setup (&plan, i, &exp, d.streamed, o.window, file,
+        nbds_prefetch_setup (&plan, i, &exp, &d, o.window, file,
                              say, NULL, &err) == -1) {
       fprintf (stderr, "%s: --prefetch %s: %s\n", program_name, o.prefetch,
                err.msg);

@@ -77,7 +77,7 @@ grep -qx "$t20 $((20 * MiB)) 8192" p12.plan
 # elsewhere; another image of the same size (one byte changed in a
 # sampled block) is refused when merged.
 cp disk.img other.img
-printf 'X' | dd of=other.img bs=1 seek=$((size / 65 / 4096 * 4096 * 7)) conv=notrunc
+printf 'X' | dd of=other.img bs=1 seek=$((size / 17 * 7 / 4096 * 4096)) conv=notrunc
 trace other.img t3.jsonl reads2
 bmaplog report --prefetch p3.plan t3.jsonl
 test "$(grep ^disk p3.plan)" != "$(grep ^disk p1.plan)"

@@ -260,7 +260,7 @@ main (int argc, char *argv[])
       goto out;
     }
     if (o.prefetch &&
-        nbds_prefetch_setup (&plan, i, &exp, d.streamed, o.window, disk,
+        nbds_prefetch_setup (&plan, i, &exp, &d, o.window, disk,
                              say, NULL, &nerr) == -1) {
       fprintf (stderr, "%s: --prefetch %s: %s\n", PROG, o.prefetch,
                nerr.msg);
