@@ -81,8 +81,9 @@ struct vbm_source_stats {
 #define VBM_SOURCE_STATS_INIT \
   { .struct_size = sizeof (struct vbm_source_stats) }
 
-/* Opens path with the named format ("raw", "xz", "nbd", "qcow2" and
- * the other formats qemu-nbd reads), or detects it if format is NULL.
+/* Opens path with the named format ("raw", "xz", "e01", "nbd",
+ * "qcow2" and the other formats qemu-nbd reads), or detects it if
+ * format is NULL.
  */
 extern struct vbm_source *vbm_source_open (const char *path,
                                            const char *format,
@@ -110,7 +111,7 @@ extern uint64_t vbm_source_size (const struct vbm_source *src);
  * the source.
  */
 extern const char *vbm_source_path (const struct vbm_source *src);
-/* The format read: "raw", "xz", "nbd", "qcow2", ...; static. */
+/* The format read: "raw", "xz", "e01", "nbd", "qcow2", ...; static. */
 extern const char *vbm_source_format (const struct vbm_source *src);
 /* Modification time of the image in seconds since the epoch, or -1
  * if unknown (NBD).
@@ -139,6 +140,36 @@ typedef int (*vbm_extent_fn) (void *opaque, uint64_t offset,
 extern int vbm_source_extents (struct vbm_source *src, uint64_t count,
                                uint64_t offset, vbm_extent_fn fn,
                                void *opaque, struct vbm_error *err);
+
+/* The acquisition hashes of an evidence file (E01), stored and
+ * computed over the media, as lowercase hex; "" where the image stores
+ * none.  struct_size as for vbm_source_stats.
+ */
+struct vbm_source_digests {
+  size_t struct_size;           /* set by the caller */
+  char stored_md5[33];
+  char md5[33];
+  char stored_sha1[41];
+  char sha1[41];
+};
+#define VBM_SOURCE_DIGESTS_INIT \
+  { .struct_size = sizeof (struct vbm_source_digests) }
+
+typedef void (*vbm_progress_fn) (void *opaque, uint64_t done,
+                                 uint64_t total);
+
+/* Reads the whole media and checks it against the hashes the image
+ * stores (MD5, and SHA-1 when there is one), calling progress (if not
+ * NULL) with the bytes read so far.  Returns 0 if every stored hash
+ * matches; -1 with err set otherwise: errnum EBADMSG on a mismatch
+ * (both values in the message) or a chunk failing its checksum,
+ * ENODATA if the image stores no hash, ENOTSUP for formats that
+ * cannot store one.  d (if not NULL) is filled in all these cases.
+ */
+extern int vbm_source_verify (struct vbm_source *src,
+                              struct vbm_source_digests *d,
+                              vbm_progress_fn progress, void *opaque,
+                              struct vbm_error *err);
 
 /* ---- Building a map. ----
  *

@@ -61,4 +61,14 @@ extern int nbds_disk_open (const char *path, const char *format,
                            struct nbds_export *exp,
                            struct nbds_disk_info *info,
                            struct nbds_error *err);
+/* --verify: reads the whole of src (or of the image at path) against
+ * the hashes it stores (vbm_source_verify), and says what matched.
+ * -1 with err set on a mismatch, a damaged chunk, or an image that
+ * stores no hash.
+ */
+extern int nbds_source_verify (struct vbm_source *src, nbds_source_say say,
+                               void *opaque, struct nbds_error *err);
+extern int nbds_disk_verify (const char *path, const char *format,
+                             nbds_source_say say, void *opaque,
+                             struct nbds_error *err);
 #endif /* NBDS_BACKEND_SOURCE_H */

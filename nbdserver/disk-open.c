@@ -66,3 +66,50 @@ nbds_disk_open (const char *path, const char *format,
     info->mtime = -1;
   return 0;
 }
+
+int
+nbds_source_verify (struct vbm_source *src, nbds_source_say say,
+                    void *opaque, struct nbds_error *err)
+{
+  struct vbm_source_digests d = VBM_SOURCE_DIGESTS_INIT;
+  struct vbm_error verr;
+  char buf[1024];
+
+  if (vbm_source_verify (src, &d, NULL, NULL, &verr) == -1) {
+    nbds_set_error (err, 0, "verify: %s", verr.msg);
+    err->errnum = verr.errnum;
+    return -1;
+  }
+  if (say) {
+    if (d.stored_md5[0]) {
+      snprintf (buf, sizeof buf, "%s: MD5 %s verified",
+                vbm_source_path (src), d.md5);
+      say (opaque, buf);
+    }
+    if (d.stored_sha1[0]) {
+      snprintf (buf, sizeof buf, "%s: SHA-1 %s verified",
+                vbm_source_path (src), d.sha1);
+      say (opaque, buf);
+    }
+  }
+  return 0;
+}
+
+int
+nbds_disk_verify (const char *path, const char *format,
+                  nbds_source_say say, void *opaque, struct nbds_error *err)
+{
+  struct vbm_source *src;
+  struct vbm_error verr;
+  int r;
+
+  src = vbm_source_open (path, format, &verr);
+  if (src == NULL) {
+    nbds_set_error (err, 0, "%s", verr.msg);
+    err->errnum = verr.errnum;
+    return -1;
+  }
+  r = nbds_source_verify (src, say, opaque, err);
+  vbm_source_close (src);
+  return r;
+}

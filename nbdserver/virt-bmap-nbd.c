@@ -19,10 +19,11 @@
 
 static const char *program_name = "virt-bmap-nbd";
 
-enum { OPT_FORMAT = 0xf0, OPT_PREFETCH, OPT_PREFETCH_WINDOW };
+enum { OPT_FORMAT = 0xf0, OPT_VERIFY, OPT_PREFETCH, OPT_PREFETCH_WINDOW };
 
 static const struct option extra_long[] = {
   { "format", required_argument, NULL, OPT_FORMAT },
+  { "verify", no_argument, NULL, OPT_VERIFY },
   { "prefetch", required_argument, NULL, OPT_PREFETCH },
   { "prefetch-window", required_argument, NULL, OPT_PREFETCH_WINDOW },
   { NULL }
@@ -30,6 +31,7 @@ static const struct option extra_long[] = {
 
 struct options {
   const char *format, *prefetch;
+  bool verify;
   uint64_t window;
 };
 
@@ -40,6 +42,7 @@ parse_extra (void *opaque, int c, const char *arg)
 
   switch (c) {
   case OPT_FORMAT: o->format = arg; return 0;
+  case OPT_VERIFY: o->verify = true; return 0;
   case OPT_PREFETCH: o->prefetch = arg; return 0;
   case OPT_PREFETCH_WINDOW:
     if (nbds_parse_size (arg, &o->window) == -1 || o->window == 0) {
@@ -66,18 +69,22 @@ usage (int status)
   else {
     printf ("%s: serve disk images over NBD\n"
             "\n"
-            "Usage: %s [--format F] [OPTIONS] DISK [DISK...]\n"
+            "Usage: %s [--format F] [--verify] [OPTIONS] DISK [DISK...]\n"
             "\n"
             "Each DISK is an export; the first one is also the default\n"
             "export (empty name).  Read-only unless --cow or --rw.\n"
             "A DISK is an image file, a block device or an nbd:// or\n"
-            "nbd+unix:// URI.  Raw, xz, qcow2 (and the other formats\n"
-            "qemu-nbd reads) and NBD URIs are served as the virtual disk\n"
-            "they hold; only raw images can be written with --rw.\n"
+            "nbd+unix:// URI.  Raw, xz, E01 (EnCase, with its segments\n"
+            ".E02 ...), qcow2 (and the other formats qemu-nbd reads) and\n"
+            "NBD URIs are served as the virtual disk they hold; only raw\n"
+            "images can be written with --rw.\n"
             "\n"
             "Options:\n"
-            "      --format F         raw, xz, qcow2, vmdk, vdi, vhdx, vpc,\n"
-            "                         qed or nbd (default: detected)\n"
+            "      --format F         raw, xz, e01, qcow2, vmdk, vdi, vhdx,\n"
+            "                         vpc, qed or nbd (default: detected)\n"
+            "      --verify           first check each E01 against the MD5\n"
+            "                         and SHA-1 it stores; serve nothing if\n"
+            "                         one does not match\n"
             "      --prefetch PLAN    read the plan's ranges (bmaplog report\n"
             "                         --prefetch) ahead of the client\n"
             "      --prefetch-window SIZE  at most this far ahead of the\n"
@@ -130,6 +137,10 @@ main (int argc, char *argv[])
     struct nbds_disk_info d;
     struct nbds_error err = { 0 };
 
+    if (o.verify && nbds_disk_verify (file, o.format, say, NULL, &err) == -1) {
+      fprintf (stderr, "%s: %s\n", program_name, err.msg);
+      goto fail;
+    }
     if (nbds_disk_open (file, o.format, nbds_frontend_mode (fe),
                         nbds_frontend_verbose (fe), say, NULL,
                         &exp, &d, &err) == -1) {

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# bmaplog serves what virt-bmap maps: a qcow2, a multi-block xz and an
-# nbd+unix:// URI.  For each: the whole export equals the raw image
-# (nbdcopy + cmp), a read of a file is traced at the offsets debugfs
-# gives, with the file's own bytes, and a write goes to the overlay
-# (the source is unchanged, sha256 before and after); block status
-# gives the holes qemu-img map (qcow2) and nbdkit (the URI) give.  The
-# identity check compares the virtual size, not the container's.
+# bmaplog serves what virt-bmap maps: a qcow2, a multi-block xz, an
+# nbd+unix:// URI and an E01 split into segments by ewfacquire.  For
+# each: the whole export equals the raw image (nbdcopy + cmp), a read
+# of a file is traced at the offsets debugfs gives, with the file's own
+# bytes, and a write goes to the overlay (the source is unchanged,
+# sha256 before and after); block status gives the holes qemu-img map
+# (qcow2) and nbdkit (the URI) give, and all data for the xz and the
+# E01.  The identity check compares the virtual size, not the
+# container's.  The report checksums a container's file and says so
+# (for an E01, its first segment, pointing to --verify).
 source ./functions.sh
 set -x
 set -o pipefail
@@ -19,11 +22,15 @@ requires xz --version
 requires jq --version
 requires debugfs -V
 requires sfdisk --version
+requires ewfacquire -V
 
 cd "$tmp"
 "$srcdir/make-sample-image" disk.img
 qemu-img convert -f raw -O qcow2 disk.img disk.qcow2
 xz -T1 -k -c --block-size=1MiB disk.img > disk.img.xz
+# Empty chunks deflated, the others as they are: 3 segments.
+ewfacquire -u -q -t disk -S 1M -c empty-block disk.img > acquire.log
+test -f disk.E03
 # The containers are smaller than the disk: the size check must look
 # at the virtual disk.
 test "$(stat -c %s disk.qcow2)" -lt "$(stat -c %s disk.img)"
@@ -60,15 +67,17 @@ cat 1.oracle 3.oracle
 test "$(jq length 1.oracle)" -ge 2
 test "$(jq length 3.oracle)" -ge 2
 echo "[[0,$(stat -c %s disk.img)]]" > 2.oracle
+cp 2.oracle 4.oracle
 
 i=0
-for src in disk.qcow2 disk.img.xz "$uri"; do
+for src in disk.qcow2 disk.img.xz "$uri" disk.E01; do
     i=$((i + 1))
     case "$src" in
         nbd*) file=remote.img ;;
+        *.E01) file="disk.E[0-9][0-9]" ;;
         *) file="$src" ;;
     esac
-    sum=$(sha256sum < "$file")
+    sum=$(cat $file | sha256sum)
     virt-bmap -q -o "$i.bmap" "$src"
 
     # The whole disk, through the source.
@@ -112,7 +121,7 @@ PY
       map(select(.op == "write")) | length == 1 and .[0].offset == $off and
       .[0].path == "/usr/share/doc/numbers.txt" and .[0].object_offset == 0
     ' "$i.ops"
-    test "$(sha256sum < "$file")" = "$sum"
+    test "$(cat $file | sha256sum)" = "$sum"
 done
 
 # The report checksums the qcow2 file itself (oracle: sha256sum) and
@@ -122,6 +131,15 @@ jq -c .provenance.images 1.report.json
 jq -e --arg sum "$(sha256sum < disk.qcow2 | cut -d' ' -f1)" '
   .provenance.images[0] | .sha256 == $sum and (.note | test("qcow2 file"))
 ' 1.report.json
+
+# For the E01, the first segment's checksum, said to be of that file;
+# the media's hash is --verify's.
+bmaplog report -m 4.bmap -q -o 4.html --json 4.report.json 4.jsonl
+jq -c .provenance.images 4.report.json
+jq -e --arg sum "$(sha256sum < disk.E01 | cut -d' ' -f1)" '
+  .provenance.images[0] | .sha256 == $sum and
+  (.note | test("first segment file.*--verify"))
+' 4.report.json
 
 # The raw image's map serves the qcow2 (same virtual disk); a qcow2 of
 # another size is refused, its virtual size named.

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# inspect-nbd on a multi-block xz image, and on a single-block one
-# (plain xz output, streamed through a window smaller than the image),
-# says what virt-inspector says on the raw image (the oracle): same OS
-# fields, same applications.  The status line appears only on a
-# terminal.
+# inspect-nbd on a multi-block xz image, on a single-block one (plain
+# xz output, streamed through a window smaller than the image), and on
+# an E01 made by ewfacquire (verified first) says what virt-inspector
+# says on the raw image (the oracle): same OS fields, same
+# applications.  The status line appears only on a terminal.
 source ./functions.sh
 set -x
 requires virt-inspector --version
 requires xz --version
 requires sfdisk --version
 requires script --version
+requires ewfacquire -V
 export LIBGUESTFS_BACKEND=direct
 
 "$srcdir/make-debian-image" "$tmp/disk.img"
@@ -34,3 +35,13 @@ VIRT_BMAP_XZ_CACHE=8M script -qec \
 diff -u "$tmp/oracle.xml" "$tmp/single.xml"
 grep 'warning: .*single.xz is a single xz block' "$tmp/tty"
 grep 'inspect-nbd: [0-9.]* MiB served, 1 xz blocks decompressed' "$tmp/tty"
+
+# An E01 of the same disk (segments of 1 MiB, as many as it takes:
+# test-e01-map.sh checks split sets), checked against its stored MD5
+# first.
+ewfacquire -u -q -t "$tmp/disk" -S 1M -c deflate:fast "$tmp/disk.img" > "$tmp/acquire.log"
+ls "$tmp"/disk.E*
+inspect-nbd --verify --xml "$tmp/disk.E01" > "$tmp/e01.xml" 2> "$tmp/err"
+cat "$tmp/err"
+grep "inspect-nbd: .*disk.E01: MD5 $(md5sum < "$tmp/disk.img" | cut -d' ' -f1) verified" "$tmp/err"
+diff -u "$tmp/oracle.xml" "$tmp/e01.xml"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# virt-bmap-nbd serves the virtual disk of a qcow2 and of an xz (one
-# block of 1 MiB, and one single block streamed): nbdcopy of the
+# virt-bmap-nbd serves the virtual disk of a qcow2, of an xz (one
+# block of 1 MiB, and one single block streamed) and of an E01 split
+# into segments by ewfacquire: nbdcopy of the
 # export equals the raw image, from one and several connections;
 # read-only by default; --cow writes land in the overlay and the image
 # is unchanged (sha256); --rw is refused for a non-raw image.  Block
-# status gives the qcow2's holes as qemu-img map does; an xz is all
-# data.
+# status gives the qcow2's holes as qemu-img map does; an xz and an
+# E01 are all data.
 source ./functions.sh
 set -x
 set -o pipefail
@@ -15,6 +16,7 @@ requires nbdcopy --version
 requires nbdsh --version
 requires nbdinfo --version
 requires xz --version
+requires ewfacquire -V
 
 cd "$tmp"
 # Random data, a long hole and a tail: offsets would show if mixed.
@@ -25,6 +27,16 @@ printf 'tail' | dd of=disk.img bs=1 seek=$((24 * 1024 * 1024 - 4)) conv=notrunc 
 qemu-img convert -f raw -O qcow2 disk.img disk.qcow2
 xz -T1 -k -c --block-size=1MiB disk.img > disk.img.xz
 xz -T1 -k -c disk.img > single.xz
+ewfacquire -u -q -t disk -S 1M -c deflate:fast disk.img > acquire.log
+test -f disk.E03
+
+# sum_of IMAGE: the checksum of its files (all the segments of an E01).
+sum_of () {
+    case "$1" in
+        *.E01) cat "${1%.E01}".E[0-9][0-9] | sha256sum ;;
+        *) sha256sum < "$1" ;;
+    esac
+}
 
 # Data ranges, adjacent ones merged, from qemu-img map (the oracle)
 # and from nbdinfo --map (ours).
@@ -39,12 +51,14 @@ cat qemu.data
 # Not all data, not all holes: the check can fail.
 test "$(jq length qemu.data)" -ge 2
 
-for src in disk.qcow2 disk.img.xz; do
-    sum=$(sha256sum < $src)
+for src in disk.qcow2 disk.img.xz disk.E01; do
+    sum=$(sum_of $src)
+    fmt=${src##*.}
+    fmt=${fmt,,}
     virt-bmap-nbd -v -U - $src --run 'nbdcopy "$uri" '$src.copy1 2> err
     cat err
     cmp $src.copy1 disk.img
-    grep "$src: format ${src##*.}, $(stat -c %s disk.img) bytes" err
+    grep "$src: format $fmt, $(stat -c %s disk.img) bytes" err
     virt-bmap-nbd -U - $src \
         --run 'nbdcopy --connections=4 --request-size=65536 "$uri" '$src.copy2
     cmp $src.copy2 disk.img
@@ -74,7 +88,7 @@ PY
         --run "nbdsh -u \"\$uri\" -c \"exec(open('$src.py').read())\" &&
                nbdcopy \"\$uri\" $src.cow &&
                nbdinfo --map --json \"\$uri\" > $src.cowmap"
-    test "$(sha256sum < $src)" = "$sum"
+    test "$(sum_of $src)" = "$sum"
     cp disk.img expect.img
     printf 'a%.0s' $(seq 5000) | dd of=expect.img bs=1 seek=4095 conv=notrunc status=none
     printf 'b%.0s' $(seq 4096) | dd of=expect.img bs=1 seek=$((10 * 1024 * 1024)) conv=notrunc status=none
@@ -86,8 +100,8 @@ PY
 
     expect_fail virt-bmap-nbd --rw -U - $src --run 'exit 0' 2> err
     cat err
-    grep "$src: format ${src##*.}: only raw images can be written in place" err
-    test "$(sha256sum < $src)" = "$sum"
+    grep "$src: format $fmt: only raw images can be written in place" err
+    test "$(sum_of $src)" = "$sum"
 done
 
 # A single xz block too big for the cache is streamed: no multi-conn,

@@ -163,3 +163,25 @@ vbm_source_close (struct vbm_source *src)
   free (src->path);
   free (src);
 }
+
+int
+vbm_source_verify (struct vbm_source *src, struct vbm_source_digests *d,
+                   vbm_progress_fn progress, void *opaque,
+                   struct vbm_error *err)
+{
+  struct vbm_source_digests all = { .struct_size = sizeof all };
+  struct vbm_source_digests ignored = VBM_SOURCE_DIGESTS_INIT;
+  int r;
+
+  if (d == NULL)
+    d = &ignored;
+  if (src->ops->verify == NULL) {
+    vbm_set_error (err, ENOTSUP, "%s: a %s image stores no acquisition "
+                   "hash to verify (E01 images do)", src->path, src->format);
+    vbm_copy_sized (d, &all, sizeof all);
+    return -1;
+  }
+  r = src->ops->verify (src, &all, progress, opaque, err);
+  vbm_copy_sized (d, &all, sizeof all);
+  return r;
+}

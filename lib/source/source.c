@@ -56,8 +56,8 @@ open_xz (const char *path, vbm_warning_fn warning, void *opaque,
   return vbm_source_open_xz (path, max, warning, opaque, err);
 }
 
-/* The format from the first bytes of a file: xz and qcow2 have magic
- * numbers, anything else is raw.  Unreadable files are left to the raw
+/* The format from the first bytes of a file: xz, E01, Ex01 and qcow2
+ * have magic numbers, anything else is raw.  Unreadable files are left to the raw
  * source to report.
  */
 static const char *
@@ -77,6 +77,10 @@ detect (const char *path)
   close (fd);
   if (r > 0 && vbm_source_is_xz (buf, r))
     return "xz";
+  if (r > 0 && vbm_source_is_ewf (buf, r))
+    return "e01";
+  if (r > 0 && vbm_source_is_ewf2 (buf, r))
+    return "ex01";
   if (r >= 4 && memcmp (buf, "QFI\xfb", 4) == 0)
     return "qcow2";
   return "raw";
@@ -102,12 +106,19 @@ vbm_source_open_warn (const char *path, const char *format,
     return vbm_source_open_raw (path, err);
   if (strcmp (format, "xz") == 0)
     return open_xz (path, warning, opaque, err);
+  if (strcmp (format, "e01") == 0)
+    return vbm_source_open_ewf (path, err);
+  if (strcmp (format, "ex01") == 0) {
+    vbm_set_error (err, ENOTSUP, "%s: an EnCase 7 Ex01 (EWF2) image: the "
+                   "installed libewf reads only E01 (EWF1) images", path);
+    return NULL;
+  }
   if (strcmp (format, "nbd") == 0)
     return vbm_source_open_nbd_uri (path, err);
   if (vbm_source_qemu_format (format))
     return vbm_source_open_qemu (path, format, err);
   vbm_set_error (err, ENOTSUP, "%s: unsupported format '%s' (supported: "
-                 "raw, xz, nbd, qcow2, vmdk, vdi, vhdx, vpc, qed)",
+                 "raw, xz, e01, nbd, qcow2, vmdk, vdi, vhdx, vpc, qed)",
                  path, format);
   return NULL;
 }

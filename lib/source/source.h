@@ -31,6 +31,12 @@ struct vbm_source_ops {
    */
   int (*extents) (struct vbm_source *src, uint64_t count, uint64_t offset,
                   vbm_extent_fn fn, void *opaque, struct vbm_error *err);
+  /* vbm_source_verify, d zeroed at the library's size (may be NULL:
+   * ENOTSUP, the format stores no hashes).
+   */
+  int (*verify) (struct vbm_source *src, struct vbm_source_digests *d,
+                 vbm_progress_fn progress, void *opaque,
+                 struct vbm_error *err);
 };
 
 struct vbm_source {
@@ -92,5 +98,14 @@ extern struct vbm_source *vbm_source_open_qemu (const char *path,
                                                 struct vbm_error *err);
 extern int vbm_source_is_nbd_uri (const char *path);
 extern const char *vbm_source_qemu_format (const char *format);
+
+/* EnCase evidence files through libewf (ewf.c): E01 and its split
+ * segments.  Ex01 (EWF2) is recognised to be refused clearly: the
+ * libewf of Debian 12 (20140813) does not read it.
+ */
+extern struct vbm_source *vbm_source_open_ewf (const char *path,
+                                               struct vbm_error *err);
+extern int vbm_source_is_ewf (const void *buf, size_t len);
+extern int vbm_source_is_ewf2 (const void *buf, size_t len);
 
 #endif /* VBM_SOURCE_H */

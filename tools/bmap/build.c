@@ -20,7 +20,7 @@ usage (void)
   printf ("%s: map every byte of disk images to the files that own them\n"
           "\n"
           "Usage:\n"
-          "  %s [-o MAP] [--format raw] [--sector-size 512|4096]\n"
+          "  %s [-o MAP] [--format raw] [--sector-size 512|4096] [--verify]\n"
           "      [--hash md5,sha1,sha256] [-v] [-q] DISK [DISK...]\n"
           "  %s query MAP OFFSET...\n"
           "  %s query MAP --path DEVICE:PATH\n"
@@ -31,7 +31,8 @@ usage (void)
           "\n"
           "Options:\n"
           "  -o, --output MAP   write the map here (default: first DISK + .bmap)\n"
-          "  --format FORMAT    format of the disks: raw, xz, qcow2 (or another\n"
+          "  --format FORMAT    format of the disks: raw, xz, e01 (EnCase, with\n"
+          "                     its segments .E02 ...), qcow2 (or another\n"
           "                     format qemu-nbd reads), nbd for an NBD URI\n"
           "                     (default: detect)\n"
           "  --sector-size 512|4096\n"
@@ -40,6 +41,8 @@ usage (void)
           "  --hash LIST        hash every regular file with these algorithms\n"
           "                     (md5, sha1, sha256, comma-separated) into the\n"
           "                     map, reading the disks once in disk order\n"
+          "  --verify           first check each disk against the MD5 and SHA-1\n"
+          "                     its E01 stores; no map if one does not match\n"
           "  -q, --quiet        no progress bar, no summary\n"
           "  -v, --verbose      debugging messages\n"
           "  -V, --version      print the version and exit\n"
@@ -128,6 +131,35 @@ parse_hashes (const char *list)
   return r;
 }
 
+/* --verify: reads each disk whole against its stored hashes. */
+static int
+verify_disks (struct vbm_source **disks, int ndisks, struct build_ui *ui)
+{
+  struct vbm_source_digests d = VBM_SOURCE_DIGESTS_INIT;
+  struct vbm_error err;
+  int i, r;
+
+  for (i = 0; i < ndisks; ++i) {
+    progress_init (&ui->progress, !ui->quiet);
+    r = vbm_source_verify (disks[i], &d, on_progress, ui, &err);
+    progress_end (&ui->progress);
+    if (r == -1) {
+      fprintf (stderr, "%s: verify: %s\n", PROG, err.msg);
+      return -1;
+    }
+    if (!ui->quiet) {
+      if (d.stored_md5[0])
+        printf ("%s: %s: MD5 %s verified\n", PROG,
+                vbm_source_path (disks[i]), d.md5);
+      if (d.stored_sha1[0])
+        printf ("%s: %s: SHA-1 %s verified\n", PROG,
+                vbm_source_path (disks[i]), d.sha1);
+      fflush (stdout);
+    }
+  }
+  return 0;
+}
+
 /* The map's temporary (atomic_file_temp_name): all a signal handler
  * can reach, as the library keeps no global state.
  */
@@ -169,7 +201,8 @@ remove_temp_on_signals (const char *output)
 int
 build_main (int argc, char *argv[])
 {
-  enum { HELP_OPTION = 256, FORMAT_OPTION, SECTOR_SIZE_OPTION, HASH_OPTION };
+  enum { HELP_OPTION = 256, FORMAT_OPTION, SECTOR_SIZE_OPTION, HASH_OPTION,
+         VERIFY_OPTION };
   static const struct option long_options[] = {
     { "help", no_argument, NULL, HELP_OPTION },
     { "format", required_argument, NULL, FORMAT_OPTION },
@@ -178,6 +211,7 @@ build_main (int argc, char *argv[])
     { "quiet", no_argument, NULL, 'q' },
     { "sector-size", required_argument, NULL, SECTOR_SIZE_OPTION },
     { "verbose", no_argument, NULL, 'v' },
+    { "verify", no_argument, NULL, VERIFY_OPTION },
     { "version", no_argument, NULL, 'V' },
     { NULL }
   };
@@ -186,7 +220,7 @@ build_main (int argc, char *argv[])
   struct vbm_source **disks;
   struct build_ui ui = { .quiet = false };
   unsigned sector_size = 0, hashes = 0;
-  bool verbose = false;
+  bool verbose = false, verify = false;
   struct vbm_build *b = NULL;
   struct vbm_stats stats = VBM_STATS_INIT;
   struct vbm_error err;
@@ -208,6 +242,7 @@ build_main (int argc, char *argv[])
       break;
     case 'q': ui.quiet = true; break;
     case 'v': verbose = true; break;
+    case VERIFY_OPTION: verify = true; break;
     case 'V':
       printf ("%s %s\n", PROG, vbm_version ());
       exit (EXIT_SUCCESS);
@@ -239,6 +274,10 @@ build_main (int argc, char *argv[])
       r = EXIT_FAILURE;
       goto out;
     }
+  }
+  if (verify && verify_disks (disks, ndisks, &ui) == -1) {
+    r = EXIT_FAILURE;
+    goto out;
   }
 
   b = vbm_build_new (&err);

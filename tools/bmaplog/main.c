@@ -20,6 +20,7 @@ struct options {
   const char *log;
   const char *trace;
   const char *format;
+  bool verify;
   enum trace_format trace_format;
   const char *prefetch;
   uint64_t window;
@@ -43,9 +44,12 @@ usage (int status)
           "  %s report --prefetch PLAN TRACE [TRACE...]\n"
           "\n"
           "  -m, --map MAP          the disks' map, from virt-bmap\n"
-          "      --format F         format of the disks: raw, xz, qcow2 (or\n"
+          "      --format F         format of the disks: raw, xz, e01, qcow2 (or\n"
           "                         another format qemu-nbd reads), nbd for an\n"
           "                         NBD URI (default: detected, as virt-bmap does)\n"
+          "      --verify           first check each E01 against the MD5 and\n"
+          "                         SHA-1 it stores; serve nothing if one does\n"
+          "                         not match\n"
           "  -o, --log FILE         the human log (default: stdout)\n"
           "      --no-log           no human log\n"
           "      --trace FILE       a machine-readable trace of every request\n"
@@ -74,7 +78,7 @@ usage (int status)
 
 /* Below 0x100: the server's common options use values from there on. */
 enum { OPT_TRACE = 0xf0, OPT_TRACE_FORMAT, OPT_NO_LOG, OPT_FORMAT,
-       OPT_PREFETCH, OPT_PREFETCH_WINDOW };
+       OPT_VERIFY, OPT_PREFETCH, OPT_PREFETCH_WINDOW };
 
 static const struct option extra_long[] = {
   { "map", required_argument, NULL, 'm' },
@@ -83,6 +87,7 @@ static const struct option extra_long[] = {
   { "no-log", no_argument, NULL, OPT_NO_LOG },
   { "trace", required_argument, NULL, OPT_TRACE },
   { "trace-format", required_argument, NULL, OPT_TRACE_FORMAT },
+  { "verify", no_argument, NULL, OPT_VERIFY },
   { "prefetch", required_argument, NULL, OPT_PREFETCH },
   { "prefetch-window", required_argument, NULL, OPT_PREFETCH_WINDOW },
   { NULL }
@@ -98,6 +103,7 @@ parse_extra (void *opaque, int c, const char *arg)
   case 'o': o->log = arg; return 0;
   case OPT_NO_LOG: o->log = ""; return 0;
   case OPT_FORMAT: o->format = arg; return 0;
+  case OPT_VERIFY: o->verify = true; return 0;
   case OPT_TRACE: o->trace = arg; return 0;
   case OPT_PREFETCH: o->prefetch = arg; return 0;
   case OPT_PREFETCH_WINDOW:
@@ -247,6 +253,10 @@ main (int argc, char *argv[])
     struct nbds_disk_info d;
     struct nbds_error nerr;
 
+    if (o.verify && nbds_disk_verify (disk, o.format, say, NULL, &nerr) == -1) {
+      fprintf (stderr, "%s: %s\n", PROG, nerr.msg);
+      goto out;
+    }
     if (nbds_disk_open (disk, o.format, mode, nbds_frontend_verbose (fe),
                         say, NULL, &exp, &d, &nerr) == -1) {
       fprintf (stderr, "%s: %s\n", PROG, nerr.msg);

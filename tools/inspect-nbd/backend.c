@@ -21,8 +21,8 @@ on_warning (void *opaque, const char *msg)
 }
 
 int
-source_export (const char *path, const char *format, int verbose,
-               struct nbds_export *exp, bool *streamed)
+source_export (const char *path, const char *format, bool verify,
+               int verbose, struct nbds_export *exp, bool *streamed)
 {
   struct vbm_source *src;
   struct vbm_error err;
@@ -36,6 +36,11 @@ source_export (const char *path, const char *format, int verbose,
   if (verbose)
     message ("%s: format %s, %" PRIu64 " bytes", path,
              vbm_source_format (src), vbm_source_size (src));
+  if (verify && nbds_source_verify (src, say, NULL, &nerr) == -1) {
+    message ("%s", nerr.msg);
+    vbm_source_close (src);
+    return -1;
+  }
   if (nbds_source_open (src, NBDS_FILE_READONLY, verbose, say, NULL,
                         exp, streamed, &nerr) == -1) {
     message ("%s", nerr.msg);

@@ -16,12 +16,14 @@
 
 #define PROG "inspect-nbd"
 
-/* backend.c: a vbm_source as a read-only NBD export; *streamed if it
- * must be read in order (see vbm_source_stats).  What the export has
- * done so far: nbds_source_progress on its handle.
+/* backend.c: a vbm_source as a read-only NBD export, first checked
+ * against its stored hashes if verify; *streamed if it must be read in
+ * order (see vbm_source_stats).  What the export has done so far:
+ * nbds_source_progress on its handle.
  */
-extern int source_export (const char *path, const char *format, int verbose,
-                          struct nbds_export *exp, bool *streamed);
+extern int source_export (const char *path, const char *format, bool verify,
+                          int verbose, struct nbds_export *exp,
+                          bool *streamed);
 
 /* progress.c: "inspect-nbd: MSG" on stderr, clearing the status line. */
 extern void message (const char *fs, ...)

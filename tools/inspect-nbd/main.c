@@ -21,6 +21,7 @@ struct options {
   const char *format;
   enum output output;
   bool quiet;
+  bool verify;
 };
 
 static void
@@ -33,11 +34,13 @@ usage (int status)
   printf ("%s: inspect the operating system on a disk image\n"
           "\n"
           "Usage:\n"
-          "  %s [--format F] [--xml|--json] [-q|-v] DISK\n"
-          "  %s [--format F] DISK --run 'CMD'\n"
+          "  %s [--format F] [--verify] [--xml|--json] [-q|-v] DISK\n"
+          "  %s [--format F] [--verify] DISK --run 'CMD'\n"
           "\n"
-          "  --format F   raw, xz, qcow2, vmdk, vdi, vhdx, vpc, qed or nbd (an\n"
-          "               NBD URI); default: detect\n"
+          "  --format F   raw, xz, e01, qcow2, vmdk, vdi, vhdx, vpc, qed or nbd\n"
+          "               (an NBD URI); default: detect\n"
+          "  --verify     first check an E01 against the MD5 and SHA-1 it\n"
+          "               stores; stop if they do not match\n"
           "  --xml        virt-inspector's XML\n"
           "  --json       JSON\n"
           "  -q, --quiet  no status line (bytes served, xz blocks\n"
@@ -54,13 +57,14 @@ usage (int status)
 }
 
 /* Below 0x100: the server's common options use values from there on. */
-enum { OPT_FORMAT = 0xf0, OPT_XML, OPT_JSON };
+enum { OPT_FORMAT = 0xf0, OPT_XML, OPT_JSON, OPT_VERIFY };
 
 static const struct option extra_long[] = {
   { "format", required_argument, NULL, OPT_FORMAT },
   { "xml", no_argument, NULL, OPT_XML },
   { "json", no_argument, NULL, OPT_JSON },
   { "quiet", no_argument, NULL, 'q' },
+  { "verify", no_argument, NULL, OPT_VERIFY },
   { NULL }
 };
 
@@ -74,6 +78,7 @@ parse_extra (void *opaque, int c, const char *arg)
   case OPT_XML: o->output = OUT_XML; return 0;
   case OPT_JSON: o->output = OUT_JSON; return 0;
   case 'q': o->quiet = true; return 0;
+  case OPT_VERIFY: o->verify = true; return 0;
   }
   return -1;
 }
@@ -198,7 +203,8 @@ main (int argc, char *argv[])
     perror ("nbds_server_new");
     goto out;
   }
-  if (source_export (nargv[first], o.format, verbose, &exp, &streamed) == -1)
+  if (source_export (nargv[first], o.format, o.verify, verbose, &exp,
+                     &streamed) == -1)
     goto out;
   /* Requests handled one at a time reach a streamed source in the
    * order the client sent them (-t still says otherwise).

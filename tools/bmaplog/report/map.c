@@ -314,6 +314,11 @@ report_images (struct report *rep, struct vbm_map *map, bool checksum)
     else if (im->mtime >= 0 && st.st_mtime != im->mtime)
       set_note (im, "modified since %s: the checksum is of its current "
                 "content", ti ? "the trace started" : "it was mapped");
+    else if (im->format && strcmp (im->format, "e01") == 0)
+      /* Evidence carries its own hash of the media: say where. */
+      set_note (im, "the checksum is of the first segment file, not of "
+                "the media it holds (bmaplog --verify checks the media "
+                "against the MD5 stored at acquisition)");
     else if (is_container (im))
       set_note (im, "the checksum is of the %s file, not of the disk it "
                 "holds", im->format);
