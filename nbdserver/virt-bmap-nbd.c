@@ -15,20 +15,24 @@
 
 #include "nbdserver.h"
 #include "backend-source.h"
+#include "prefetch.h"
 
 static const char *program_name = "virt-bmap-nbd";
 
-enum { OPT_FORMAT = 0xf0, OPT_VERIFY };
+enum { OPT_FORMAT = 0xf0, OPT_VERIFY, OPT_PREFETCH, OPT_PREFETCH_WINDOW };
 
 static const struct option extra_long[] = {
   { "format", required_argument, NULL, OPT_FORMAT },
   { "verify", no_argument, NULL, OPT_VERIFY },
+  { "prefetch", required_argument, NULL, OPT_PREFETCH },
+  { "prefetch-window", required_argument, NULL, OPT_PREFETCH_WINDOW },
   { NULL }
 };
 
 struct options {
-  const char *format;
+  const char *format, *prefetch;
   bool verify;
+  uint64_t window;
 };
 
 static int
@@ -39,6 +43,14 @@ parse_extra (void *opaque, int c, const char *arg)
   switch (c) {
   case OPT_FORMAT: o->format = arg; return 0;
   case OPT_VERIFY: o->verify = true; return 0;
+  case OPT_PREFETCH: o->prefetch = arg; return 0;
+  case OPT_PREFETCH_WINDOW:
+    if (nbds_parse_size (arg, &o->window) == -1 || o->window == 0) {
+      fprintf (stderr, "%s: --prefetch-window: not a size: '%s' (bytes, "
+               "or e.g. 64M)\n", program_name, arg);
+      return -1;
+    }
+    return 0;
   }
   return -1;
 }
@@ -72,7 +84,12 @@ usage (int status)
             "                         vpc, qed or nbd (default: detected)\n"
             "      --verify           first check each E01 against the MD5\n"
             "                         and SHA-1 it stores; serve nothing if\n"
-            "                         one does not match\n%s",
+            "                         one does not match\n"
+            "      --prefetch PLAN    read the plan's ranges (bmaplog report\n"
+            "                         --prefetch) ahead of the client\n"
+            "      --prefetch-window SIZE  at most this far ahead of the\n"
+            "                         client's place in the plan (default 32M)\n"
+            "%s",
             program_name, program_name, nbds_frontend_options_help);
   }
   exit (status);
@@ -83,7 +100,8 @@ main (int argc, char *argv[])
 {
   struct nbds_frontend *fe;
   struct nbds_server *srv;
-  struct options o = { .format = NULL };
+  struct options o = { .window = NBDS_PREFETCH_WINDOW_DEFAULT };
+  struct nbds_plan plan = { 0 };
   int first, i, n, status;
 
   fe = nbds_frontend_parse (program_name, argc, argv, NULL, extra_long,
@@ -94,6 +112,17 @@ main (int argc, char *argv[])
   if (n < 1) {
     fprintf (stderr, "%s: no image to serve\n", program_name);
     usage (EXIT_FAILURE);
+  }
+
+  if (o.prefetch) {
+    struct nbds_error err;
+
+    if (nbds_plan_read (o.prefetch, &plan, &err) == -1) {
+      fprintf (stderr, "%s: --prefetch: %s%s%s\n", program_name, err.msg,
+               err.errnum != EINVAL ? ": " : "",
+               err.errnum != EINVAL ? strerror (err.errnum) : "");
+      exit (EXIT_FAILURE);
+    }
   }
 
   srv = nbds_server_new ();
@@ -121,6 +150,14 @@ main (int argc, char *argv[])
     if (nbds_frontend_verbose (fe))
       fprintf (stderr, "%s: %s: format %s, %" PRIu64 " bytes\n",
                program_name, file, d.format, d.size);
+    if (o.prefetch &&
+        nbds_prefetch_setup (&plan, i, &exp, &d, o.window, file,
+                             say, NULL, &err) == -1) {
+      fprintf (stderr, "%s: --prefetch %s: %s\n", program_name, o.prefetch,
+               err.msg);
+      exp.ops->close (exp.handle);
+      goto fail;
+    }
     /* A streamed source wants its requests in order: one thread
      * (-t still says otherwise).
      */
@@ -140,11 +177,13 @@ main (int argc, char *argv[])
   status = nbds_frontend_run (fe, srv);
   nbds_server_free (srv);
   nbds_frontend_free (fe);
+  nbds_plan_free (&plan);
   return status;
 
  fail:
   /* The exports added so far are closed with the server. */
   nbds_server_free (srv);
   nbds_frontend_free (fe);
+  nbds_plan_free (&plan);
   return EXIT_FAILURE;
 }

@@ -12,6 +12,7 @@
 
 #include "bmaplog.h"
 #include "backend-source.h"
+#include "prefetch.h"
 #include "tracer/tracer.h"
 
 struct options {
@@ -21,6 +22,8 @@ struct options {
   const char *format;
   bool verify;
   enum trace_format trace_format;
+  const char *prefetch;
+  uint64_t window;
 };
 
 static const char *program_name = PROG;
@@ -38,6 +41,7 @@ usage (int status)
           "  %s -m MAP [-o LOG] [--trace FILE] [OPTIONS] DISK [DISK...]\n"
           "  %s report [-m MAP] [-o REPORT.html] [--json FILE] TRACE\n"
           "  %s report --diff TRACE1 TRACE2\n"
+          "  %s report --prefetch PLAN TRACE [TRACE...]\n"
           "\n"
           "  -m, --map MAP          the disks' map, from virt-bmap\n"
           "      --format F         format of the disks: raw, xz, e01, qcow2 (or\n"
@@ -50,6 +54,10 @@ usage (int status)
           "      --no-log           no human log\n"
           "      --trace FILE       a machine-readable trace of every request\n"
           "      --trace-format F   jsonl (default) or tsv\n"
+          "      --prefetch PLAN    read the plan's ranges (bmaplog report\n"
+          "                         --prefetch) ahead of the guest\n"
+          "      --prefetch-window SIZE  at most this far ahead of the\n"
+          "                         guest's place in the plan (default 32M)\n"
           "\n"
           "Server options (bmaplog's default mode is --cow: the guest may\n"
           "write, the image is never modified):\n%s"
@@ -63,13 +71,14 @@ usage (int status)
           "\n"
           "The reports made from a trace: %s report --help.\n"
           "See %s(1).\n",
-          PROG, PROG, PROG, PROG, nbds_frontend_options_help, PROG, PROG, PROG);
+          PROG, PROG, PROG, PROG, PROG, nbds_frontend_options_help, PROG, PROG,
+          PROG);
   exit (EXIT_SUCCESS);
 }
 
 /* Below 0x100: the server's common options use values from there on. */
 enum { OPT_TRACE = 0xf0, OPT_TRACE_FORMAT, OPT_NO_LOG, OPT_FORMAT,
-       OPT_VERIFY };
+       OPT_VERIFY, OPT_PREFETCH, OPT_PREFETCH_WINDOW };
 
 static const struct option extra_long[] = {
   { "map", required_argument, NULL, 'm' },
@@ -79,6 +88,8 @@ static const struct option extra_long[] = {
   { "trace", required_argument, NULL, OPT_TRACE },
   { "trace-format", required_argument, NULL, OPT_TRACE_FORMAT },
   { "verify", no_argument, NULL, OPT_VERIFY },
+  { "prefetch", required_argument, NULL, OPT_PREFETCH },
+  { "prefetch-window", required_argument, NULL, OPT_PREFETCH_WINDOW },
   { NULL }
 };
 
@@ -94,6 +105,14 @@ parse_extra (void *opaque, int c, const char *arg)
   case OPT_FORMAT: o->format = arg; return 0;
   case OPT_VERIFY: o->verify = true; return 0;
   case OPT_TRACE: o->trace = arg; return 0;
+  case OPT_PREFETCH: o->prefetch = arg; return 0;
+  case OPT_PREFETCH_WINDOW:
+    if (nbds_parse_size (arg, &o->window) == -1 || o->window == 0) {
+      fprintf (stderr, "%s: --prefetch-window: not a size: '%s' (bytes, "
+               "or e.g. 64M)\n", PROG, arg);
+      return -1;
+    }
+    return 0;
   case OPT_TRACE_FORMAT:
     if (strcmp (arg, "jsonl") == 0)
       o->trace_format = TRACE_JSONL;
@@ -175,7 +194,9 @@ open_output (const char *path)
 int
 main (int argc, char *argv[])
 {
-  struct options o = { .trace_format = TRACE_JSONL };
+  struct options o = { .trace_format = TRACE_JSONL,
+                       .window = NBDS_PREFETCH_WINDOW_DEFAULT };
+  struct nbds_plan plan = { 0 };
   struct tracer *t = NULL;
   FILE *log = NULL, *trace = NULL;
   struct vbm_index *index = NULL;
@@ -201,6 +222,17 @@ main (int argc, char *argv[])
     usage (EXIT_FAILURE);
   }
   mode = nbds_frontend_mode_or (fe, NBDS_FILE_COW);
+
+  if (o.prefetch) {
+    struct nbds_error nerr;
+
+    if (nbds_plan_read (o.prefetch, &plan, &nerr) == -1) {
+      fprintf (stderr, "%s: --prefetch: %s%s%s\n", PROG, nerr.msg,
+               nerr.errnum != EINVAL ? ": " : "",
+               nerr.errnum != EINVAL ? strerror (nerr.errnum) : "");
+      goto out;
+    }
+  }
 
   map = vbm_map_open (o.map, &err);
   if (map == NULL) {
@@ -234,6 +266,14 @@ main (int argc, char *argv[])
       fprintf (stderr, "%s: %s: format %s, %" PRIu64 " bytes\n",
                PROG, disk, d.format, d.size);
     if (check_disk (map, o.map, i, disk, &d) == -1) {
+      exp.ops->close (exp.handle);
+      goto out;
+    }
+    if (o.prefetch &&
+        nbds_prefetch_setup (&plan, i, &exp, &d, o.window, disk,
+                             say, NULL, &nerr) == -1) {
+      fprintf (stderr, "%s: --prefetch %s: %s\n", PROG, o.prefetch,
+               nerr.msg);
       exp.ops->close (exp.handle);
       goto out;
     }
@@ -312,5 +352,6 @@ main (int argc, char *argv[])
     vbm_map_close (map);
   }
   nbds_frontend_free (fe);
+  nbds_plan_free (&plan);
   return r;
 }

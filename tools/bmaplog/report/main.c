@@ -29,6 +29,7 @@ usage (int status)
           "Usage:\n"
           "  %s [-m MAP] [-o REPORT.html] [--json FILE] [OPTIONS] TRACE\n"
           "  %s --diff [-o DIFF.html] [--json FILE] [OPTIONS] TRACE1 TRACE2\n"
+          "  %s --prefetch PLAN TRACE [TRACE...]\n"
           "\n"
           "A text summary goes to standard output.\n"
           "\n"
@@ -43,16 +44,19 @@ usage (int status)
           "      --no-checksum    do not compute the images' SHA-256\n"
           "      --diff           compare two traces: files read in only one,\n"
           "                       files whose read volume changed most\n"
+          "      --prefetch PLAN  write the ranges the traces read, merged,\n"
+          "                       in order of first access, as a prefetch plan\n"
+          "                       for bmaplog/virt-bmap-nbd --prefetch\n"
           "\n"
           "Example:\n"
           "  %s boot.jsonl -m disk.bmap -o boot.html\n"
           "\n"
           "See bmaplog(1).\n",
-          RPROG, RPROG, RPROG, DEFAULT_TOP, RPROG);
+          RPROG, RPROG, RPROG, RPROG, DEFAULT_TOP, RPROG);
   exit (EXIT_SUCCESS);
 }
 
-enum { OPT_JSON = 0x100, OPT_TOP, OPT_NO_CHECKSUM, OPT_DIFF };
+enum { OPT_JSON = 0x100, OPT_TOP, OPT_NO_CHECKSUM, OPT_DIFF, OPT_PREFETCH };
 
 static const struct option long_options[] = {
   { "map", required_argument, NULL, 'm' },
@@ -62,6 +66,7 @@ static const struct option long_options[] = {
   { "top", required_argument, NULL, OPT_TOP },
   { "no-checksum", no_argument, NULL, OPT_NO_CHECKSUM },
   { "diff", no_argument, NULL, OPT_DIFF },
+  { "prefetch", required_argument, NULL, OPT_PREFETCH },
   { "help", no_argument, NULL, 'h' },
   { NULL }
 };
@@ -151,7 +156,7 @@ report_one (const char *trace, const char *map_path, const char *html,
 int
 report_main (int argc, char *argv[])
 {
-  const char *map = NULL, *html = NULL, *json = NULL;
+  const char *map = NULL, *html = NULL, *json = NULL, *prefetch = NULL;
   bool quiet = false, checksum = true, diff = false;
   unsigned long top = DEFAULT_TOP;
   char *end;
@@ -176,11 +181,25 @@ report_main (int argc, char *argv[])
       break;
     case OPT_NO_CHECKSUM: checksum = false; break;
     case OPT_DIFF: diff = true; break;
+    case OPT_PREFETCH: prefetch = optarg; break;
     case 'h': usage (EXIT_SUCCESS);
     default: usage (EXIT_FAILURE);
     }
   }
   n = argc - optind;
+  if (prefetch) {
+    if (diff || html || json || map) {
+      fprintf (stderr, "%s: --prefetch writes a plan only (no --diff, -o, "
+               "--json or -m)\n", RPROG);
+      usage (EXIT_FAILURE);
+    }
+    if (n < 1) {
+      fprintf (stderr, "%s: --prefetch: give one or more traces\n", RPROG);
+      usage (EXIT_FAILURE);
+    }
+    return report_prefetch (prefetch, &argv[optind], n) == 0
+      ? EXIT_SUCCESS : EXIT_FAILURE;
+  }
   if (diff) {
     if (n != 2) {
       fprintf (stderr, "%s: --diff compares two traces\n", RPROG);

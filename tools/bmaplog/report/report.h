@@ -345,4 +345,7 @@ extern int report_diff (const char *path1, const char *path2,
                         const char *json, const char *html, bool quiet,
                         unsigned top);
 
+/* prefetch.c: --prefetch PLAN TRACE... */
+extern int report_prefetch (const char *plan, char **traces, int ntraces);
+
 #endif /* BMAPLOG_REPORT_H */
