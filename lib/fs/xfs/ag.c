@@ -190,7 +190,8 @@ map_headers (struct xfs_map *m, uint32_t agno)
       continue;
     for (s = b * m->bs; s < (b + 1) * m->bs; s += ss) {
       unsigned k = s / ss < 4 ? s / ss : 0;
-      int64_t obj = vbm_fsmap_meta (m->fm, names[k], 0);
+      int64_t obj = vbm_fsmap_meta (m->fm, names[k],
+                                    (uint64_t) m->sb.agcount * ss);
 
       if (obj == -1 ||
           vbm_fsmap_bytes (m->fm, obj, base + s, ss,
@@ -222,7 +223,8 @@ map_free_list (struct xfs_map *m, uint32_t agno, const unsigned char *agf,
   }
   if (m->sb.crc && xfs_be32 (agfl) != XFS_AGFL_MAGIC)
     xfs_warn (m, "XFS AG %" PRIu32 ": bad AGFL magic", agno);
-  obj = vbm_fsmap_meta (m->fm, "<AG free list>", 0);
+  obj = vbm_fsmap_meta (m->fm, "<AG free list>",
+                        (uint64_t) m->sb.agcount * m->sb.sectsize);
   if (obj == -1)
     return -1;
   for (i = 0; i < count; i++) {
@@ -253,12 +255,14 @@ walk (struct xfs_map *m, uint32_t agno, uint32_t root, uint32_t levels,
     .leaf = leaf, .opaque = &bad,
   };
 
-  if (xfs_walk_btree (m, agno, root, levels, &bt) == -1)
+  int r = xfs_walk_btree (m, agno, root, levels, &bt);
+
+  if (r == -1)
     return -1;
   if (bad)
     xfs_warn (m, "XFS AG %" PRIu32 ": %s: %" PRIu64 " record(s) outside "
               "the AG or malformed: ignored", agno, name, bad);
-  return 0;
+  return r > 0 || bad > 0;
 }
 
 static int
@@ -302,14 +306,30 @@ map_ag (struct xfs_map *m, uint32_t agno)
                 "superblock %" PRIu64, agno, xfs_be32 (agf + 12), aglen);
     if (v5)
       xfs_check_crc (m, agfl, ss, 32, "AGFL of AG", agno);
-    if (map_free_list (m, agno, agf, agfl) == -1 ||
-        walk (m, agno, xfs_be32 (agf + 16), xfs_be32 (agf + 28),
-              "<free space btree>", v5 ? AB3B : ABTB, 8, 8,
-              free_leaf) == -1 ||
-        walk (m, agno, xfs_be32 (agf + 20), xfs_be32 (agf + 32),
-              "<free space btree (by size)>", v5 ? AB3C : ABTC, 8, 8,
-              NULL) == -1)
+    size_t nfree = m->free.len;
+    int bno, cnt;
+
+    if (map_free_list (m, agno, agf, agfl) == -1)
       goto fatal;
+    bno = walk (m, agno, xfs_be32 (agf + 16), xfs_be32 (agf + 28),
+                "<free space btree>", v5 ? AB3B : ABTB, 8, 8, free_leaf);
+    if (bno == -1)
+      goto fatal;
+    /* The same free extents are in the tree by size: its records
+     * stand in for a damaged tree by block.
+     */
+    if (bno == 1)
+      m->free.len = nfree;
+    cnt = walk (m, agno, xfs_be32 (agf + 20), xfs_be32 (agf + 32),
+                "<free space btree (by size)>", v5 ? AB3C : ABTC, 8, 8,
+                bno == 1 ? free_leaf : NULL);
+    if (cnt == -1)
+      goto fatal;
+    if (bno == 1)
+      xfs_warn (m, "XFS AG %" PRIu32 ": free space taken from the free "
+                "space btree by size%s", agno,
+                cnt ? ", itself damaged: some may show as <unaccounted>"
+                : "");
     if (m->sb.rmapbt &&
         walk (m, agno, xfs_be32 (agf + 24), xfs_be32 (agf + 36),
               "<reverse map btree>", RMB3, 24, 40, NULL) == -1)

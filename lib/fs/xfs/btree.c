@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,7 +107,7 @@ xfs_walk_btree (struct xfs_map *m, uint32_t agno, uint32_t root,
   if (levels == 0 || levels > MAX_LEVELS) {
     xfs_warn (m, "XFS AG %" PRIu32 ": %s has %" PRIu32 " levels: "
               "not read", agno, bt->name, levels);
-    return 0;
+    return 1;
   }
   w.hdr = m->sb.crc ? 56 : 16;
   w.obj = vbm_fsmap_meta (m->fm, bt->name, 0);
@@ -123,6 +124,8 @@ xfs_walk_btree (struct xfs_map *m, uint32_t agno, uint32_t root,
   r = walk_block (&w, root, levels - 1);
   if (r == 0 && vbm_fsmap_flush (m->fm) == -1)
     r = -1;
+  if (r == 0)
+    r = w.bad > INT_MAX ? INT_MAX : (int) w.bad;
   vbm_fsmap_end_object (m->fm, bt->name);
   if (w.bad)
     xfs_warn (m, "XFS AG %" PRIu32 ": %s: %" PRIu64 " block(s) corrupt "

@@ -246,7 +246,9 @@ map_extent (struct xfs_map *m, const struct xfs_extent *e, bool tree,
   }
   if (s->realtime && s->whichfork == XFS_DATA_FORK)
     return 0;                   /* on the realtime device */
-  if (!xfs_fsb_unit (m, e->fsb, e->len, &u)) {
+  /* In the filesystem, and at an offset an int64_t holds. */
+  if (!xfs_fsb_unit (m, e->fsb, e->len, &u) ||
+      e->startoff > (uint64_t) INT64_MAX / m->bs - e->len) {
     s->bad++;
     return 0;
   }

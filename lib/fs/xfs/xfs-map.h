@@ -243,7 +243,8 @@ struct xfs_btree {
 
 /* Maps every block of the tree at root (agbno, levels) of AG agno as
  * its metadata and hands the leaves' records on.  Corrupt blocks are
- * warned about and skipped.  -1 only on fatal errors.
+ * warned about and skipped: their number is returned (0 for a sound
+ * tree).  -1 only on fatal errors.
  */
 extern int xfs_walk_btree (struct xfs_map *m, uint32_t agno, uint32_t root,
                            uint32_t levels, const struct xfs_btree *bt);
