@@ -170,6 +170,14 @@ xfs_read_dir (struct xfs_map *m, uint64_t ino, const unsigned char *raw,
         n = batch;
       if (n == 0)
         n = 1;
+      if (m->dir_budget < n * dfsbs) {
+        if (!m->warned_dir_budget)
+          xfs_warn (m, "XFS directories hold more blocks than the "
+                    "filesystem (cross-linked?): the rest not read");
+        m->warned_dir_budget = true;
+        break;
+      }
+      m->dir_budget -= n * dfsbs;
       rr = read_fork (m, &d, i, lb, n * dfsbs, buf);
       if (rr == -1)
         goto out;

@@ -172,6 +172,7 @@ xfs_collect_names (struct xfs_map *m)
    * most, however the bmap btrees are made.
    */
   m->bmbt_budget = 2 * m->sb.dblocks + 1024;
+  m->dir_budget = m->sb.dblocks + 1024;
   if (each_inode (m, collect_dir, false) == -1)
     return -1;
   xfs_sort_names (m);

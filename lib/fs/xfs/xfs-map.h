@@ -179,9 +179,14 @@ struct xfs_map {
    * the work a hostile tree (a DAG of shared blocks) can cause.
    */
   uint64_t bmbt_budget;
+  /* Directory blocks left to read: a sound filesystem has at most all
+   * its blocks in directories; cross-linked ones could make each
+   * directory read all of them.
+   */
+  uint64_t dir_budget;
   /* Counts for the summary warnings. */
   uint64_t bad_crc, bad_inodes, bad_extents, realtime_files;
-  bool warned_bad_dir;
+  bool warned_dir_budget;
 };
 
 #define xfs_warn(m, ...) vbm_fsmap_warn ((m)->fm, __VA_ARGS__)
