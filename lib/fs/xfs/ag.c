@@ -136,7 +136,7 @@ inode_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
   const unsigned align = m->sb.inopblock < CHUNK_INODES
     ? m->sb.inopblock : CHUNK_INODES;
   uint64_t *bad = opaque;
-  unsigned i;
+  unsigned i, k;
 
   for (i = 0; i < n; i++, r += 16) {
     struct xfs_chunk c = {
@@ -155,7 +155,7 @@ inode_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
       continue;
     }
     /* The holes' inodes are not there: never read them. */
-    for (unsigned k = 0; k < 16; k++)
+    for (k = 0; k < 16; k++)
       if (c.holemask & (1u << k))
         c.free |= UINT64_C (0xf) << (4 * k);
     if (map_chunk (m, &c) == -1)
