@@ -118,11 +118,14 @@ map_chunk (struct xfs_map *m, const struct xfs_chunk *c)
     }
     for (j = i; j < CHUNK_INODES && !(c->holemask & (1u << (j / 4))); j += 4)
       ;
-    first = (uint64_t) (c->startino + i) >> lg;
-    last = (uint64_t) (c->startino + j - 1) >> lg;
-    if (vbm_fsmap_units (m->fm, obj, xfs_agb_unit (m, c->agno, first),
-                         last - first + 1, -1, 0) == -1)
+    first = xfs_agb_unit (m, c->agno, (c->startino + i) >> lg);
+    last = xfs_agb_unit (m, c->agno, (c->startino + j - 1) >> lg);
+    if (first == m->last_inode_unit)
+      first++;
+    if (first <= last &&
+        vbm_fsmap_units (m->fm, obj, first, last - first + 1, -1, 0) == -1)
       return -1;
+    m->last_inode_unit = last;
     i = j;
   }
   return 0;
@@ -354,8 +357,10 @@ map_ag (struct xfs_map *m, uint32_t agno)
   else {
     xfs_check_crc (m, agi, ss, 312, "AGI of AG", agno);
     if (walk (m, agno, xfs_be32 (agi + 20), xfs_be32 (agi + 24),
-              BT_INO, v5 ? IAB3 : IABT, 16, 4, inode_leaf) == -1)
+              BT_INO, v5 ? IAB3 : IABT, 16, 4, inode_leaf) == -1 ||
+        vbm_fsmap_flush (m->fm) == -1)
       goto fatal;
+    vbm_fsmap_end_object (m->fm, "<inodes>");
     if (m->sb.finobt &&
         walk (m, agno, xfs_be32 (agi + 328), xfs_be32 (agi + 332),
               BT_FINO, v5 ? FIB3 : FIBT, 16, 4, NULL) == -1)
@@ -434,6 +439,7 @@ xfs_map_ags (struct xfs_map *m)
   size_t i;
 
   lazy_bitmap_init (&m->tree_seen, m->sb.dblocks);
+  m->last_inode_unit = UINT64_MAX;
   for (agno = 0; agno < m->sb.agcount; agno++)
     if (map_ag (m, agno) == -1)
       return -1;

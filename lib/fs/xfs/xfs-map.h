@@ -174,6 +174,10 @@ struct xfs_map {
    * block is walked once.
    */
   xfs_range_vector tree_blocks[6];
+  /* The last block mapped as <inodes>: with more than 64 inodes a
+   * block, the next chunk may be in it too.
+   */
+  uint64_t last_inode_unit;
   struct lazy_bitmap tree_seen;
 
   xfs_name_vector names;        /* sorted by inode once collected */
