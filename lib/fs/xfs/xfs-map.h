@@ -182,6 +182,7 @@ struct xfs_map {
 
   xfs_name_vector names;        /* sorted by inode once collected */
   xfs_byte_vector pool;
+  unsigned char *name_state;    /* per name: leads to the root? */
   char *path;                   /* the last path built (names.c) */
   size_t path_cap;
 
