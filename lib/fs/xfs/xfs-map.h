@@ -272,8 +272,24 @@ struct xfs_btree {
 extern int xfs_walk_btree (struct xfs_map *m, uint32_t agno, uint32_t root,
                            uint32_t levels, const struct xfs_btree *bt);
 
-/* ag.c */
+/* ag.c: every AG, then space.c's xfs_map_space. */
 extern int xfs_map_ags (struct xfs_map *m);
+
+/* records.c: leaf callbacks of struct xfs_btree (opaque: a uint64_t
+ * counting bad records).
+ */
+extern int xfs_free_leaf (struct xfs_map *m, uint32_t agno,
+                          const unsigned char *r, unsigned n, void *opaque);
+extern int xfs_refcount_leaf (struct xfs_map *m, uint32_t agno,
+                              const unsigned char *r, unsigned n,
+                              void *opaque);
+extern int xfs_inode_leaf (struct xfs_map *m, uint32_t agno,
+                           const unsigned char *r, unsigned n, void *opaque);
+
+/* space.c: the kept free and shared extents sorted and merged, shared
+ * blocks claimed.
+ */
+extern int xfs_map_space (struct xfs_map *m);
 /* The free extents to the core (everything else is allocated), then
  * the sweep and its warnings.
  */
