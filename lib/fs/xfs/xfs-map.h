@@ -307,6 +307,20 @@ struct xfs_extent {
   bool unwritten;
 };
 
+/* An extent record: 128 bits, big-endian: the unwritten flag (1 bit),
+ * the fork block (54), the filesystem block (52), the length (21).
+ */
+static inline void
+xfs_extent_unpack (const unsigned char *p, struct xfs_extent *e)
+{
+  uint64_t l0 = xfs_be64 (p), l1 = xfs_be64 (p + 8);
+
+  e->unwritten = l0 >> 63;
+  e->startoff = (l0 & ~(UINT64_C (1) << 63)) >> 9;
+  e->fsb = (l0 & 0x1ff) << 43 | l1 >> 21;
+  e->len = l1 & 0x1fffff;
+}
+
 /* Called per extent, in fork order; also, if tree is set, per bmap
  * btree block (startoff 0, len 1).  -1 stops the walk (fatal).
  */
