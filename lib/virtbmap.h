@@ -46,6 +46,7 @@ struct vbm_error {
 #define VBM_EXTENT_XATTR      0x10 /* extended attribute block */
 #define VBM_EXTENT_COMPRESSED 0x20 /* stored compressed (whole units) */
 #define VBM_EXTENT_ENCRYPTED  0x40 /* stored encrypted (NTFS EFS): ciphertext */
+#define VBM_EXTENT_SHARED     0x80 /* shared with other files (XFS reflink) */
 
 /* Object flags. */
 #define VBM_OBJECT_UNREACHABLE 0x01 /* in use but no name leads to it */

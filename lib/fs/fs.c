@@ -11,7 +11,7 @@
 /* The readers, in the order they are tried.  Each folder defines its
  * vbm_NAME_reader: a new reader is one more name on this line.
  */
-#define READERS(R) R (ext2) R (ntfs) R (fat)
+#define READERS(R) R (ext2) R (ntfs) R (fat) R (xfs)
 
 #define DECLARE(name) extern const struct vbm_fs_reader vbm_##name##_reader;
 READERS (DECLARE)

@@ -28,6 +28,7 @@ usage (void)
           "\n"
           "Give all the disks of a machine at once: an LVM2 volume group\n"
           "may span several, and its LVs are mapped when all are read.\n"
+          "Filesystems read: ext2/3/4, NTFS, FAT12/16/32, exFAT, XFS.\n"
           "\n"
           "Options:\n"
           "  -o, --output MAP   write the map here (default: first DISK + .bmap)\n"

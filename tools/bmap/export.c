@@ -35,7 +35,7 @@ int
 export_tsv_extent (void *opaque, const struct vbm_hit *h)
 {
   FILE *fp = opaque;
-  char eflags[64], oflags[64], offset[32];
+  char eflags[96], oflags[64], offset[32];
 
   format_extent_flags (h->extent_flags, eflags, sizeof eflags);
   format_object_flags (h->object_flags, oflags, sizeof oflags);
@@ -64,7 +64,7 @@ export_json_extent (void *opaque, const struct vbm_hit *h)
 {
   struct json_state *js = opaque;
   FILE *fp = js->fp;
-  char eflags[64], oflags[64];
+  char eflags[96], oflags[64];
 
   format_extent_flags (h->extent_flags, eflags, sizeof eflags);
   format_object_flags (h->object_flags, oflags, sizeof oflags);

@@ -19,7 +19,7 @@ static int
 print_hit (void *opaque, const struct vbm_hit *h)
 {
   struct query *q = opaque;
-  char flags[64], inside[32];
+  char flags[96], inside[32];
 
   format_extent_flags (h->extent_flags, flags, sizeof flags);
   if (h->object_offset >= 0)

@@ -1,0 +1,447 @@
+/* The allocation groups: their headers, free list and btrees as
+ * metadata; what the later phases need from the btrees' records (free
+ * extents, inode chunks, shared extents); and the final accounting.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xfs-map.h"
+
+#define XFS_AGF_MAGIC  0x58414746 /* "XAGF" */
+#define XFS_AGI_MAGIC  0x58414749 /* "XAGI" */
+#define XFS_AGFL_MAGIC 0x5841464c /* "XAFL" */
+
+#define ABTB 0x41425442
+#define AB3B 0x41423342
+#define ABTC 0x41425443
+#define AB3C 0x41423343
+#define IABT 0x49414254
+#define IAB3 0x49414233
+#define FIBT 0x46494254
+#define FIB3 0x46494233
+#define R3FC 0x52334643
+#define RMB3 0x524d4233
+
+#define CHUNK_INODES 64
+#define REFCOUNT_COW (UINT32_C (1) << 31)
+
+static int
+oom (struct xfs_map *m)
+{
+  vbm_set_error (m->ctx->err, errno ? errno : ENOMEM, "%s: %s",
+                 m->vol->device, strerror (errno ? errno : ENOMEM));
+  return -1;
+}
+
+/* ---- Leaf records. ---- */
+
+static int
+free_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
+           unsigned n, void *opaque)
+{
+  const uint64_t aglen = xfs_ag_blocks (m, agno);
+  uint64_t *bad = opaque;
+  unsigned i;
+
+  for (i = 0; i < n; i++, r += 8) {
+    uint32_t start = xfs_be32 (r), len = xfs_be32 (r + 4);
+    struct xfs_range x = { xfs_agb_unit (m, agno, start), len };
+
+    if (len == 0 || start >= aglen || len > aglen - start) {
+      (*bad)++;
+      continue;
+    }
+    if (xfs_range_vector_append (&m->free, x) == -1)
+      return oom (m);
+  }
+  return 0;
+}
+
+static int
+refcount_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
+               unsigned n, void *opaque)
+{
+  const uint64_t aglen = xfs_ag_blocks (m, agno);
+  uint64_t *bad = opaque;
+  unsigned i;
+
+  for (i = 0; i < n; i++, r += 12) {
+    uint32_t start = xfs_be32 (r), len = xfs_be32 (r + 4);
+    uint32_t refs = xfs_be32 (r + 8);
+    bool cow = start & REFCOUNT_COW;
+    struct xfs_range x;
+
+    start &= ~REFCOUNT_COW;
+    if (len == 0 || start >= aglen || len > aglen - start || refs == 0) {
+      (*bad)++;
+      continue;
+    }
+    x.start = xfs_agb_unit (m, agno, start);
+    x.len = len;
+    if (cow) {
+      /* Blocks staged for a copy on write not yet done (a crash):
+       * allocated, owned by no file.
+       */
+      int64_t obj = vbm_fsmap_meta (m->fm, "<copy-on-write staging>", 0);
+
+      if (obj == -1 ||
+          vbm_fsmap_units (m->fm, obj, x.start, x.len, -1, 0) == -1)
+        return -1;
+    }
+    else if (refs > 1 && xfs_range_vector_append (&m->shared, x) == -1)
+      return oom (m);
+  }
+  return 0;
+}
+
+/* The blocks of an inode chunk's allocated inodes as <inodes>. */
+static int
+map_chunk (struct xfs_map *m, const struct xfs_chunk *c)
+{
+  const unsigned lg = m->sb.inopblog;
+  int64_t obj = vbm_fsmap_meta (m->fm, "<inodes>",
+                                m->sb.icount * m->sb.inodesize);
+  unsigned i = 0, j;
+
+  if (obj == -1)
+    return -1;
+  while (i < CHUNK_INODES) {
+    uint64_t first, last;
+
+    if (c->holemask & (1u << (i / 4))) {
+      i += 4;
+      continue;
+    }
+    for (j = i; j < CHUNK_INODES && !(c->holemask & (1u << (j / 4))); j += 4)
+      ;
+    first = (uint64_t) (c->startino + i) >> lg;
+    last = (uint64_t) (c->startino + j - 1) >> lg;
+    if (vbm_fsmap_units (m->fm, obj, xfs_agb_unit (m, c->agno, first),
+                         last - first + 1, -1, 0) == -1)
+      return -1;
+    i = j;
+  }
+  return 0;
+}
+
+static int
+inode_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
+            unsigned n, void *opaque)
+{
+  const uint64_t aglen = xfs_ag_blocks (m, agno);
+  const unsigned align = m->sb.inopblock < CHUNK_INODES
+    ? m->sb.inopblock : CHUNK_INODES;
+  uint64_t *bad = opaque;
+  unsigned i;
+
+  for (i = 0; i < n; i++, r += 16) {
+    struct xfs_chunk c = {
+      .agno = agno,
+      .startino = xfs_be32 (r),
+      .holemask = m->sb.sparse ? xfs_be16 (r + 4) : 0,
+      .free = xfs_be64 (r + 8),
+    };
+    uint64_t last = ((uint64_t) c.startino + CHUNK_INODES - 1) >>
+      m->sb.inopblog;
+
+    /* A chunk starts on a block (on 64 inodes if a block has more). */
+    if (c.startino % align || last >= aglen ||
+        c.holemask == 0xffff) {
+      (*bad)++;
+      continue;
+    }
+    /* The holes' inodes are not there: never read them. */
+    for (unsigned k = 0; k < 16; k++)
+      if (c.holemask & (1u << k))
+        c.free |= UINT64_C (0xf) << (4 * k);
+    if (map_chunk (m, &c) == -1)
+      return -1;
+    if (xfs_chunk_vector_append (&m->chunks, c) == -1)
+      return oom (m);
+  }
+  return 0;
+}
+
+/* ---- One AG. ---- */
+
+/* The four header sectors (superblock copy, AGF, AGI, AGFL) are in
+ * the AG's first block(s): the blocks are claimed, the sectors mapped
+ * as bytes to their objects.  The rest of a block they share (a 4 KiB
+ * block, 512-byte sectors) is unused: it goes with the superblock.
+ */
+static int
+map_headers (struct xfs_map *m, uint32_t agno)
+{
+  static const char *const names[4] = {
+    "<superblock>", "<AG free space header>", "<AG inode header>",
+    "<AG free list>",
+  };
+  const uint64_t ss = m->sb.sectsize;
+  const uint64_t base = xfs_agb_unit (m, agno, 0) * m->bs;
+  const uint64_t hblocks = (4 * ss + m->bs - 1) / m->bs;
+  uint64_t b, s;
+
+  for (b = 0; b < hblocks; b++) {
+    if (!vbm_fsmap_claim (m->fm, xfs_agb_unit (m, agno, b)))
+      continue;
+    for (s = b * m->bs; s < (b + 1) * m->bs; s += ss) {
+      unsigned k = s / ss < 4 ? s / ss : 0;
+      int64_t obj = vbm_fsmap_meta (m->fm, names[k],
+                                    (uint64_t) m->sb.agcount * ss);
+
+      if (obj == -1 ||
+          vbm_fsmap_bytes (m->fm, obj, base + s, ss,
+                           k == 0 ? (int64_t) s : 0, 0) == -1)
+        return -1;
+    }
+  }
+  vbm_fsmap_end_object (m->fm, "<AG headers>");
+  return 0;
+}
+
+static int
+map_free_list (struct xfs_map *m, uint32_t agno, const unsigned char *agf,
+               const unsigned char *agfl)
+{
+  const size_t hdr = m->sb.crc ? 36 : 0;
+  const uint32_t size = (m->sb.sectsize - hdr) / 4;
+  const uint64_t aglen = xfs_ag_blocks (m, agno);
+  uint32_t first = xfs_be32 (agf + 40), count = xfs_be32 (agf + 48);
+  uint32_t i, bad = 0;
+  int64_t obj;
+
+  if (count == 0)
+    return 0;
+  if (first >= size || count > size) {
+    xfs_warn (m, "XFS AG %" PRIu32 ": free list of %" PRIu32 " entries "
+              "from %" PRIu32 " does not fit: not read", agno, count, first);
+    return 0;
+  }
+  if (m->sb.crc && xfs_be32 (agfl) != XFS_AGFL_MAGIC)
+    xfs_warn (m, "XFS AG %" PRIu32 ": bad AGFL magic", agno);
+  obj = vbm_fsmap_meta (m->fm, "<AG free list>",
+                        (uint64_t) m->sb.agcount * m->sb.sectsize);
+  if (obj == -1)
+    return -1;
+  for (i = 0; i < count; i++) {
+    uint32_t bno = xfs_be32 (agfl + hdr + 4 * ((first + i) % size));
+
+    if (bno >= aglen)
+      bad++;
+    else if (vbm_fsmap_units (m->fm, obj, xfs_agb_unit (m, agno, bno), 1,
+                              -1, 0) == -1)
+      return -1;
+  }
+  if (bad)
+    xfs_warn (m, "XFS AG %" PRIu32 ": %" PRIu32 " free list block(s) "
+              "outside the AG", agno, bad);
+  vbm_fsmap_end_object (m->fm, "<AG free list>");
+  return 0;
+}
+
+static int
+walk (struct xfs_map *m, uint32_t agno, uint32_t root, uint32_t levels,
+      const char *name, uint32_t magic, uint32_t rec, uint32_t key,
+      int (*leaf) (struct xfs_map *, uint32_t, const unsigned char *,
+                   unsigned, void *))
+{
+  uint64_t bad = 0;
+  struct xfs_btree bt = {
+    .name = name, .magic = magic, .rec_size = rec, .key_size = key,
+    .leaf = leaf, .opaque = &bad,
+  };
+
+  int r = xfs_walk_btree (m, agno, root, levels, &bt);
+
+  if (r == -1)
+    return -1;
+  if (bad)
+    xfs_warn (m, "XFS AG %" PRIu32 ": %s: %" PRIu64 " record(s) outside "
+              "the AG or malformed: ignored", agno, name, bad);
+  return r > 0 || bad > 0;
+}
+
+static int
+map_ag (struct xfs_map *m, uint32_t agno)
+{
+  const uint64_t ss = m->sb.sectsize;
+  const bool v5 = m->sb.crc;
+  const uint64_t aglen = xfs_ag_blocks (m, agno);
+  unsigned char *h, *agf, *agi, *agfl;
+  bool agf_ok, agi_ok;
+  int r;
+
+  h = malloc (4 * ss);
+  if (h == NULL)
+    return oom (m);
+  agf = h + ss;
+  agi = h + 2 * ss;
+  agfl = h + 3 * ss;
+  r = xfs_pread (m, h, 4 * ss, xfs_agb_unit (m, agno, 0) * m->bs);
+  if (r != 0) {
+    free (h);
+    if (r == 1)
+      xfs_warn (m, "XFS AG %" PRIu32 " is past the end of the volume "
+                "(truncated image?): not read", agno);
+    return r == 1 ? 0 : -1;
+  }
+  if (map_headers (m, agno) == -1)
+    goto fatal;
+
+  if (agno > 0 && v5)
+    xfs_check_crc (m, h, ss, 224, "superblock copy in AG", agno);
+  agf_ok = xfs_be32 (agf) == XFS_AGF_MAGIC && xfs_be32 (agf + 8) == agno;
+  agi_ok = xfs_be32 (agi) == XFS_AGI_MAGIC && xfs_be32 (agi + 8) == agno;
+  if (!agf_ok)
+    xfs_warn (m, "XFS AG %" PRIu32 ": bad AGF (magic or number): its free "
+              "space and btrees are not read", agno);
+  else {
+    xfs_check_crc (m, agf, ss, 216, "AGF of AG", agno);
+    if (xfs_be32 (agf + 12) != aglen)
+      xfs_warn (m, "XFS AG %" PRIu32 ": AGF says %" PRIu32 " blocks, the "
+                "superblock %" PRIu64, agno, xfs_be32 (agf + 12), aglen);
+    if (v5)
+      xfs_check_crc (m, agfl, ss, 32, "AGFL of AG", agno);
+    size_t nfree = m->free.len;
+    int bno, cnt;
+
+    if (map_free_list (m, agno, agf, agfl) == -1)
+      goto fatal;
+    bno = walk (m, agno, xfs_be32 (agf + 16), xfs_be32 (agf + 28),
+                "<free space btree>", v5 ? AB3B : ABTB, 8, 8, free_leaf);
+    if (bno == -1)
+      goto fatal;
+    /* The same free extents are in the tree by size: its records
+     * stand in for a damaged tree by block.
+     */
+    if (bno == 1)
+      m->free.len = nfree;
+    cnt = walk (m, agno, xfs_be32 (agf + 20), xfs_be32 (agf + 32),
+                "<free space btree (by size)>", v5 ? AB3C : ABTC, 8, 8,
+                bno == 1 ? free_leaf : NULL);
+    if (cnt == -1)
+      goto fatal;
+    if (bno == 1)
+      xfs_warn (m, "XFS AG %" PRIu32 ": free space taken from the free "
+                "space btree by size%s", agno,
+                cnt ? ", itself damaged: some may show as <unaccounted>"
+                : "");
+    if (m->sb.rmapbt &&
+        walk (m, agno, xfs_be32 (agf + 24), xfs_be32 (agf + 36),
+              "<reverse map btree>", RMB3, 24, 40, NULL) == -1)
+      goto fatal;
+    if (m->sb.reflink &&
+        walk (m, agno, xfs_be32 (agf + 88), xfs_be32 (agf + 92),
+              "<refcount btree>", R3FC, 12, 4, refcount_leaf) == -1)
+      goto fatal;
+  }
+  if (!agi_ok)
+    xfs_warn (m, "XFS AG %" PRIu32 ": bad AGI (magic or number): its "
+              "inodes are not read", agno);
+  else {
+    xfs_check_crc (m, agi, ss, 312, "AGI of AG", agno);
+    if (walk (m, agno, xfs_be32 (agi + 20), xfs_be32 (agi + 24),
+              "<inode btree>", v5 ? IAB3 : IABT, 16, 4, inode_leaf) == -1)
+      goto fatal;
+    if (m->sb.finobt &&
+        walk (m, agno, xfs_be32 (agi + 328), xfs_be32 (agi + 332),
+              "<free inode btree>", v5 ? FIB3 : FIBT, 16, 4, NULL) == -1)
+      goto fatal;
+  }
+  free (h);
+  return vbm_fsmap_flush (m->fm);
+
+ fatal:
+  free (h);
+  return -1;
+}
+
+static int
+compare_range (const struct xfs_range *a, const struct xfs_range *b)
+{
+  return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* Sorted, overlaps merged: the lookups and the sweep rely on it. */
+static void
+normalise (xfs_range_vector *v)
+{
+  size_t i, out = 0;
+
+  xfs_range_vector_sort (v, compare_range);
+  for (i = 0; i < v->len; i++) {
+    struct xfs_range *last = out ? &v->ptr[out - 1] : NULL;
+
+    if (last && v->ptr[i].start <= last->start + last->len) {
+      uint64_t end = v->ptr[i].start + v->ptr[i].len;
+
+      if (end > last->start + last->len)
+        last->len = end - last->start;
+    }
+    else
+      v->ptr[out++] = v->ptr[i];
+  }
+  v->len = out;
+}
+
+int
+xfs_map_ags (struct xfs_map *m)
+{
+  uint32_t agno;
+  size_t i;
+
+  for (agno = 0; agno < m->sb.agcount; agno++)
+    if (map_ag (m, agno) == -1)
+      return -1;
+  normalise (&m->free);
+  normalise (&m->shared);
+  /* Shared blocks are mapped to every file that has them, as bytes:
+   * claimed here once, so that the first file does not take them and
+   * the others do not count conflicts.
+   */
+  for (i = 0; i < m->shared.len; i++) {
+    uint64_t u;
+
+    for (u = 0; u < m->shared.ptr[i].len; u++)
+      vbm_fsmap_claim (m->fm, m->shared.ptr[i].start + u);
+  }
+  vbm_fsmap_end_object (m->fm, "<refcount btree>");
+  return 0;
+}
+
+int
+xfs_map_unclaimed (struct xfs_map *m)
+{
+  struct vbm_fsmap_unclaimed u;
+  uint64_t cursor = 0, fs_bytes = m->sb.dblocks * m->bs;
+  size_t i;
+
+  for (i = 0; i < m->free.len; i++) {
+    const struct xfs_range *f = &m->free.ptr[i];
+
+    if (f->start > cursor &&
+        vbm_fsmap_allocated (m->fm, cursor, f->start - cursor) == -1)
+      return -1;
+    cursor = f->start + f->len;
+  }
+  if (cursor < m->sb.dblocks &&
+      vbm_fsmap_allocated (m->fm, cursor, m->sb.dblocks - cursor) == -1)
+    return -1;
+  if (vbm_fsmap_sweep (m->fm, &u) == -1)
+    return -1;
+  if (u.unaccounted)
+    xfs_warn (m, "%" PRIu64 " block(s) in use per the free space btrees "
+              "belong to no file or metadata: mapped as <unaccounted>",
+              u.unaccounted);
+  if (u.claimed_free)
+    xfs_warn (m, "%" PRIu64 " block(s) of files or metadata are free in "
+              "the free space btrees", u.claimed_free);
+  if (fs_bytes < m->vol->length &&
+      vbm_fsmap_beyond (m->fm, fs_bytes, 0, 0) == -1)
+    return -1;
+  return 0;
+}
