@@ -28,16 +28,18 @@ sha256sum < $tmp/p1/frag/b | cut -d' ' -f1 > $tmp/want
 sha256sum < $tmp/lv/dir/inlv | cut -d' ' -f1 >> $tmp/want
 diff -u $tmp/want $tmp/out
 
-# covered DEVICE PATH SIZE: the trace's reads of PATH on DEVICE cover
-# [0, SIZE) of the file.
+# covered DEVICE PATH SIZE: the trace's reads of PATH on DEVICE at file
+# offsets (not its bmap btree block) cover [0, SIZE) of the file.
 covered ()
 {
     jq -r --arg d "$1" --arg p "$2" \
         'select(.op == "read" and .kind == "f" and .device == $d and
-                .path == $p) | "\(.object_offset) \(.length)"' \
+                .path == $p and .object_offset != null) |
+        "\(.object_offset) \(.length)"' \
         $tmp/trace.jsonl | sort -n -k1,1 > $tmp/pieces
     test -s $tmp/pieces || fail "$1 $2 is not in the trace"
-    awk -v size="$3" '$1 > pos { exit } $1 + $2 > pos { pos = $1 + $2 }
+    awk -v size="$3" 'BEGIN { pos = 0 }
+        $1 + 0 > pos { exit } $1 + $2 > pos { pos = $1 + $2 }
         END { if (pos < size) { print "covered to " pos " of " size; exit 1 } }' \
         $tmp/pieces
 }

@@ -49,7 +49,7 @@ hostile ()
     awk -F'\t' -v broken=" $* " '
         /^#/ || !index(broken, " " $6 " ")' $tmp/$name.tsv > $tmp/good.tsv
     if grep -q $'\tf\t/dev/sda\t' $tmp/good.tsv; then
-        python3 "$srcdir/ext2-check-content" $img $tmp/good.tsv /dev/sda $tmp/src
+        python3 "$srcdir/ext2-check-content" $img $tmp/good.tsv /dev/sda $src
     fi
     rm $img
 }
@@ -96,7 +96,7 @@ xfs_db -r -c 'path /node' -c 'p u3.bmbt.ptrs[1]' $tmp/base.img > $tmp/ptr
 ptr=$(sed -n 's/^u3.bmbt.ptrs\[1\] = //p' $tmp/ptr)
 test -n "$ptr"
 (cd $tmp/src && find node -type f) | sed 's|^|/|' > $tmp/nodefiles
-hostile bmbt-loop '/node' /node $(cat $tmp/nodefiles) <<CMDS
+hostile bmbt-loop 'bmap btree' /node $(cat $tmp/nodefiles) <<CMDS
 path /node
 addr u3.bmbt.ptrs[1]
 write -d level 1

@@ -20,9 +20,11 @@ start=135168, type=5
 start=137216, size=131072, type=83
 EOF2
 make_xfs $tmp/v5.img 64M
+src5=$src
 make_xfs $tmp/v4.img 64M -m crc=0
+src4=$src
 dd if=$tmp/v5.img of=$img bs=512 seek=2049 conv=notrunc,sparse status=none
 dd if=$tmp/v4.img of=$img bs=512 seek=137216 conv=notrunc,sparse status=none
 rm $tmp/v5.img $tmp/v4.img
-check_xfs $img /dev/sda1 $tmp/src
-"$srcdir/xfs-check-map" $img $tmp/map.bmap /dev/sda5 $tmp/src
+check_xfs $img /dev/sda1 $src5
+"$srcdir/xfs-check-map" $img $tmp/map.bmap /dev/sda5 $src4

@@ -13,7 +13,7 @@ img=$tmp/xfs.img
 make_xfs $img 64M -m crc=0
 xfs_db -r -c version $img > $tmp/version
 if grep -q CRC $tmp/version; then fail "not v4"; fi
-check_xfs $img /dev/sda $tmp/src
+check_xfs $img /dev/sda $src
 
 make_xfs $img 64M -m crc=0 -b size=512 -i size=256
-check_xfs $img /dev/sda $tmp/src
+check_xfs $img /dev/sda $src

@@ -15,13 +15,13 @@ requires_xfs
 
 img=$tmp/xfs.img
 make_xfs $img 64M
-check_xfs $img /dev/sda $tmp/src
+check_xfs $img /dev/sda $src
 
 make_xfs $img 96M -m reflink=1,rmapbt=1,finobt=1,bigtime=1,inobtcount=1 \
     -i sparse=1 -n size=16k
 xfs_db -r -c version $img > $tmp/version
 grep -q 'SPARSE_INODES,RMAPBT,REFLINK,INOBTCNT,BIGTIME' $tmp/version
-check_xfs $img /dev/sda $tmp/src
+check_xfs $img /dev/sda $src
 
 make_xfs $img 64M -b size=1024
-check_xfs $img /dev/sda $tmp/src
+check_xfs $img /dev/sda $src

@@ -20,17 +20,20 @@ mkfs_xfs ()
 }
 
 # make_xfs IMG SIZE MKFS-ARGS...: an XFS filesystem of SIZE holding the
-# tree of xfs-make-tree ($tmp/src), in a new file.
+# tree of xfs-make-tree, in a new file; sets $src to the tree ($tmp/src,
+# or $tmp/src4 for v4, with a remote symlink).
 make_xfs ()
 {
-    local img=$1 size=$2
+    local img=$1 size=$2 v4=
     shift 2
-    if [ ! -d $tmp/src ]; then
-        "$srcdir/xfs-make-tree" $tmp/src $tmp/proto
+    src=$tmp/src
+    case " $* " in *crc=0*) v4=--v4 src=$tmp/src4 ;; esac
+    if [ ! -d $src ]; then
+        "$srcdir/xfs-make-tree" $v4 $src $src.proto
     fi
     rm -f "$img"
     truncate -s "$size" "$img"
-    mkfs_xfs -p $tmp/proto "$@" "$img"
+    mkfs_xfs -p $src.proto "$@" "$img"
 }
 
 # check_xfs IMG DEVICE [SRCDIR]: maps IMG (no warnings allowed) and checks
