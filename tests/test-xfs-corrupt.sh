@@ -94,7 +94,22 @@ agf 3
 write -c freeblks 5
 CMDS
 
-for c in agf-bnoroot agi-level agf-crc; do still $c /utf8/ünïcødé-文件; done
+# An inode btree whose root points to itself.
+xfs_db -r -c 'agi 1' -c 'p root' $tmp/base.img > $tmp/root
+root=$(sed -n 's/^root = //p' $tmp/root)
+test -n "$root"
+hostile inobt-loop 'inode btree' <<CMDS
+agi 1
+write -d level 2
+addr root
+write -d level 1
+write -d numrecs 1
+type inobt
+write -d ptrs[1] $root
+CMDS
+for c in agf-bnoroot agi-level agf-crc inobt-loop; do
+    still $c /utf8/ünïcødé-文件
+done
 
 # Inodes.
 hostile nextents 'size-100000' /files/size-100000 <<CMDS
@@ -105,7 +120,7 @@ CMDS
 xfs_db -r -c 'path /node' -c 'p u3.bmbt.ptrs[1]' $tmp/base.img > $tmp/ptr
 ptr=$(sed -n 's/^u3.bmbt.ptrs\[1\] = //p' $tmp/ptr)
 test -n "$ptr"
-(cd $tmp/src && find node -type f) | sed 's|^|/|' > $tmp/nodefiles
+(cd $src && find node -type f) | sed 's|^|/|' > $tmp/nodefiles
 hostile bmbt-loop 'bmap btree' /node $(cat $tmp/nodefiles) <<CMDS
 path /node
 addr u3.bmbt.ptrs[1]
@@ -125,7 +140,16 @@ path /short
 write -d u3.sfdir3.list[0].inumber.i4 128
 CMDS
 
-for c in nextents bmbt-loop dirloop; do still $c /files/size-65537; done
+# A directory block of zeroes.
+xfs_db -r -c 'path /block' -c bmap $tmp/base.img > $tmp/bmap
+blk=$(sed -n 's/^data offset 0 startblock \([0-9]*\) .*/\1/p' $tmp/bmap)
+test -n "$blk"
+hostile dirblock 'block' $(cd $src && find block -type f | sed 's|^|/|') <<CMDS
+fsblock $blk
+type data
+write -c fill 0
+CMDS
+for c in nextents bmbt-loop dirloop dirblock; do still $c /files/size-65537; done
 
 # A truncated image.
 truncate -s 40M $tmp/base.img
