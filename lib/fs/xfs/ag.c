@@ -118,11 +118,14 @@ map_chunk (struct xfs_map *m, const struct xfs_chunk *c)
     }
     for (j = i; j < CHUNK_INODES && !(c->holemask & (1u << (j / 4))); j += 4)
       ;
-    first = (uint64_t) (c->startino + i) >> lg;
-    last = (uint64_t) (c->startino + j - 1) >> lg;
-    if (vbm_fsmap_units (m->fm, obj, xfs_agb_unit (m, c->agno, first),
-                         last - first + 1, -1, 0) == -1)
+    first = xfs_agb_unit (m, c->agno, (c->startino + i) >> lg);
+    last = xfs_agb_unit (m, c->agno, (c->startino + j - 1) >> lg);
+    if (first == m->last_inode_unit)
+      first++;
+    if (first <= last &&
+        vbm_fsmap_units (m->fm, obj, first, last - first + 1, -1, 0) == -1)
       return -1;
+    m->last_inode_unit = last;
     i = j;
   }
   return 0;
@@ -136,7 +139,7 @@ inode_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
   const unsigned align = m->sb.inopblock < CHUNK_INODES
     ? m->sb.inopblock : CHUNK_INODES;
   uint64_t *bad = opaque;
-  unsigned i;
+  unsigned i, k;
 
   for (i = 0; i < n; i++, r += 16) {
     struct xfs_chunk c = {
@@ -155,7 +158,7 @@ inode_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
       continue;
     }
     /* The holes' inodes are not there: never read them. */
-    for (unsigned k = 0; k < 16; k++)
+    for (k = 0; k < 16; k++)
       if (c.holemask & (1u << k))
         c.free |= UINT64_C (0xf) << (4 * k);
     if (map_chunk (m, &c) == -1)
@@ -243,16 +246,25 @@ map_free_list (struct xfs_map *m, uint32_t agno, const unsigned char *agf,
   return 0;
 }
 
+/* The AG btrees, as their metadata objects are named. */
+enum { BT_BNO, BT_CNT, BT_RMAP, BT_REFC, BT_INO, BT_FINO, NR_BT };
+static const char *const tree_names[NR_BT] = {
+  "<free space btree>", "<free space btree (by size)>",
+  "<reverse map btree>", "<refcount btree>", "<inode btree>",
+  "<free inode btree>",
+};
+
 static int
 walk (struct xfs_map *m, uint32_t agno, uint32_t root, uint32_t levels,
-      const char *name, uint32_t magic, uint32_t rec, uint32_t key,
+      unsigned tree, uint32_t magic, uint32_t rec, uint32_t key,
       int (*leaf) (struct xfs_map *, uint32_t, const unsigned char *,
                    unsigned, void *))
 {
+  const char *name = tree_names[tree];
   uint64_t bad = 0;
   struct xfs_btree bt = {
-    .name = name, .magic = magic, .rec_size = rec, .key_size = key,
-    .leaf = leaf, .opaque = &bad,
+    .name = name, .blocks = &m->tree_blocks[tree], .magic = magic,
+    .rec_size = rec, .key_size = key, .leaf = leaf, .opaque = &bad,
   };
 
   int r = xfs_walk_btree (m, agno, root, levels, &bt);
@@ -312,7 +324,7 @@ map_ag (struct xfs_map *m, uint32_t agno)
     if (map_free_list (m, agno, agf, agfl) == -1)
       goto fatal;
     bno = walk (m, agno, xfs_be32 (agf + 16), xfs_be32 (agf + 28),
-                "<free space btree>", v5 ? AB3B : ABTB, 8, 8, free_leaf);
+                BT_BNO, v5 ? AB3B : ABTB, 8, 8, free_leaf);
     if (bno == -1)
       goto fatal;
     /* The same free extents are in the tree by size: its records
@@ -321,7 +333,7 @@ map_ag (struct xfs_map *m, uint32_t agno)
     if (bno == 1)
       m->free.len = nfree;
     cnt = walk (m, agno, xfs_be32 (agf + 20), xfs_be32 (agf + 32),
-                "<free space btree (by size)>", v5 ? AB3C : ABTC, 8, 8,
+                BT_CNT, v5 ? AB3C : ABTC, 8, 8,
                 bno == 1 ? free_leaf : NULL);
     if (cnt == -1)
       goto fatal;
@@ -332,11 +344,11 @@ map_ag (struct xfs_map *m, uint32_t agno)
                 : "");
     if (m->sb.rmapbt &&
         walk (m, agno, xfs_be32 (agf + 24), xfs_be32 (agf + 36),
-              "<reverse map btree>", RMB3, 24, 40, NULL) == -1)
+              BT_RMAP, RMB3, 24, 40, NULL) == -1)
       goto fatal;
     if (m->sb.reflink &&
         walk (m, agno, xfs_be32 (agf + 88), xfs_be32 (agf + 92),
-              "<refcount btree>", R3FC, 12, 4, refcount_leaf) == -1)
+              BT_REFC, R3FC, 12, 4, refcount_leaf) == -1)
       goto fatal;
   }
   if (!agi_ok)
@@ -345,11 +357,13 @@ map_ag (struct xfs_map *m, uint32_t agno)
   else {
     xfs_check_crc (m, agi, ss, 312, "AGI of AG", agno);
     if (walk (m, agno, xfs_be32 (agi + 20), xfs_be32 (agi + 24),
-              "<inode btree>", v5 ? IAB3 : IABT, 16, 4, inode_leaf) == -1)
+              BT_INO, v5 ? IAB3 : IABT, 16, 4, inode_leaf) == -1 ||
+        vbm_fsmap_flush (m->fm) == -1)
       goto fatal;
+    vbm_fsmap_end_object (m->fm, "<inodes>");
     if (m->sb.finobt &&
         walk (m, agno, xfs_be32 (agi + 328), xfs_be32 (agi + 332),
-              "<free inode btree>", v5 ? FIB3 : FIBT, 16, 4, NULL) == -1)
+              BT_FINO, v5 ? FIB3 : FIBT, 16, 4, NULL) == -1)
       goto fatal;
   }
   free (h);
@@ -358,6 +372,36 @@ map_ag (struct xfs_map *m, uint32_t agno)
  fatal:
   free (h);
   return -1;
+}
+
+/* The btrees' blocks, each tree an object of its total size. */
+static int
+map_trees (struct xfs_map *m)
+{
+  unsigned t;
+  size_t i;
+
+  for (t = 0; t < NR_BT; t++) {
+    const xfs_range_vector *v = &m->tree_blocks[t];
+    uint64_t total = 0;
+    int64_t obj;
+
+    if (v->len == 0)
+      continue;
+    for (i = 0; i < v->len; i++)
+      total += v->ptr[i].len;
+    obj = vbm_fsmap_meta (m->fm, tree_names[t], total * m->bs);
+    if (obj == -1)
+      return -1;
+    for (i = 0; i < v->len; i++)
+      if (vbm_fsmap_units (m->fm, obj, v->ptr[i].start, v->ptr[i].len, -1,
+                           0) == -1)
+        return -1;
+    if (vbm_fsmap_flush (m->fm) == -1)
+      return -1;
+    vbm_fsmap_end_object (m->fm, tree_names[t]);
+  }
+  return 0;
 }
 
 static int
@@ -394,9 +438,13 @@ xfs_map_ags (struct xfs_map *m)
   uint32_t agno;
   size_t i;
 
+  lazy_bitmap_init (&m->tree_seen, m->sb.dblocks);
+  m->last_inode_unit = UINT64_MAX;
   for (agno = 0; agno < m->sb.agcount; agno++)
     if (map_ag (m, agno) == -1)
       return -1;
+  if (map_trees (m) == -1)
+    return -1;
   normalise (&m->free);
   normalise (&m->shared);
   /* Shared blocks are mapped to every file that has them, as bytes:

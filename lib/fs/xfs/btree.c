@@ -5,7 +5,7 @@
  *
  * Hostile trees: a block's level must be one less than its parent's
  * (so no path loops and the depth is bounded by the root's level,
- * itself capped), a block already mapped is not walked twice (a DAG
+ * itself capped), a block already seen is not walked twice (a DAG
  * costs no more than its blocks), counts are bounded by what fits in a
  * block, pointers by the AG.
  */
@@ -26,11 +26,23 @@ struct walk {
   struct xfs_map *m;
   uint32_t agno;
   const struct xfs_btree *bt;
-  int64_t obj;
   size_t hdr;
   unsigned char *buf[MAX_LEVELS];
   uint64_t bad;                 /* blocks skipped */
 };
+
+/* Appends a block, extending the last range when contiguous. */
+static int
+add_block (xfs_range_vector *v, uint64_t unit)
+{
+  struct xfs_range r = { unit, 1 };
+
+  if (v->len && v->ptr[v->len - 1].start + v->ptr[v->len - 1].len == unit) {
+    v->ptr[v->len - 1].len++;
+    return 0;
+  }
+  return xfs_range_vector_append (v, r);
+}
 
 static int
 walk_block (struct walk *w, uint32_t agbno, uint32_t level)
@@ -40,7 +52,6 @@ walk_block (struct walk *w, uint32_t agbno, uint32_t level)
   unsigned char *b = w->buf[level];
   uint64_t unit;
   unsigned nrecs, maxrecs, i;
-  int64_t n;
   int r;
 
   if (agbno >= xfs_ag_blocks (m, w->agno)) {
@@ -48,14 +59,19 @@ walk_block (struct walk *w, uint32_t agbno, uint32_t level)
     return 0;
   }
   unit = xfs_agb_unit (m, w->agno, agbno);
-  /* Already mapped (by this tree: a loop or a shared subtree; or by
-   * another owner): not walked again.
+  /* Seen already (in this tree: a loop or a shared subtree; or in
+   * another): not walked again.
    */
-  n = vbm_fsmap_units (m->fm, w->obj, unit, 1, -1, 0);
-  if (n == -1)
-    return -1;
-  if (n == 0)
+  if (lazy_bitmap_get (&m->tree_seen, unit)) {
+    w->bad++;
     return 0;
+  }
+  if (lazy_bitmap_set_range (&m->tree_seen, unit, 1) == -1 ||
+      add_block (w->bt->blocks, unit) == -1) {
+    vbm_set_error (m->ctx->err, errno, "%s: %s", m->vol->device,
+                   strerror (errno));
+    return -1;
+  }
   r = xfs_read_units (m, b, unit, 1);
   if (r == -1)
     return -1;
@@ -110,9 +126,6 @@ xfs_walk_btree (struct xfs_map *m, uint32_t agno, uint32_t root,
     return 1;
   }
   w.hdr = m->sb.crc ? 56 : 16;
-  w.obj = vbm_fsmap_meta (m->fm, bt->name, 0);
-  if (w.obj == -1)
-    return -1;
   for (i = 0; i < levels; i++) {
     w.buf[i] = malloc (m->bs);
     if (w.buf[i] == NULL) {
@@ -122,11 +135,8 @@ xfs_walk_btree (struct xfs_map *m, uint32_t agno, uint32_t root,
     }
   }
   r = walk_block (&w, root, levels - 1);
-  if (r == 0 && vbm_fsmap_flush (m->fm) == -1)
-    r = -1;
   if (r == 0)
     r = w.bad > INT_MAX ? INT_MAX : (int) w.bad;
-  vbm_fsmap_end_object (m->fm, bt->name);
   if (w.bad)
     xfs_warn (m, "XFS AG %" PRIu32 ": %s: %" PRIu64 " block(s) corrupt "
               "(bad magic, level, count or pointer): skipped", agno,

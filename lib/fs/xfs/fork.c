@@ -128,13 +128,17 @@ btree_root (struct fork_walk *w, const unsigned char *p, size_t size)
   unsigned level, nrecs, maxrecs, i;
   int r = 0;
 
-  if (size < 4 + 16)
-    return w->bad_blocks++, 0;
+  if (size < 4 + 16) {
+    w->bad_blocks++;
+    return 0;
+  }
   level = xfs_be16 (p);
   nrecs = xfs_be16 (p + 2);
   maxrecs = (size - 4) / 16;
-  if (level == 0 || level >= MAX_LEVELS || nrecs > maxrecs)
-    return w->bad_blocks++, 0;
+  if (level == 0 || level >= MAX_LEVELS || nrecs > maxrecs) {
+    w->bad_blocks++;
+    return 0;
+  }
   for (i = 0; i < level; i++) {
     w->buf[i] = malloc (w->m->bs);
     if (w->buf[i] == NULL) {

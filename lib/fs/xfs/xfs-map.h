@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "fsmap.h"
+#include "lazy-bitmap.h"
 #include "vector.h"
 
 static inline uint16_t
@@ -169,6 +170,15 @@ struct xfs_map {
   xfs_range_vector free;        /* free extents, sorted (ag.c) */
   xfs_range_vector shared;      /* refcount > 1, sorted (ag.c) */
   xfs_chunk_vector chunks;      /* in AG, then inode order */
+  /* The AG btrees' blocks, per tree (XFS_BT_*), and those seen: a
+   * block is walked once.
+   */
+  xfs_range_vector tree_blocks[6];
+  /* The last block mapped as <inodes>: with more than 64 inodes a
+   * block, the next chunk may be in it too.
+   */
+  uint64_t last_inode_unit;
+  struct lazy_bitmap tree_seen;
 
   xfs_name_vector names;        /* sorted by inode once collected */
   xfs_byte_vector pool;
@@ -237,6 +247,7 @@ extern bool xfs_check_crc (struct xfs_map *m, const unsigned char *buf,
 
 struct xfs_btree {
   const char *name;             /* the metadata object */
+  xfs_range_vector *blocks;     /* where its blocks go */
   uint32_t magic;               /* v4 or v5, per the filesystem */
   uint32_t rec_size;            /* leaf record */
   uint32_t key_size;            /* node key (low and high for rmap) */
@@ -246,10 +257,11 @@ struct xfs_btree {
   void *opaque;
 };
 
-/* Maps every block of the tree at root (agbno, levels) of AG agno as
- * its metadata and hands the leaves' records on.  Corrupt blocks are
- * warned about and skipped: their number is returned (0 for a sound
- * tree).  -1 only on fatal errors.
+/* Adds every block of the tree at root (agbno, levels) of AG agno to
+ * bt->blocks (mapped once all AGs are read, so that the metadata
+ * object has its size) and hands the leaves' records on.  Corrupt
+ * blocks are warned about and skipped: their number is returned (0
+ * for a sound tree).  -1 only on fatal errors.
  */
 extern int xfs_walk_btree (struct xfs_map *m, uint32_t agno, uint32_t root,
                            uint32_t levels, const struct xfs_btree *bt);

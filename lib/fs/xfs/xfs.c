@@ -103,6 +103,7 @@ xfs_map (struct vbm_ctx *ctx, const struct vbm_volume *vol)
   struct xfs_map m = { .ctx = ctx, .vol = vol };
   size_t len = vol->length < SB_READ ? vol->length : SB_READ;
   unsigned char *sb = NULL;
+  size_t i;
   int r = -1, ok;
 
   if (vol->length < 512)
@@ -151,6 +152,9 @@ xfs_map (struct vbm_ctx *ctx, const struct vbm_volume *vol)
   xfs_range_vector_reset (&m.free);
   xfs_range_vector_reset (&m.shared);
   xfs_chunk_vector_reset (&m.chunks);
+  for (i = 0; i < sizeof m.tree_blocks / sizeof m.tree_blocks[0]; i++)
+    xfs_range_vector_reset (&m.tree_blocks[i]);
+  lazy_bitmap_free (&m.tree_seen);
   vbm_fsmap_free (m.fm);
   return r;
 }
