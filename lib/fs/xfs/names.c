@@ -54,10 +54,11 @@ xfs_sort_names (struct xfs_map *m)
   xfs_name_vector_sort (&m->names, compare_name);
 }
 
-size_t
-xfs_names_of (const struct xfs_map *m, uint64_t ino, size_t *first)
+/* The index of ino's first name; false if it has none. */
+static bool
+first_name (const struct xfs_map *m, uint64_t ino, size_t *first)
 {
-  size_t lo = 0, hi = m->names.len, end;
+  size_t lo = 0, hi = m->names.len;
 
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -67,10 +68,82 @@ xfs_names_of (const struct xfs_map *m, uint64_t ino, size_t *first)
     else
       hi = mid;
   }
-  for (end = lo; end < m->names.len && m->names.ptr[end].ino == ino; end++)
-    ;
   *first = lo;
-  return end - lo;
+  return lo < m->names.len && m->names.ptr[lo].ino == ino;
+}
+
+size_t
+xfs_names_of (const struct xfs_map *m, uint64_t ino, size_t *first)
+{
+  size_t end;
+
+  if (!first_name (m, ino, first))
+    return 0;
+  for (end = *first; end < m->names.len && m->names.ptr[end].ino == ino;
+       end++)
+    ;
+  return end - *first;
+}
+
+/* Whether the directories above name i lead to the root.  Each
+ * directory's verdict is kept (in the state of its first name), so
+ * that a loop or an orphaned subtree costs its length once, not once
+ * per file below it.
+ */
+enum { UNKNOWN, ON_CHAIN, REACHABLE, DEAD };
+
+static int
+reachable (struct xfs_map *m, size_t i)
+{
+  size_t chain[64], *stack = chain, cap = 64, depth = 0, k, p;
+  unsigned char verdict = DEAD;
+  int r = -1;
+
+  if (m->name_state == NULL) {
+    m->name_state = calloc (m->names.len ? m->names.len : 1, 1);
+    if (m->name_state == NULL)
+      return -1;
+  }
+  for (;;) {
+    const struct xfs_name *n = &m->names.ptr[i];
+
+    if (n->parent == m->sb.rootino) {
+      verdict = REACHABLE;
+      break;
+    }
+    if (!first_name (m, n->parent, &p))
+      break;                    /* its directory has no name */
+    if (m->name_state[p] == REACHABLE || m->name_state[p] == DEAD) {
+      verdict = m->name_state[p];
+      break;
+    }
+    if (m->name_state[p] == ON_CHAIN)
+      break;                    /* a loop */
+    if (depth == cap) {
+      size_t *s;
+
+      if (cap >= MAX_DEPTH)
+        break;                  /* absurdly deep: taken for a loop */
+      s = malloc (2 * cap * sizeof *s);
+      if (s == NULL)
+        goto out;
+      memcpy (s, stack, depth * sizeof *s);
+      if (stack != chain)
+        free (stack);
+      stack = s;
+      cap *= 2;
+    }
+    m->name_state[p] = ON_CHAIN;
+    stack[depth++] = p;
+    i = p;
+  }
+  for (k = 0; k < depth; k++)
+    m->name_state[stack[k]] = verdict;
+  r = verdict == REACHABLE;
+ out:
+  if (stack != chain)
+    free (stack);
+  return r;
 }
 
 const char *
@@ -80,6 +153,10 @@ xfs_name_path (struct xfs_map *m, size_t i, int *fatal)
   const char *r = NULL;
 
   *fatal = 0;
+  switch (reachable (m, i)) {
+  case -1: goto oom;
+  case 0: return NULL;
+  }
   for (;;) {
     const struct xfs_name *n = &m->names.ptr[i];
     size_t first;
@@ -102,8 +179,8 @@ xfs_name_path (struct xfs_map *m, size_t i, int *fatal)
     len += 1 + m->pool.ptr[n->off];
     if (n->parent == m->sb.rootino)
       break;
-    if (xfs_names_of (m, n->parent, &first) == 0)
-      goto out;                 /* its directory has no name */
+    if (!first_name (m, n->parent, &first))
+      goto out;                 /* cannot be: reachable () said so */
     i = first;
   }
   if (len + 1 > m->path_cap) {
@@ -139,6 +216,8 @@ xfs_free_names (struct xfs_map *m)
 {
   xfs_name_vector_reset (&m->names);
   xfs_byte_vector_reset (&m->pool);
+  free (m->name_state);
+  m->name_state = NULL;
   free (m->path);
   m->path = NULL;
   m->path_cap = 0;

@@ -6,17 +6,22 @@
  * Phases (xfs.c runs them in this order):
  *   1. the superblock of AG 0, checked (sb.c);
  *   2. per AG: the headers (superblock copy, AGF, AGI, AGFL), the
- *      blocks on the free list, every btree's blocks (bno, cnt, ino,
- *      fino, refcount, rmap) as metadata; the free extents of the bno
- *      btree, the inode chunks of the inode btree and the shared
- *      extents of the refcount btree are kept (ag.c, btree.c);
- *      the internal log (xfs.c);
+ *      blocks on the free list and the inode chunks as metadata; the
+ *      free extents of the bno btree (of the cnt btree if the bno one
+ *      is damaged), the inode chunks of the inode btree and the shared
+ *      extents of the refcount btree are kept (ag.c, btree.c); then
+ *      every btree's blocks (bno, cnt, ino, fino, refcount, rmap) as
+ *      metadata; the internal log (xfs.c);
  *   3. names: every directory in the inode chunks is read, its
- *      entries kept as (inode, parent, name) (inodes.c, dir.c,
- *      names.c);
+ *      entries kept as (inode, parent, name) (inodes.c, dirs.c,
+ *      dir.c, names.c);
  *   4. inodes: the chunks are read again, each in-use inode becomes an
  *      object named by its paths, with its data and attribute forks
- *      (inodes.c, fork.c);
+ *      (inodes.c, fork.c): data fork blocks at their offset in the
+ *      fork, attribute fork blocks flagged xattr at offset -1, bmap
+ *      btree blocks (either fork) flagged tree, local forks as inline
+ *      bytes of the inode; reflinked blocks as bytes (not claimed: they
+ *      were claimed once in phase 2) flagged shared in every owner;
  *   5. accounting: everything outside the free extents is allocated;
  *      the core's sweep maps the rest as free space.
  *
@@ -182,6 +187,7 @@ struct xfs_map {
 
   xfs_name_vector names;        /* sorted by inode once collected */
   xfs_byte_vector pool;
+  unsigned char *name_state;    /* per name: leads to the root? */
   char *path;                   /* the last path built (names.c) */
   size_t path_cap;
 
@@ -195,7 +201,7 @@ struct xfs_map {
    */
   uint64_t dir_budget;
   /* Counts for the summary warnings. */
-  uint64_t bad_crc, bad_inodes, bad_extents, realtime_files;
+  uint64_t bad_crc, bad_inodes, realtime_files;
   bool warned_dir_budget;
 };
 
