@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Hostile XFS metadata, written with xfs_db in expert mode into copies
-# of a v5 image (mostly with valid CRCs, so that the values themselves
-# are met): superblock (AG count 2^31-1, 2^40 blocks, block size 0, root
-# inode 0), AGF/AGI (btree root past the end, btree 40 levels deep, bad
-# CRC), inodes (2^31-1 extents and one past the end, a bmap btree node
-# pointing to itself, a bad CRC), a directory entry pointing to the root
-# (a loop), a truncated image.  Each map is made under timeout: no
-# crash, no hang (xfs_db itself loops on the btree loop), a warning, the
-# input unchanged, and every file the map still holds (but the broken
-# ones) rebuilt from the image equals its source.
+# of v5 images (mostly with valid CRCs, so that the values themselves
+# are met): superblock (AG count 2^31-1, 2^40 blocks, block size 0,
+# root inode 0), AGF/AGI (btree root past the end, btree 40 levels
+# deep, bad CRC, an inode btree root pointing to itself), inodes (2^31-1
+# extents and one past the end, a bmap btree node pointing to itself, a
+# bad CRC), a directory entry pointing to the root (a loop), a
+# directory block of zeroes, the refcount btree's root past the end, a
+# reverse-map btree block with a bad CRC, a truncated image.  Each map
+# is made under timeout: no crash, no hang (xfs_db itself loops on the
+# btree loop), a warning, the input unchanged, a partial map (a file
+# away from the damage still mapped) and every file the map still
+# holds (but the broken ones) rebuilt from the image equals its source.
 source ./functions.sh
 set -x -o pipefail
 source "$srcdir/part-functions.sh"
@@ -26,7 +29,7 @@ hostile ()
 {
     local name=$1 re=$2 img=$tmp/$1.img r=0 cmds=()
     shift 2
-    cp $tmp/base.img $img
+    cp ${base:-$tmp/base.img} $img
     while read -r line; do
         [ -n "$line" ] && cmds+=(-c "$line")
     done
@@ -34,7 +37,7 @@ hostile ()
         xfs_db -x "${cmds[@]}" $img > $tmp/db.out 2>&1 || :
         cat $tmp/db.out
     fi
-    if [ ${#cmds[@]} -gt 0 ] && cmp -s $img $tmp/base.img; then
+    if [ ${#cmds[@]} -gt 0 ] && cmp -s $img ${base:-$tmp/base.img}; then
         fail "$name: the image did not change"
     fi
     sha256sum < $img > $tmp/sum
@@ -150,6 +153,21 @@ type data
 write -c fill 0
 CMDS
 for c in nextents bmbt-loop dirloop dirblock; do still $c /files/size-65537; done
+
+# The refcount and reverse-map btrees of a filesystem that has them.
+make_xfs $tmp/rmap.img 64M -m reflink=1,rmapbt=1
+base=$tmp/rmap.img
+hostile refcount-root 'refcount' <<CMDS
+agf 0
+write -d refcntroot 4000000000
+CMDS
+hostile rmap-crc 'crc' <<CMDS
+agf 1
+addr rmaproot
+write -c lsn 5
+CMDS
+for c in refcount-root rmap-crc; do still $c /files/size-65537; done
+base=
 
 # A truncated image.
 truncate -s 40M $tmp/base.img
