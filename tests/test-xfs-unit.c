@@ -1,6 +1,6 @@
-/* Unit test of the XFS reader's pure parsing: the superblock checks
- * (sb.c) and directory entries (dir.c), over buffers built here by
- * the on-disk format's definition.
+/* Unit test of the XFS reader's pure parsing: extent records
+ * (xfs-map.h), the superblock checks (sb.c) and directory entries
+ * (dir.c), over buffers built here by the on-disk format's definition.
  */
 #include <config.h>
 
@@ -235,9 +235,77 @@ test_block (void)
   assert (s.n == 0);
 }
 
+/* ---- Extent records. ---- */
+
+/* Packs as the format says, field by field, bit by bit. */
+static void
+pack (unsigned char *p, bool unwritten, uint64_t off, uint64_t fsb,
+      uint64_t len)
+{
+  unsigned char bits[128];
+  int i, k = 0;
+
+  bits[k++] = unwritten;
+  for (i = 53; i >= 0; i--)
+    bits[k++] = (off >> i) & 1;
+  for (i = 51; i >= 0; i--)
+    bits[k++] = (fsb >> i) & 1;
+  for (i = 20; i >= 0; i--)
+    bits[k++] = (len >> i) & 1;
+  assert (k == 128);
+  memset (p, 0, 16);
+  for (i = 0; i < 128; i++)
+    p[i / 8] |= bits[i] << (7 - i % 8);
+}
+
+static void
+test_extent (void)
+{
+  static const struct xfs_extent cases[] = {
+    { 0, 0, 1, false },
+    { 256, 1616, 2, true },
+    { (UINT64_C (1) << 54) - 1, (UINT64_C (1) << 52) - 1, 0x1fffff, true },
+    { 0x123456789ab, 0x3456789abcdef, 0x12345, false },
+    /* A block number crossing the two 64-bit words. */
+    { 1, UINT64_C (0x1ff) << 43 | 0x7ff, 7, false },
+  };
+  unsigned char p[16];
+  size_t i;
+
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const struct xfs_extent *c = &cases[i];
+    struct xfs_extent e;
+
+    pack (p, c->unwritten, c->startoff, c->fsb, c->len);
+    xfs_extent_unpack (p, &e);
+    assert (e.startoff == c->startoff && e.fsb == c->fsb &&
+            e.len == c->len && e.unwritten == c->unwritten);
+  }
+}
+
+/* A record as the kernel wrote it (xfs_db: data offset 256 startblock
+ * 1616 count 2 flag 0), then with its unwritten bit set.
+ */
+static void
+test_kernel_extent (void)
+{
+  unsigned char rec[16] = {
+    0, 0, 0, 0, 0, 0x02, 0, 0, 0, 0, 0, 0, 0xca, 0, 0, 0x02,
+  };
+  struct xfs_extent e;
+
+  xfs_extent_unpack (rec, &e);
+  assert (!e.unwritten && e.startoff == 256 && e.fsb == 1616 && e.len == 2);
+  rec[0] |= 0x80;
+  xfs_extent_unpack (rec, &e);
+  assert (e.unwritten && e.startoff == 256 && e.fsb == 1616 && e.len == 2);
+}
+
 int
 main (void)
 {
+  test_extent ();
+  test_kernel_extent ();
   test_sb ();
   test_sf ();
   test_block ();

@@ -1,6 +1,5 @@
 /* The allocation groups: their headers, free list and btrees as
- * metadata; what the later phases need from the btrees' records (free
- * extents, inode chunks, shared extents); and the final accounting.
+ * metadata, the btrees' records handed to records.c.
  */
 #include <config.h>
 
@@ -26,148 +25,6 @@
 #define R3FC 0x52334643
 #define RMB3 0x524d4233
 
-#define CHUNK_INODES 64
-#define REFCOUNT_COW (UINT32_C (1) << 31)
-
-static int
-oom (struct xfs_map *m)
-{
-  vbm_set_error (m->ctx->err, errno ? errno : ENOMEM, "%s: %s",
-                 m->vol->device, strerror (errno ? errno : ENOMEM));
-  return -1;
-}
-
-/* ---- Leaf records. ---- */
-
-static int
-free_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
-           unsigned n, void *opaque)
-{
-  const uint64_t aglen = xfs_ag_blocks (m, agno);
-  uint64_t *bad = opaque;
-  unsigned i;
-
-  for (i = 0; i < n; i++, r += 8) {
-    uint32_t start = xfs_be32 (r), len = xfs_be32 (r + 4);
-    struct xfs_range x = { xfs_agb_unit (m, agno, start), len };
-
-    if (len == 0 || start >= aglen || len > aglen - start) {
-      (*bad)++;
-      continue;
-    }
-    if (xfs_range_vector_append (&m->free, x) == -1)
-      return oom (m);
-  }
-  return 0;
-}
-
-static int
-refcount_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
-               unsigned n, void *opaque)
-{
-  const uint64_t aglen = xfs_ag_blocks (m, agno);
-  uint64_t *bad = opaque;
-  unsigned i;
-
-  for (i = 0; i < n; i++, r += 12) {
-    uint32_t start = xfs_be32 (r), len = xfs_be32 (r + 4);
-    uint32_t refs = xfs_be32 (r + 8);
-    bool cow = start & REFCOUNT_COW;
-    struct xfs_range x;
-
-    start &= ~REFCOUNT_COW;
-    if (len == 0 || start >= aglen || len > aglen - start || refs == 0) {
-      (*bad)++;
-      continue;
-    }
-    x.start = xfs_agb_unit (m, agno, start);
-    x.len = len;
-    if (cow) {
-      /* Blocks staged for a copy on write not yet done (a crash):
-       * allocated, owned by no file.
-       */
-      int64_t obj = vbm_fsmap_meta (m->fm, "<copy-on-write staging>", 0);
-
-      if (obj == -1 ||
-          vbm_fsmap_units (m->fm, obj, x.start, x.len, -1, 0) == -1)
-        return -1;
-    }
-    else if (refs > 1 && xfs_range_vector_append (&m->shared, x) == -1)
-      return oom (m);
-  }
-  return 0;
-}
-
-/* The blocks of an inode chunk's allocated inodes as <inodes>. */
-static int
-map_chunk (struct xfs_map *m, const struct xfs_chunk *c)
-{
-  const unsigned lg = m->sb.inopblog;
-  int64_t obj = vbm_fsmap_meta (m->fm, "<inodes>",
-                                m->sb.icount * m->sb.inodesize);
-  unsigned i = 0, j;
-
-  if (obj == -1)
-    return -1;
-  while (i < CHUNK_INODES) {
-    uint64_t first, last;
-
-    if (c->holemask & (1u << (i / 4))) {
-      i += 4;
-      continue;
-    }
-    for (j = i; j < CHUNK_INODES && !(c->holemask & (1u << (j / 4))); j += 4)
-      ;
-    first = xfs_agb_unit (m, c->agno, (c->startino + i) >> lg);
-    last = xfs_agb_unit (m, c->agno, (c->startino + j - 1) >> lg);
-    if (first == m->last_inode_unit)
-      first++;
-    if (first <= last &&
-        vbm_fsmap_units (m->fm, obj, first, last - first + 1, -1, 0) == -1)
-      return -1;
-    m->last_inode_unit = last;
-    i = j;
-  }
-  return 0;
-}
-
-static int
-inode_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
-            unsigned n, void *opaque)
-{
-  const uint64_t aglen = xfs_ag_blocks (m, agno);
-  const unsigned align = m->sb.inopblock < CHUNK_INODES
-    ? m->sb.inopblock : CHUNK_INODES;
-  uint64_t *bad = opaque;
-  unsigned i, k;
-
-  for (i = 0; i < n; i++, r += 16) {
-    struct xfs_chunk c = {
-      .agno = agno,
-      .startino = xfs_be32 (r),
-      .holemask = m->sb.sparse ? xfs_be16 (r + 4) : 0,
-      .free = xfs_be64 (r + 8),
-    };
-    uint64_t last = ((uint64_t) c.startino + CHUNK_INODES - 1) >>
-      m->sb.inopblog;
-
-    /* A chunk starts on a block (on 64 inodes if a block has more). */
-    if (c.startino % align || last >= aglen ||
-        c.holemask == 0xffff) {
-      (*bad)++;
-      continue;
-    }
-    /* The holes' inodes are not there: never read them. */
-    for (k = 0; k < 16; k++)
-      if (c.holemask & (1u << k))
-        c.free |= UINT64_C (0xf) << (4 * k);
-    if (map_chunk (m, &c) == -1)
-      return -1;
-    if (xfs_chunk_vector_append (&m->chunks, c) == -1)
-      return oom (m);
-  }
-  return 0;
-}
 
 /* ---- One AG. ---- */
 
@@ -288,8 +145,11 @@ map_ag (struct xfs_map *m, uint32_t agno)
   int r;
 
   h = malloc (4 * ss);
-  if (h == NULL)
-    return oom (m);
+  if (h == NULL) {
+    vbm_set_error (m->ctx->err, errno, "%s: %s", m->vol->device,
+                   strerror (errno));
+    return -1;
+  }
   agf = h + ss;
   agi = h + 2 * ss;
   agfl = h + 3 * ss;
@@ -324,7 +184,7 @@ map_ag (struct xfs_map *m, uint32_t agno)
     if (map_free_list (m, agno, agf, agfl) == -1)
       goto fatal;
     bno = walk (m, agno, xfs_be32 (agf + 16), xfs_be32 (agf + 28),
-                BT_BNO, v5 ? AB3B : ABTB, 8, 8, free_leaf);
+                BT_BNO, v5 ? AB3B : ABTB, 8, 8, xfs_free_leaf);
     if (bno == -1)
       goto fatal;
     /* The same free extents are in the tree by size: its records
@@ -334,7 +194,7 @@ map_ag (struct xfs_map *m, uint32_t agno)
       m->free.len = nfree;
     cnt = walk (m, agno, xfs_be32 (agf + 20), xfs_be32 (agf + 32),
                 BT_CNT, v5 ? AB3C : ABTC, 8, 8,
-                bno == 1 ? free_leaf : NULL);
+                bno == 1 ? xfs_free_leaf : NULL);
     if (cnt == -1)
       goto fatal;
     if (bno == 1)
@@ -348,7 +208,7 @@ map_ag (struct xfs_map *m, uint32_t agno)
       goto fatal;
     if (m->sb.reflink &&
         walk (m, agno, xfs_be32 (agf + 88), xfs_be32 (agf + 92),
-              BT_REFC, R3FC, 12, 4, refcount_leaf) == -1)
+              BT_REFC, R3FC, 12, 4, xfs_refcount_leaf) == -1)
       goto fatal;
   }
   if (!agi_ok)
@@ -357,7 +217,7 @@ map_ag (struct xfs_map *m, uint32_t agno)
   else {
     xfs_check_crc (m, agi, ss, 312, "AGI of AG", agno);
     if (walk (m, agno, xfs_be32 (agi + 20), xfs_be32 (agi + 24),
-              BT_INO, v5 ? IAB3 : IABT, 16, 4, inode_leaf) == -1 ||
+              BT_INO, v5 ? IAB3 : IABT, 16, 4, xfs_inode_leaf) == -1 ||
         vbm_fsmap_flush (m->fm) == -1)
       goto fatal;
     vbm_fsmap_end_object (m->fm, "<inodes>");
@@ -404,39 +264,10 @@ map_trees (struct xfs_map *m)
   return 0;
 }
 
-static int
-compare_range (const struct xfs_range *a, const struct xfs_range *b)
-{
-  return a->start < b->start ? -1 : a->start > b->start;
-}
-
-/* Sorted, overlaps merged: the lookups and the sweep rely on it. */
-static void
-normalise (xfs_range_vector *v)
-{
-  size_t i, out = 0;
-
-  xfs_range_vector_sort (v, compare_range);
-  for (i = 0; i < v->len; i++) {
-    struct xfs_range *last = out ? &v->ptr[out - 1] : NULL;
-
-    if (last && v->ptr[i].start <= last->start + last->len) {
-      uint64_t end = v->ptr[i].start + v->ptr[i].len;
-
-      if (end > last->start + last->len)
-        last->len = end - last->start;
-    }
-    else
-      v->ptr[out++] = v->ptr[i];
-  }
-  v->len = out;
-}
-
 int
 xfs_map_ags (struct xfs_map *m)
 {
   uint32_t agno;
-  size_t i;
 
   lazy_bitmap_init (&m->tree_seen, m->sb.dblocks);
   m->last_inode_unit = UINT64_MAX;
@@ -445,51 +276,5 @@ xfs_map_ags (struct xfs_map *m)
       return -1;
   if (map_trees (m) == -1)
     return -1;
-  normalise (&m->free);
-  normalise (&m->shared);
-  /* Shared blocks are mapped to every file that has them, as bytes:
-   * claimed here once, so that the first file does not take them and
-   * the others do not count conflicts.
-   */
-  for (i = 0; i < m->shared.len; i++) {
-    uint64_t u;
-
-    for (u = 0; u < m->shared.ptr[i].len; u++)
-      vbm_fsmap_claim (m->fm, m->shared.ptr[i].start + u);
-  }
-  vbm_fsmap_end_object (m->fm, "<refcount btree>");
-  return 0;
-}
-
-int
-xfs_map_unclaimed (struct xfs_map *m)
-{
-  struct vbm_fsmap_unclaimed u;
-  uint64_t cursor = 0, fs_bytes = m->sb.dblocks * m->bs;
-  size_t i;
-
-  for (i = 0; i < m->free.len; i++) {
-    const struct xfs_range *f = &m->free.ptr[i];
-
-    if (f->start > cursor &&
-        vbm_fsmap_allocated (m->fm, cursor, f->start - cursor) == -1)
-      return -1;
-    cursor = f->start + f->len;
-  }
-  if (cursor < m->sb.dblocks &&
-      vbm_fsmap_allocated (m->fm, cursor, m->sb.dblocks - cursor) == -1)
-    return -1;
-  if (vbm_fsmap_sweep (m->fm, &u) == -1)
-    return -1;
-  if (u.unaccounted)
-    xfs_warn (m, "%" PRIu64 " block(s) in use per the free space btrees "
-              "belong to no file or metadata: mapped as <unaccounted>",
-              u.unaccounted);
-  if (u.claimed_free)
-    xfs_warn (m, "%" PRIu64 " block(s) of files or metadata are free in "
-              "the free space btrees", u.claimed_free);
-  if (fs_bytes < m->vol->length &&
-      vbm_fsmap_beyond (m->fm, fs_bytes, 0, 0) == -1)
-    return -1;
-  return 0;
+  return xfs_map_space (m);
 }

@@ -54,21 +54,16 @@ struct fork_walk {
   unsigned char *buf[MAX_LEVELS];
 };
 
-/* The 128-bit packed extent records. */
+/* Extent records (bmbt leaves, or the fork itself). */
 static int
 records (struct fork_walk *w, const unsigned char *p, uint64_t n)
 {
   uint64_t i;
 
   for (i = 0; i < n; i++, p += 16) {
-    uint64_t l0 = xfs_be64 (p), l1 = xfs_be64 (p + 8);
-    struct xfs_extent e = {
-      .unwritten = l0 >> 63,
-      .startoff = (l0 & ~(UINT64_C (1) << 63)) >> 9,
-      .fsb = (l0 & 0x1ff) << 43 | l1 >> 21,
-      .len = l1 & 0x1fffff,
-    };
+    struct xfs_extent e;
 
+    xfs_extent_unpack (p, &e);
     if (e.len == 0) {
       w->bad_recs++;
       continue;

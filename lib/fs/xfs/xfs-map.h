@@ -272,8 +272,24 @@ struct xfs_btree {
 extern int xfs_walk_btree (struct xfs_map *m, uint32_t agno, uint32_t root,
                            uint32_t levels, const struct xfs_btree *bt);
 
-/* ag.c */
+/* ag.c: every AG, then space.c's xfs_map_space. */
 extern int xfs_map_ags (struct xfs_map *m);
+
+/* records.c: leaf callbacks of struct xfs_btree (opaque: a uint64_t
+ * counting bad records).
+ */
+extern int xfs_free_leaf (struct xfs_map *m, uint32_t agno,
+                          const unsigned char *r, unsigned n, void *opaque);
+extern int xfs_refcount_leaf (struct xfs_map *m, uint32_t agno,
+                              const unsigned char *r, unsigned n,
+                              void *opaque);
+extern int xfs_inode_leaf (struct xfs_map *m, uint32_t agno,
+                           const unsigned char *r, unsigned n, void *opaque);
+
+/* space.c: the kept free and shared extents sorted and merged, shared
+ * blocks claimed.
+ */
+extern int xfs_map_space (struct xfs_map *m);
 /* The free extents to the core (everything else is allocated), then
  * the sweep and its warnings.
  */
@@ -290,6 +306,20 @@ struct xfs_extent {
   uint64_t len;
   bool unwritten;
 };
+
+/* An extent record: 128 bits, big-endian: the unwritten flag (1 bit),
+ * the fork block (54), the filesystem block (52), the length (21).
+ */
+static inline void
+xfs_extent_unpack (const unsigned char *p, struct xfs_extent *e)
+{
+  uint64_t l0 = xfs_be64 (p), l1 = xfs_be64 (p + 8);
+
+  e->unwritten = l0 >> 63;
+  e->startoff = (l0 & ~(UINT64_C (1) << 63)) >> 9;
+  e->fsb = (l0 & 0x1ff) << 43 | l1 >> 21;
+  e->len = l1 & 0x1fffff;
+}
 
 /* Called per extent, in fork order; also, if tree is set, per bmap
  * btree block (startoff 0, len 1).  -1 stops the walk (fatal).

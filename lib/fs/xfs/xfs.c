@@ -57,6 +57,45 @@ map_log (struct xfs_map *m)
   return 0;
 }
 
+/* A damaged primary superblock (its magic still there, so this was
+ * XFS): its copy in AG 1, where mkfs.xfs puts it for a filesystem
+ * filling the volume, AGs of the volume's blocks divided by their
+ * count (rounded up, or down).  A volume without the magic is not
+ * probed: a stale copy would make a reformatted volume look like XFS.
+ * Returns the copy's offset, or 0 if none is found.
+ */
+static uint64_t
+find_backup (struct vbm_ctx *ctx, const struct vbm_volume *vol,
+             unsigned char *sec, struct xfs_sb *sb)
+{
+  static const uint32_t sizes[] = { 4096, 1024, 2048, 512, 8192, 16384,
+                                    32768, 65536 };
+  char why[128];
+  size_t i;
+  uint64_t agcount, k;
+
+  for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    const uint64_t blocks = vol->length / sizes[i];
+
+    for (agcount = 2; agcount <= 64; agcount++) {
+      for (k = 0; k < 2; k++) {
+        uint64_t agblocks = blocks / agcount + (k && blocks % agcount);
+        uint64_t off = agblocks * sizes[i];
+
+        if (agblocks < 16 || off + 512 > vol->length)
+          continue;
+        if (vbm_volume_pread (ctx, vol, sec, 512, off) == -1)
+          return 0;
+        if (xfs_parse_sb (sec, 512, sb, why, sizeof why) &&
+            sb->blocksize == sizes[i] && sb->agblocks == agblocks &&
+            sb->sectsize == 512)
+          return off;
+      }
+    }
+  }
+  return 0;
+}
+
 static int
 read_sb (struct xfs_map *m, unsigned char *buf, size_t len)
 {
@@ -65,9 +104,16 @@ read_sb (struct xfs_map *m, unsigned char *buf, size_t len)
   if (vbm_volume_pread (m->ctx, m->vol, buf, len, 0) == -1)
     return -1;
   if (!xfs_parse_sb (buf, len, &m->sb, why, sizeof why)) {
-    xfs_warn (m, "XFS superblock unusable (%s): only the superblock is "
-              "mapped", why);
-    return 0;
+    uint64_t off = find_backup (m->ctx, m->vol, buf, &m->sb);
+
+    if (off == 0) {
+      xfs_warn (m, "XFS superblock unusable (%s): only the superblock is "
+                "mapped", why);
+      return 0;
+    }
+    xfs_warn (m, "XFS superblock unusable (%s): using its copy in AG 1 "
+              "(offset %" PRIu64 ")", why, off);
+    return 1;
   }
   if (m->sb.crc && !xfs_crc_ok (buf, m->sb.sectsize, 224))
     xfs_warn (m, "XFS superblock: bad CRC (used as it is)");
