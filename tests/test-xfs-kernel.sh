@@ -62,3 +62,16 @@ sqlite3 $tmp/map.bmap "select path from objects where device = '/dev/sda1'
 printf '%s\n' $'/d\303\251j\303\240 vu/hardlink2' /hardlink1 \
     "/with space/a file name with spaces" | sort > $tmp/want
 diff -u $tmp/want $tmp/names
+
+# A byte of a file in the LV: disk, partition, LV, file, outer first.
+off=$(awk -F'\t' '$4 == "f" && $5 == "/dev/xvg/xlv" && $6 == "/dir/inlv" &&
+                  $8 == 0 { print $2 }' $tmp/map.tsv)
+test -n "$off"
+virt-bmap query $tmp/map.bmap $off > $tmp/query
+awk -F'\t' '{ print $3, $4, $5 }' $tmp/query > $tmp/kinds
+diff -u - $tmp/kinds <<EOF2
+v /dev/sda -
+p /dev/sda2 -
+l /dev/xvg/xlv -
+f /dev/xvg/xlv /dir/inlv
+EOF2
