@@ -55,6 +55,11 @@ hostile ()
     if grep -q $'\tf\t/dev/sda\t' $tmp/good.tsv; then
         python3 "$srcdir/ext2-check-content" $img $tmp/good.tsv /dev/sda $src
     fi
+    # whole=1: the map must be the undamaged filesystem's, exactly.
+    if [ -n "${whole:-}" ]; then
+        XFS_DB_IMAGE=$tmp/base.img "$srcdir/xfs-check-map" $img $tmp/$name.bmap \
+            /dev/sda $src
+    fi
     rm $img
 }
 
@@ -65,7 +70,9 @@ still ()
     grep -q "	f	/dev/sda	$2	" $tmp/$1.tsv || fail "$1: $2 is not mapped"
 }
 
-# Superblock.
+# Superblock: the primary's values out of range, so that its copy in
+# AG 1 gives the whole map back.
+whole=1
 hostile agcount 'ag' <<CMDS
 sb 0
 write -d agcount 2147483647
@@ -78,6 +85,7 @@ hostile blocksize 'block' <<CMDS
 sb 0
 write -d blocksize 0
 CMDS
+whole=
 hostile rootino 'ino' <<CMDS
 sb 0
 write -d rootino 0
