@@ -162,6 +162,10 @@ collect_dir (struct xfs_map *m, const struct xfs_chunk *c, unsigned i,
 
   if (!S_ISDIR (xfs_di_mode (raw)))
     return 0;
+  if (d.ino == m->sb.rootino)
+    m->root_seen = true;
+  if (m->first_dir == 0)
+    m->first_dir = d.ino;
   return xfs_read_dir (m, d.ino, raw, add_entry, &d);
 }
 
@@ -175,6 +179,19 @@ xfs_collect_names (struct xfs_map *m)
   m->dir_budget = m->sb.dblocks + 1024;
   if (each_inode (m, collect_dir, false) == -1)
     return -1;
+  /* As xfs_repair: a root that is no directory in use is taken to be
+   * the first directory, where mkfs.xfs puts it.
+   */
+  if (!m->root_seen && m->first_dir) {
+    xfs_warn (m, "XFS root inode %" PRIu64 " is not a directory in use: "
+              "inode %" PRIu64 ", the first directory, taken for the root",
+              m->sb.rootino, m->first_dir);
+    m->sb.rootino = m->first_dir;
+  }
+  else if (!m->root_seen)
+    xfs_warn (m, "XFS root inode %" PRIu64 " is not a directory in use, "
+              "and there is none: every file is unreachable",
+              m->sb.rootino);
   xfs_sort_names (m);
   return 0;
 }
@@ -187,8 +204,42 @@ struct obj_ctx {
   uint64_t eof_blk;             /* data blocks from here are past EOF */
   int whichfork;
   bool realtime;
+  uint64_t symlink_size;        /* a v5 remote symlink's target length */
   uint64_t bad;                 /* extents outside the filesystem */
 };
+
+/* A v5 remote symlink's blocks start with a header (56 bytes): the
+ * target's bytes follow it, so each block is mapped as bytes: the
+ * header at no offset, the target at its offset, the rest past EOF.
+ */
+#define SYMLINK_HDR 56
+
+static int
+map_symlink_blocks (struct obj_ctx *s, uint64_t u, uint64_t n,
+                    uint64_t lblk)
+{
+  struct xfs_map *m = s->m;
+  const uint64_t space = m->bs - SYMLINK_HDR;
+  uint64_t k;
+
+  for (k = 0; k < n; k++, u++, lblk++) {
+    uint64_t start = u * m->bs, off = lblk * space, len = 0;
+
+    if (!vbm_fsmap_claim (m->fm, u))
+      continue;
+    if (off < s->symlink_size)
+      len = s->symlink_size - off < space ? s->symlink_size - off : space;
+    if (vbm_fsmap_bytes (m->fm, s->obj, start, SYMLINK_HDR, -1, 0) == -1 ||
+        (len && vbm_fsmap_bytes (m->fm, s->obj, start + SYMLINK_HDR, len,
+                                 off, 0) == -1) ||
+        (len < space &&
+         vbm_fsmap_bytes (m->fm, s->obj, start + SYMLINK_HDR + len,
+                          space - len, off + len,
+                          VBM_EXTENT_PAST_EOF) == -1))
+      return -1;
+  }
+  return 0;
+}
 
 /* Units [u, u+n) at fork block lblk: split at EOF; shared ones as
  * bytes (their units were claimed by xfs_map_ags).
@@ -253,6 +304,8 @@ map_extent (struct xfs_map *m, const struct xfs_extent *e, bool tree,
     s->bad++;
     return 0;
   }
+  if (s->symlink_size && s->whichfork == XFS_DATA_FORK)
+    return map_symlink_blocks (s, u, e->len, e->startoff);
   flags = (e->unwritten ? VBM_EXTENT_UNWRITTEN : 0) |
     (s->whichfork == XFS_ATTR_FORK ? VBM_EXTENT_XATTR : 0);
   n = e->len;
@@ -397,6 +450,8 @@ map_inode (struct xfs_map *m, const struct xfs_chunk *c, unsigned i,
 
   /* Past EOF only means something for regular files. */
   s.eof_blk = S_ISREG (mode) ? (size + m->bs - 1) / m->bs : UINT64_MAX;
+  if (S_ISLNK (mode) && m->sb.crc && size > 0)
+    s.symlink_size = size;
   s.realtime = xfs_di_flags (raw) & XFS_DIFLAG_REALTIME;
   if (s.realtime)
     m->realtime_files++;
