@@ -71,7 +71,8 @@ still ()
 }
 
 # Superblock: the primary's values out of range, so that its copy in
-# AG 1 gives the whole map back.
+# AG 1 gives the whole map back; a root inode 0, so that the first
+# directory is taken for the root, the whole map too.
 whole=1
 hostile agcount 'ag' <<CMDS
 sb 0
@@ -85,11 +86,11 @@ hostile blocksize 'block' <<CMDS
 sb 0
 write -d blocksize 0
 CMDS
-whole=
 hostile rootino 'ino' <<CMDS
 sb 0
 write -d rootino 0
 CMDS
+whole=
 
 # AG headers and their btrees.
 hostile agf-bnoroot 'AG 1' <<CMDS
