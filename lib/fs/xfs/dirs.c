@@ -12,6 +12,8 @@
 #include "xfs-map.h"
 
 #define LEAF_OFFSET (UINT64_C (32) << 30)
+#define XD2B 0x58443242
+#define XD2D 0x58443244
 #define XDB3 0x58444233
 #define XDD3 0x58444433
 /* Directory blocks read at once, at most. */
@@ -98,7 +100,15 @@ parse_blocks (struct xfs_map *m, uint64_t ino, const unsigned char *buf,
     const char *why = NULL;
     uint32_t magic = xfs_be32 (b);
 
-    if (m->sb.crc && (magic == XDB3 || magic == XDD3))
+    if (magic != (m->sb.crc ? XDB3 : XD2B) &&
+        magic != (m->sb.crc ? XDD3 : XD2D)) {
+      /* Below the leaf offset there are only data blocks. */
+      xfs_warn (m, "XFS directory inode %" PRIu64 ": a data block without "
+                "its magic (0x%08" PRIx32 "): its entries are lost", ino,
+                magic);
+      continue;
+    }
+    if (m->sb.crc)
       xfs_check_crc (m, b, dbs, 4, "directory block of inode", ino);
     if (xfs_dir_block (b, dbs, m->sb.crc, m->sb.ftype, fn, opaque,
                        &why) == -1)

@@ -389,6 +389,7 @@ map_inode (struct xfs_map *m, const struct xfs_chunk *c, unsigned i,
   const uint64_t size = xfs_di_size (raw);
   struct obj_ctx s = { .m = m };
   const char *path = NULL, *special;
+  char *saved = NULL;
   char buf[64];
   size_t first = 0, nnames = 0, k, primary = 0;
   unsigned flags = 0;
@@ -407,8 +408,18 @@ map_inode (struct xfs_map *m, const struct xfs_chunk *c, unsigned i,
     kind = VBM_KIND_METADATA;
     path = special;
   }
-  else if (ino == m->sb.rootino)
+  else if (ino == m->sb.rootino) {
     path = "/";
+    /* An entry naming the root: a loop in the tree. */
+    if (xfs_names_of (m, ino, &first) > 0) {
+      const char *loop = xfs_name_path (m, first, &fatal);
+
+      if (fatal)
+        return -1;
+      xfs_warn (m, "XFS directory entry %s names the root directory "
+                "(a loop): ignored", loop ? loop : "(unreachable)");
+    }
+  }
   else {
     nnames = xfs_names_of (m, ino, &first);
     /* The first name that leads to the root is the path. */
@@ -433,14 +444,30 @@ map_inode (struct xfs_map *m, const struct xfs_chunk *c, unsigned i,
   s.obj = vbm_fsmap_object (m->fm, kind, path, ino, size, flags);
   if (s.obj == -1)
     return -1;
+  /* Other names reuse the path buffer: the first is kept for the
+   * warnings about the object.
+   */
+  if (primary + 1 < nnames) {
+    saved = strdup (path);
+    if (saved == NULL) {
+      vbm_set_error (m->ctx->err, errno, "%s: %s", m->vol->device,
+                     strerror (errno));
+      return -1;
+    }
+    path = saved;
+  }
   for (k = primary + 1; k < nnames; k++) {
     const char *other = xfs_name_path (m, first + k, &fatal);
 
-    if (fatal)
-      return -1;
-    if (other && vbm_fsmap_name (m->fm, s.obj, other) == -1)
-      return -1;
+    if (fatal || (other && vbm_fsmap_name (m->fm, s.obj, other) == -1))
+      goto fail;
+    if (other && kind == VBM_KIND_DIRECTORY)
+      xfs_warn (m, "XFS directory %s (inode %" PRIu64 ") is also named %s "
+                "(directories have one name): a loop or a cross-link",
+                path, ino, other);
   }
+  if (flags & VBM_OBJECT_UNREACHABLE)
+    m->unreachable++;
   if (m->ctx->stats) {
     if (kind == VBM_KIND_DIRECTORY)
       m->ctx->stats->directories++;
@@ -459,15 +486,20 @@ map_inode (struct xfs_map *m, const struct xfs_chunk *c, unsigned i,
        s.whichfork++) {
     if (map_local (m, &s, raw, inode_offset (m, c, i), s.whichfork) == -1 ||
         xfs_fork_extents (m, ino, raw, s.whichfork, map_extent, &s) == -1)
-      return -1;
+      goto fail;
   }
   if (s.bad)
     xfs_warn (m, "%s (inode %" PRIu64 "): %" PRIu64 " extent(s) outside "
               "the filesystem: not mapped", path, ino, s.bad);
   if (vbm_fsmap_flush (m->fm) == -1)
-    return -1;
+    goto fail;
   vbm_fsmap_end_object (m->fm, path);
+  free (saved);
   return 0;
+
+ fail:
+  free (saved);
+  return -1;
 }
 
 int
@@ -475,6 +507,10 @@ xfs_map_inodes (struct xfs_map *m)
 {
   if (each_inode (m, map_inode, true) == -1)
     return -1;
+  if (m->unreachable)
+    xfs_warn (m, "%" PRIu64 " XFS inode(s) in use are in no directory that "
+              "leads to the root: mapped as <unreachable inode N> or "
+              "<orphan inode N>", m->unreachable);
   if (m->realtime_files)
     xfs_warn (m, "%" PRIu64 " XFS file(s) on the realtime device: their "
               "data is not mapped", m->realtime_files);

@@ -201,7 +201,7 @@ struct xfs_map {
    */
   uint64_t dir_budget;
   /* Counts for the summary warnings. */
-  uint64_t bad_crc, bad_inodes, realtime_files;
+  uint64_t bad_crc, bad_inodes, realtime_files, unreachable;
   uint64_t first_dir;           /* the first directory in use, or 0 */
   bool root_seen;               /* sb.rootino is a directory in use */
   bool warned_dir_budget;

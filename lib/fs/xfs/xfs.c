@@ -12,6 +12,7 @@
 #include "xfs-map.h"
 
 /* The biggest sector size XFS allows: the superblock is read whole. */
+#define NULLFSINO UINT64_MAX
 #define SB_READ 32768
 
 static bool
@@ -113,6 +114,13 @@ read_sb (struct xfs_map *m, unsigned char *buf, size_t len)
     }
     xfs_warn (m, "XFS superblock unusable (%s): using its copy in AG 1 "
               "(offset %" PRIu64 ")", why, off);
+    /* The copies leave the realtime inodes out: mkfs.xfs makes them
+     * right after the root directory, where xfs_repair expects them.
+     */
+    if (m->sb.rbmino == NULLFSINO || m->sb.rbmino == 0) {
+      m->sb.rbmino = m->sb.rootino + 1;
+      m->sb.rsumino = m->sb.rootino + 2;
+    }
     return 1;
   }
   if (m->sb.crc && !xfs_crc_ok (buf, m->sb.sectsize, 224))
