@@ -4,12 +4,14 @@
 # reused by a live file.  Checked by deleted-check against fls -d,
 # istat, icat and ntfsundelete --scan; the live file stays the owner
 # of the reused clusters (query, the index, ntfscluster), and free
-# space is what ntfsinfo counts.
+# space is what ntfsinfo counts.  bmaplog's log and trace of a read
+# there name both.
 source ./functions.sh
 set -x
 requires_ntfs
 requires fls -V
 requires ntfsundelete --version
+requires nbdsh --version
 
 img=$tmp/ntfs.img
 make_ntfs $img 16M
@@ -82,3 +84,16 @@ grep -qx '# <free space>, formerly <deleted>/top.txt' $tmp/query
 free=$(ntfsinfo -m $img | awk '/Free Clusters:/ { print $3 }')
 virt-bmap export $tmp/ntfs.bmap --format tsv > $tmp/map.tsv
 test "$(awk -F'\t' '$4 == "u" && $6 == "<free space>" { n += $3 - $2 } END { print n / 4096 }' $tmp/map.tsv)" -eq "$free"
+
+# bmaplog: a read over /dir/gone.txt's clusters gives pieces of
+# /keep.txt and of free space, each formerly /dir/gone.txt.
+start=$(sqlite3 $tmp/ntfs.bmap "SELECT e.start FROM extents e JOIN objects o ON o.id = e.object
+                                WHERE o.path = '<deleted>/dir/gone.txt' AND e.offset = 0")
+bmaplog -m $tmp/ntfs.bmap $img -U - -o $tmp/log --trace $tmp/trace.tsv --trace-format tsv \
+        --run "nbdsh -u \"\$uri\" -c 'h.pread(32768, $start)'"
+cat $tmp/log $tmp/trace.tsv
+awk -F'\t' '!/^#/ { print $5, $6, $9, $13 }' $tmp/trace.tsv > $tmp/pieces
+printf '%s\n' "$start 20480 /keep.txt <deleted>/dir/gone.txt" \
+       "$((start + 20480)) 12288 <free space> <deleted>/dir/gone.txt" | diff - $tmp/pieces
+test "$(grep -c '  formerly <deleted>/dir/gone.txt$' $tmp/log)" -eq 2
+bmaplog report $tmp/trace.tsv > $tmp/report
