@@ -8,6 +8,7 @@ source ./functions.sh
 set -x
 requires debugfs -V
 requires fls -V
+requires fiwalk -V
 
 img=$tmp/ext2.img
 mkdir $tmp/root
@@ -26,7 +27,7 @@ test "$(debugfs -R 'ncheck 12' $img 2>/dev/null | awk 'NR == 2 { print $2 }')" =
 virt-bmap -o $tmp/ext2.bmap $img 2> $tmp/warnings
 cat $tmp/warnings
 test ! -s $tmp/warnings
-$srcdir/deleted-check $img $tmp/ext2.bmap
+$srcdir/deleted-check $img $tmp/ext2.bmap --fiwalk
 ./test-index $tmp/ext2.bmap
 sqlite3 $tmp/ext2.bmap "SELECT path FROM objects WHERE flags & 8" > $tmp/deleted
 printf '%s\n' '<deleted>/<inode 13>' | diff - $tmp/deleted

@@ -10,6 +10,7 @@ set -x
 requires mcopy --version
 requires mkfs.vfat --help
 requires fls -V
+requires fiwalk -V
 export MTOOLS_SKIP_CHECK=1
 
 img=$tmp/fat.img
@@ -31,7 +32,7 @@ virt-bmap -o $tmp/fat.bmap $img 2> $tmp/warnings
 cat $tmp/warnings
 test ! -s $tmp/warnings
 $srcdir/fat-check-map $img $tmp/fat.bmap /dev/sda $src
-$srcdir/deleted-check $img $tmp/fat.bmap
+$srcdir/deleted-check $img $tmp/fat.bmap --fiwalk
 ./test-index $tmp/fat.bmap
 sqlite3 $tmp/fat.bmap "SELECT path FROM objects WHERE flags & 8 ORDER BY path" > $tmp/deleted
 printf '%s\n' '<deleted>/_OP.TXT' '<deleted>/dir/gone file.txt' | diff - $tmp/deleted

@@ -2,14 +2,15 @@
 # Deleted NTFS files: written with libntfs-3g, deleted (ntfs_delete
 # leaves the MFT record's run list), then part of their clusters
 # reused by a live file.  Checked by deleted-check against fls -d,
-# istat, icat and ntfsundelete --scan; the live file stays the owner
-# of the reused clusters (query, the index, ntfscluster), and free
-# space is what ntfsinfo counts.  bmaplog's log and trace of a read
+# istat, icat, ntfsundelete --scan and fiwalk's DFXML; the live file
+# stays the owner of the reused clusters (query, the index,
+# ntfscluster), and free space is what ntfsinfo counts.  bmaplog's log and trace of a read
 # there name both.
 source ./functions.sh
 set -x
 requires_ntfs
 requires fls -V
+requires fiwalk -V
 requires ntfsundelete --version
 requires nbdsh --version
 
@@ -47,7 +48,7 @@ yes filler | head -c $(((free - 2) * 4096)) > $tmp/filler
 virt-bmap -o $tmp/ntfs.bmap $img 2> $tmp/warnings
 cat $tmp/warnings
 test ! -s $tmp/warnings
-$srcdir/deleted-check $img $tmp/ntfs.bmap --ntfsundelete
+$srcdir/deleted-check $img $tmp/ntfs.bmap --ntfsundelete --fiwalk
 sqlite3 $tmp/ntfs.bmap "SELECT path FROM objects WHERE flags & 8 ORDER BY path" > $tmp/deleted
 cat $tmp/deleted
 grep -qx '<deleted>/dir/gone.txt' $tmp/deleted
