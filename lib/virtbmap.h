@@ -47,6 +47,9 @@ struct vbm_error {
 #define VBM_EXTENT_COMPRESSED 0x20 /* stored compressed (whole units) */
 #define VBM_EXTENT_ENCRYPTED  0x40 /* stored encrypted (NTFS EFS): ciphertext */
 #define VBM_EXTENT_SHARED     0x80 /* shared with other files (XFS reflink) */
+#define VBM_EXTENT_FORMER    0x100 /* where a deleted object's data was: the
+                                    * bytes now belong to the other objects
+                                    * here (free space, a live file) */
 
 /* Object flags. */
 #define VBM_OBJECT_UNREACHABLE 0x01 /* in use but no name leads to it */
@@ -293,6 +296,11 @@ struct vbm_hit {
    * holding a filesystem, else NULL (and from vbm_index_lookup).
    */
   const char *fstype;
+  /* Since 1.2, from vbm_index_lookup only (else NULL): the path of a
+   * deleted object whose data was here (VBM_EXTENT_FORMER) under the
+   * current owner, NULL if none.
+   */
+  const char *former;
 };
 #define VBM_HIT_INIT { .struct_size = sizeof (struct vbm_hit) }
 
@@ -329,7 +337,8 @@ extern int vbm_map_get_meta (struct vbm_map *map, const char *key,
                              char *buf, size_t len, struct vbm_error *err);
 
 /* Calls fn for every extent covering the disk byte at offset, outer
- * objects (device) first.  Returns the number of hits, or -1.
+ * objects (device) first, the former extents of deleted objects
+ * (VBM_EXTENT_FORMER) last.  Returns the number of hits, or -1.
  */
 extern int64_t vbm_map_lookup (struct vbm_map *map, unsigned disk,
                                uint64_t offset,

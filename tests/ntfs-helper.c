@@ -22,6 +22,9 @@
  *       flags PATH encrypted (FILE_ATTR_ENCRYPTED, ATTR_IS_ENCRYPTED
  *       on its $DATA attributes) and adds EFS's bytes as its
  *       $LOGGED_UTILITY_STREAM "$EFS"; the data is left as it is
+ *   ntfs-helper rm IMG PATH
+ *       deletes the file PATH (ntfs_delete: its MFT record is marked
+ *       unused, its run list left in place, its clusters freed)
  *   ntfs-helper populate IMG N
  *       N files in directories of 200, of assorted small sizes (the
  *       benchmark image)
@@ -322,6 +325,25 @@ main (int argc, char *argv[])
       die ("link");
     ntfs_inode_close (dir);
     ntfs_inode_close (ni);
+    free (u);
+    free (copy);
+  }
+  else if (strcmp (cmd, "rm") == 0 && argc == 4) {
+    char *copy = strdup (argv[3]), *slash = strrchr (copy, '/');
+    ntfschar *u;
+    int n;
+
+    ni = ntfs_pathname_to_inode (vol, NULL, argv[3]);
+    if (ni == NULL || slash == NULL)
+      die (argv[3]);
+    *slash = '\0';
+    dir = ntfs_pathname_to_inode (vol, NULL, *copy ? copy : "/");
+    if (dir == NULL)
+      die (argv[3]);
+    n = to_ucs (slash + 1, &u);
+    /* Closes both inodes. */
+    if (ntfs_delete (vol, argv[3], ni, dir, u, n) == -1)
+      die ("delete");
     free (u);
     free (copy);
   }

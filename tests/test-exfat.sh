@@ -56,6 +56,10 @@ for m in '<boot sector>' '<backup boot sector>' '<FAT 1>' '<allocation bitmap>' 
       '<up-case table>'; do
     test "$(sqlite3 $tmp/exfat.bmap "SELECT count(*) FROM objects WHERE kind = 'm' AND path = '$m'")" -eq 1
 done
-test -z "$(sqlite3 $tmp/exfat.bmap "SELECT path FROM objects WHERE path LIKE '%deleted%' OR path LIKE '/\$%'")"
+test -z "$(sqlite3 $tmp/exfat.bmap "SELECT path FROM objects WHERE flags & 8 = 0 AND (path LIKE '%deleted%' OR path LIKE '/\$%')")"
+# The deleted file (and the deleted holes) as TSK finds them.
+sqlite3 $tmp/exfat.bmap "SELECT path FROM objects WHERE flags & 8" > $tmp/deleted
+grep -qx '<deleted>/deleted-file-with-a-long-name' $tmp/deleted
+$srcdir/deleted-check $img $tmp/exfat.bmap
 # The file written into the holes is in several pieces.
 test "$(sqlite3 $tmp/exfat.bmap "SELECT count(*) FROM extents e JOIN objects o ON e.object = o.id WHERE o.path = '/holes/fragmented'")" -gt 2

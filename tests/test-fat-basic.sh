@@ -56,8 +56,12 @@ check ()
     test ! -s $tmp/warnings
     $srcdir/fat-check-map $img $tmp/$1.bmap /dev/sda $src
     test "$(sqlite3 $tmp/$1.bmap "SELECT fstype FROM objects WHERE kind = 'v'")" = $t
-    # Deleted names are not live files.
-    test -z "$(sqlite3 $tmp/$1.bmap "SELECT path FROM objects WHERE path LIKE '%eleted%' OR path LIKE '/deldir%'")"
+    # Deleted names are not live files but deleted ones, as TSK finds
+    # them.
+    test -z "$(sqlite3 $tmp/$1.bmap "SELECT path FROM objects WHERE flags & 8 = 0 AND (path LIKE '%eleted%' OR path LIKE '/deldir%')")"
+    sqlite3 $tmp/$1.bmap "SELECT path FROM objects WHERE flags & 8" > $tmp/deleted
+    grep -qx '<deleted>/deleted file with a long name.txt' $tmp/deleted
+    $srcdir/deleted-check $img $tmp/$1.bmap
 }
 
 check fat12 4M "-F 12 -s 2"

@@ -294,6 +294,63 @@ test_sweep (struct vbm_ctx *ctx)
   assert (next_warning == nwarnings);
 }
 
+/* A deleted file's former units over a live file and free space: not
+ * claimed, no conflict, the sweep's counts and objects as without it.
+ * 512-byte units 1..7 of a volume at 0.
+ */
+static void
+test_former (struct vbm_ctx *ctx)
+{
+  const struct vbm_volume vol = {
+    .object = 1002, .device = "/dev/sdz3", .offset = 0, .length = 8 * 512,
+  };
+  const struct vbm_fsmap_geometry geo = {
+    .unit_name = "cluster", .unit_size = 512, .first_unit = 1, .units = 8,
+  };
+  struct vbm_fsmap *fm = vbm_fsmap_new (ctx, &vol);
+  struct vbm_fsmap_unclaimed u;
+  const size_t obj0 = nobjects, ext0 = nextents, warn0 = nwarnings;
+  int64_t live, d;
+
+  assert (fm);
+  vbm_fsmap_set_geometry (fm, &geo);
+  live = vbm_fsmap_object (fm, VBM_KIND_FILE, "/live", 1, 1024, 0);
+  assert (vbm_fsmap_units (fm, live, 2, 2, 0, 0) == 2);
+  vbm_fsmap_end_object (fm, "/live");
+  /* 2000 bytes, its last unit ending at 2048; units 0..5 at offset 0:
+   * unit 0 is before first_unit, so from 512.
+   */
+  d = vbm_fsmap_object (fm, VBM_KIND_FILE, "<deleted>/d", 2, 2000,
+                        VBM_OBJECT_DELETED);
+  vbm_fsmap_stream (fm, 2000, 2048);
+  assert (vbm_fsmap_former (fm, d, 0, 6, 0) == 5);
+  vbm_fsmap_end_stream (fm);
+  vbm_fsmap_end_object (fm, "<deleted>/d");
+  /* The live file can still claim a unit the deleted one had. */
+  assert (vbm_fsmap_units (fm, live, 4, 1, 1024, 0) == 1);
+  assert (vbm_fsmap_allocated (fm, 2, 3) == 0);
+  assert (vbm_fsmap_sweep (fm, &u) == 0);
+  /* Free: 1, 5, 6, 7. */
+  assert (u.free == 4 && u.unaccounted == 0 && u.slack == 0 &&
+          u.claimed_free == 0);
+  assert (vbm_fsmap_finish (fm) == 0);
+  vbm_fsmap_free (fm);
+
+  expect_object (d, VBM_KIND_FILE, "<deleted>/d", 2000);
+  expect_object (obj0 + 3, VBM_KIND_FREE, "<free space>", 4 * 512);
+  assert (nobjects == obj0 + 3 && next_extent == ext0);
+  expect_extent (live, 1024, 1024, 0, 0);
+  expect_extent (d, 512, 1488, 512, VBM_EXTENT_FORMER);
+  expect_extent (d, 2000, 48, 2000, VBM_EXTENT_FORMER | VBM_EXTENT_UNWRITTEN);
+  expect_extent (d, 2048, 1024, 2048, VBM_EXTENT_FORMER | VBM_EXTENT_PAST_EOF);
+  expect_extent (live, 2048, 512, 1024, 0);
+  expect_extent (obj0 + 3, 512, 512, -1, 0);
+  expect_extent (obj0 + 3, 2560, 1536, -1, 0);
+  assert (next_extent == nextents);
+  /* No conflict, no warning. */
+  assert (nwarnings == warn0);
+}
+
 int
 main (void)
 {
@@ -303,6 +360,7 @@ main (void)
 
   test_units (&ctx);
   test_sweep (&ctx);
+  test_former (&ctx);
   assert (stats.extents == nextents && stats.objects == nobjects);
   printf ("fsmap: ok\n");
   return 0;

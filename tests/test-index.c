@@ -1,12 +1,15 @@
 /* test-index MAP: the in-memory index must give, at every offset
  * tried, the same answer as a brute-force scan of all the map's
  * extents (the covering extent of the latest object: children are
- * numbered after their parents).  Offsets tried: every extent's first
- * and last byte, and random ones.
+ * numbered after their parents), and the latest deleted object whose
+ * former extent (VBM_EXTENT_FORMER) covers it, which is the answer
+ * itself only where nothing else is.  Offsets tried: every extent's
+ * first and last byte, and random ones.
  */
 #include <config.h>
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,8 @@ struct ext {
   unsigned disk;
   uint64_t start, end;
   int64_t offset, object;
+  bool former;
+  char *path;
 };
 DEFINE_VECTOR_TYPE (ext_vector, struct ext);
 
@@ -25,7 +30,9 @@ static int
 collect (void *opaque, const struct vbm_hit *h)
 {
   ext_vector *v = opaque;
-  struct ext e = { h->disk, h->start, h->end, h->object_offset, h->object_id };
+  struct ext e = { h->disk, h->start, h->end, h->object_offset, h->object_id,
+                   h->extent_flags & VBM_EXTENT_FORMER,
+                   h->path ? strdup (h->path) : NULL };
   return ext_vector_append (v, e);
 }
 
@@ -35,7 +42,7 @@ static void
 check (struct vbm_index *idx, const ext_vector *v, unsigned disk,
        uint64_t off)
 {
-  const struct ext *best = NULL;
+  const struct ext *best = NULL, *former = NULL;
   struct vbm_hit hit = VBM_HIT_INIT;
   int64_t want_offset;
   size_t i;
@@ -43,9 +50,18 @@ check (struct vbm_index *idx, const ext_vector *v, unsigned disk,
 
   for (i = 0; i < v->len; ++i) {
     const struct ext *e = &v->ptr[i];
-    if (e->disk == disk && e->start <= off && off < e->end &&
-        (best == NULL || e->object > best->object))
+    if (e->disk != disk || off < e->start || off >= e->end)
+      continue;
+    if (e->former) {
+      if (former == NULL || e->object > former->object)
+        former = e;
+    }
+    else if (best == NULL || e->object > best->object)
       best = e;
+  }
+  if (best == NULL) {
+    best = former;
+    former = NULL;
   }
   r = vbm_index_lookup (idx, disk, off, &hit);
   if (best == NULL) {
@@ -55,6 +71,14 @@ check (struct vbm_index *idx, const ext_vector *v, unsigned disk,
       failures++;
     }
     return;
+  }
+  if (r == 0 && (former == NULL ? hit.former != NULL
+                 : hit.former == NULL || former->path == NULL ||
+                   strcmp (hit.former, former->path) != 0)) {
+    fprintf (stderr, "disk %u offset %" PRIu64 ": index says formerly %s, "
+             "scan says %s\n", disk, off, hit.former ? hit.former : "none",
+             former ? former->path : "none");
+    failures++;
   }
   want_offset = best->offset >= 0 ? best->offset + (int64_t) (off - best->start) : -1;
   if (r == -1 || hit.object_id != best->object || off < hit.start ||
@@ -113,6 +137,8 @@ main (int argc, char *argv[])
           "%u failures\n", v.len, tried, vbm_index_memory (idx), failures);
   vbm_index_free (idx);
   vbm_map_close (map);
+  for (i = 0; i < v.len; ++i)
+    free (v.ptr[i].path);
   free (v.ptr);
   return failures ? 1 : 0;
 }

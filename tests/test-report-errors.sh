@@ -101,7 +101,7 @@ refuse long.jsonl 'line 3: line longer than'
 refuse mixed.jsonl 'line 3: .*must be a JSON object'
 
 printf '#bmaplog_trace\t1\n1\t1\tread\t0\t0\t4096\tf\t/dev/sda\n' > fields.tsv
-refuse fields.tsv 'line 2: fewer fields, a TSV trace record has 12'
+refuse fields.tsv 'line 2: fewer fields, a TSV trace record has 12 or 13'
 sed '2s/^1\t/x\t/' good.tsv > number.tsv
 refuse number.tsv "line 2: t_ns: 'x' is not an integer"
 sed '2s/\/a.txt/\/a\\q.txt/' good.tsv > escape.tsv

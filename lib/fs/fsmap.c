@@ -353,6 +353,25 @@ vbm_fsmap_units (struct vbm_fsmap *fm, int64_t object, uint64_t unit,
   return mapped;
 }
 
+int64_t
+vbm_fsmap_former (struct vbm_fsmap *fm, int64_t object, uint64_t unit,
+                  uint64_t n, int64_t off)
+{
+  uint64_t end, b;
+
+  if (ADD_OVERFLOW (unit, n, &end) || end > fm->geo.units)
+    end = fm->geo.units;
+  b = unit < fm->geo.first_unit ? fm->geo.first_unit : unit;
+  if (b >= end)
+    return 0;
+  if (push_stream (fm, object, unit_bytes (fm, b),
+                   (end - b) * fm->geo.unit_size,
+                   off + (int64_t) ((b - unit) * fm->geo.unit_size),
+                   VBM_EXTENT_FORMER) == -1)
+    return -1;
+  return end - b;
+}
+
 bool
 vbm_fsmap_claim (struct vbm_fsmap *fm, uint64_t unit)
 {

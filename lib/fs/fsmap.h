@@ -8,6 +8,8 @@
  *     of the volume are object X" (vbm_fsmap_bytes: inline data,
  *     records inside a table);
  *   - "this is metadata <name>" (vbm_fsmap_meta);
+ *   - "units [u, u+n) held deleted object X" (vbm_fsmap_former): not
+ *     claimed, never hiding the current owner;
  *   - "these units are allocated per the filesystem's own bitmap"
  *     (vbm_fsmap_allocated), then runs the final sweep;
  *   - warnings (vbm_fsmap_warn).
@@ -136,6 +138,15 @@ extern void vbm_fsmap_end_object (struct vbm_fsmap *fm, const char *what);
 extern int64_t vbm_fsmap_units (struct vbm_fsmap *fm, int64_t object,
                                 uint64_t unit, uint64_t n, int64_t off,
                                 unsigned flags);
+/* A deleted object's former units [unit, unit+n), at object offset
+ * off: mapped with VBM_EXTENT_FORMER, neither claimed nor checked
+ * against claims (they overlap free space or the live object that
+ * reused them), so the current owners and the sweep are unchanged.
+ * Units outside the filesystem are skipped.  Returns the number of
+ * units mapped.
+ */
+extern int64_t vbm_fsmap_former (struct vbm_fsmap *fm, int64_t object,
+                                 uint64_t unit, uint64_t n, int64_t off);
 /* Claims one unit without mapping it (its bytes are then mapped with
  * vbm_fsmap_bytes); false, counted, if outside or already claimed.
  */

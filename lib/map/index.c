@@ -1,6 +1,7 @@
 /* The in-memory index: the map flattened into sorted, non-overlapping
- * segments, each naming the most specific object covering it, found
- * through a table of buckets by offset.
+ * segments, each naming the most specific object covering it (and the
+ * deleted object whose data was there, if any), found through a table
+ * of buckets by offset.
  */
 #include <config.h>
 
@@ -33,6 +34,8 @@ struct idx_segment {
   int64_t offset;               /* inside the object at start, or -1 */
   uint32_t object;              /* index into objects, or NO_OBJECT */
   uint32_t flags;               /* extent flags */
+  uint32_t former;              /* a deleted object formerly here, or
+                                 * NO_OBJECT */
 };
 
 DEFINE_VECTOR_TYPE (segment_vector, struct idx_segment);
@@ -52,7 +55,10 @@ struct idx_entry {
   uint32_t flags;               /* extent flags */
   uint32_t object_flags;
   char kind;                    /* '\0': no object here */
+  uint32_t former;              /* path of a deleted object formerly
+                                 * here, UINT32_MAX if none */
 } __attribute__ ((aligned (64)));
+_Static_assert (sizeof (struct idx_entry) == 64, "an entry is one cache line");
 DEFINE_VECTOR_TYPE (char_vector, char);
 
 /* A lookup first goes to the bucket of its offset: the disk from the
@@ -291,19 +297,22 @@ heap_pop (struct heap *h)
 }
 
 static int
-add_segment (struct idx_disk *d, uint64_t start, const struct bext *e)
+add_segment (struct idx_disk *d, uint64_t start, const struct bext *e,
+             const struct bext *former)
 {
   struct idx_segment seg = {
     .start = start,
     .object = e ? e->object : NO_OBJECT,
     .offset = e && e->offset >= 0 ? e->offset + (int64_t) (start - e->start) : -1,
     .flags = e ? e->flags : 0,
+    .former = former ? former->object : NO_OBJECT,
   };
 
   /* Merge with the previous segment when it continues it exactly. */
   if (d->segs.len > 0) {
     struct idx_segment *p = &d->segs.ptr[d->segs.len - 1];
     if (p->object == seg.object && p->flags == seg.flags &&
+        p->former == seg.former &&
         (p->offset == -1
          ? seg.offset == -1
          : seg.offset == p->offset + (int64_t) (start - p->start)))
@@ -317,51 +326,64 @@ add_segment (struct idx_disk *d, uint64_t start, const struct bext *e)
 }
 
 /* Sweeps the extents of one disk (sorted by start): the answer changes
- * only where an extent starts or where the winning extent ends.
+ * only where an extent starts or where a winning extent ends.  Former
+ * extents of deleted objects (VBM_EXTENT_FORMER) compete in their own
+ * heap: they never hide the current owner, and are the answer only
+ * where nothing else is mapped.
  */
 static int
 sweep_disk (struct vbm_index *idx, struct idx_disk *d,
             const struct bext *ext, size_t n)
 {
   struct heap h = { .v = empty_vector, .ext = ext, .objects = idx->objects };
+  struct heap f = h;
   size_t i = 0;
   uint64_t pos;
 
   if (n == 0)
     return 0;
   pos = ext[0].start;
-  while (i < n || h.v.len > 0) {
+  while (i < n || h.v.len > 0 || f.v.len > 0) {
     while (i < n && ext[i].start <= pos) {
-      if (heap_push (&h, i) == -1)
+      if (heap_push (ext[i].flags & VBM_EXTENT_FORMER ? &f : &h, i) == -1)
         goto fail;
       i++;
     }
     while (h.v.len > 0 && ext[h.v.ptr[0]].end <= pos)
       heap_pop (&h);
-    if (h.v.len == 0) {
+    while (f.v.len > 0 && ext[f.v.ptr[0]].end <= pos)
+      heap_pop (&f);
+    if (h.v.len == 0 && f.v.len == 0) {
       if (i >= n)
         break;
       /* A hole in the map: no object until the next extent. */
-      if (add_segment (d, pos, NULL) == -1)
+      if (add_segment (d, pos, NULL, NULL) == -1)
         goto fail;
       pos = ext[i].start;
       continue;
     }
-    const struct bext *top = &ext[h.v.ptr[0]];
-    uint64_t next = top->end;
+    const struct bext *top = h.v.len ? &ext[h.v.ptr[0]] : NULL;
+    const struct bext *former = f.v.len ? &ext[f.v.ptr[0]] : NULL;
+    uint64_t next = UINT64_MAX;
+    if (top && top->end < next)
+      next = top->end;
+    if (former && former->end < next)
+      next = former->end;
     if (i < n && ext[i].start < next)
       next = ext[i].start;
-    if (add_segment (d, pos, top) == -1)
+    if (add_segment (d, pos, top ? top : former, top ? former : NULL) == -1)
       goto fail;
-    if (d->end < top->end)
-      d->end = top->end;
+    if (d->end < next)
+      d->end = next;
     pos = next;
   }
   heap_vector_reset (&h.v);
+  heap_vector_reset (&f.v);
   return 0;
 
  fail:
   heap_vector_reset (&h.v);
+  heap_vector_reset (&f.v);
   return -1;
 }
 
@@ -392,6 +414,8 @@ make_entries (struct vbm_index *idx, struct idx_disk *d)
     e->start = seg->start;
     e->offset = seg->offset;
     e->flags = seg->flags;
+    e->former = seg->former != NO_OBJECT
+      ? idx->objects[seg->former].path : UINT32_MAX;
     if (seg->object != NO_OBJECT) {
       const struct idx_object *o = &idx->objects[seg->object];
       e->kind = o->kind ? o->kind : '?';
@@ -584,6 +608,7 @@ fill_hit (struct vbm_hit *hit, const struct vbm_index *idx,
     .object_offset = e->offset,
     .extent_flags = e->flags,
     .object_id = e->object_id,
+    .former = e->former == UINT32_MAX ? NULL : idx->pool.ptr + e->former,
   };
 }
 

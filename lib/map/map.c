@@ -48,6 +48,7 @@ fill_hit (sqlite3_stmt *s, struct vbm_hit *hit)
   hit->extent_flags = sqlite3_column_int64 (s, 10);
   hit->object_id = sqlite3_column_int64 (s, 11);
   hit->fstype = (const char *) sqlite3_column_text (s, 12);
+  hit->former = NULL;
 }
 
 static void
@@ -170,7 +171,7 @@ vbm_map_lookup (struct vbm_map *map, unsigned disk, uint64_t offset,
                " WHERE r.disk_lo <= ?1 AND r.disk_hi >= ?1"
                " AND r.start <= ?2 AND r.end >= ?2"
                " AND e.disk = ?1 AND e.start <= ?2 AND e.end > ?2"
-               " ORDER BY o.id, e.start", err);
+               " ORDER BY (e.flags & 128) != 0, o.id, e.start", err);
   if (s == NULL)
     return -1;
   sqlite3_bind_int64 (s, 1, disk);

@@ -137,7 +137,12 @@ write_fileobject (struct dfxml *d, struct volume *v, const char *path)
   size_t i;
 
   fputs ("    <fileobject>\n      <filename>", fp);
-  /* fiwalk's names are relative to the root. */
+  /* fiwalk's names are relative to the root; a deleted file's is its
+   * name (alloc 0 says it is deleted).
+   */
+  if ((o->object_flags & VBM_OBJECT_DELETED) &&
+      strncmp (path, "<deleted>/", 10) == 0)
+    path += 10;
   xml_write_string (fp, path[0] == '/' ? path + 1 : path);
   fprintf (fp, "</filename>\n      <partition>%zu</partition>\n"
            "      <id>%" PRIu64 "</id>\n"

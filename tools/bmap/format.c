@@ -31,7 +31,7 @@ format_extent_flags (unsigned flags, char *buf, size_t len)
 {
   static const char *const names[] =
     { "unwritten", "past_eof", "inline", "tree", "xattr", "compressed",
-      "encrypted", "shared" };
+      "encrypted", "shared", "former" };
   format_flags (flags, names, sizeof names / sizeof names[0], buf, len);
 }
 

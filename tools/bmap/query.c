@@ -13,6 +13,7 @@
 
 struct query {
   uint64_t offset;
+  char owner[4096];             /* the innermost current owner's path */
 };
 
 static int
@@ -32,6 +33,15 @@ print_hit (void *opaque, const struct vbm_hit *h)
   tsv_write_field (stdout, h->path);
   printf ("\t%" PRIu64 "\t%s\t%" PRIu64 "\t%" PRIu64 "\t%s\n",
           h->inode, inside, h->start, h->end, flags);
+  /* Former extents of deleted objects come last: say what the byte is
+   * now and what it was, as a comment line TSV readers skip.
+   */
+  if (h->extent_flags & VBM_EXTENT_FORMER)
+    printf ("# %s, formerly %s\n", q->owner[0] ? q->owner : h->device,
+            h->path ? h->path : "?");
+  else
+    snprintf (q->owner, sizeof q->owner, "%s",
+              h->path ? h->path : h->device);
   return 0;
 }
 
@@ -92,6 +102,8 @@ usage (void)
           "Prints every object at each disk OFFSET (decimal, 0x hex, or with\n"
           "a k/M/G/T suffix), outer objects first, one tab-separated line each:\n"
           "  offset disk kind device path inode offset_in_object start end flags\n"
+          "Deleted files whose data was at OFFSET come last (flag 'former'),\n"
+          "each followed by '# OWNER, formerly PATH'.\n"
           "or the extents of the file PATH on DEVICE (any hard-link name),\n"
           "as lines of 'export --format tsv', followed, if the map was built\n"
           "with --hash, by its hashes: '# sha256 HEX' lines, or\n"
@@ -166,7 +178,7 @@ query_main (int argc, char *argv[])
     }
   }
   for (i = optind + 1; i < argc; ++i) {
-    struct query q;
+    struct query q = { .owner = "" };
     int64_t n;
 
     if (parse_offset (argv[i], &q.offset) == -1)

@@ -39,7 +39,8 @@
   X (PATH, "path")                              \
   X (INODE, "inode")                            \
   X (OBJECT_OFFSET, "object_offset")            \
-  X (ERROR, "error")
+  X (ERROR, "error")                            \
+  X (FORMER, "former")
 
 /* The header's keys.  JSON: {MAGIC, VERSION, START, MODE, MAP: {PATH,
  * CREATED, TOOL_VERSION}, IMAGES: [{DISK, PATH, FORMAT, SIZE, MTIME}]}.

@@ -6,7 +6,8 @@
  *      (ext2-meta.c);
  *   3. names: walk the directory tree from the root (ext2-names.c);
  *   4. inodes: one sequential inode scan, each in-use inode becomes an
- *      object with its blocks (ext2-inodes.c);
+ *      object with its blocks, each unlinked one with block pointers
+ *      left a deleted object at its former blocks (ext2-inodes.c);
  *   5. accounting: the block bitmap goes to the accounting core, whose
  *      sweep makes blocks nobody claimed free space, slack or
  *      <unaccounted> (ext2-meta.c).

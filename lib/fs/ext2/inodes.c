@@ -31,6 +31,7 @@ struct scan {
   size_t path_cap;
   int64_t obj;                  /* object being mapped */
   blk64_t eof_blk;              /* first logical block at or past EOF */
+  bool former;                  /* a deleted inode: former extents */
   bool fatal;
   uint64_t dangling;            /* names of inodes not in use */
   uint64_t csum_errors;
@@ -67,6 +68,15 @@ map_data (struct scan *s, blk64_t lblk, blk64_t pblk, blk64_t n,
 {
   struct ext2_map *m = s->m;
 
+  /* A deleted file's data, up to its size: nothing is claimed. */
+  if (s->former) {
+    if (lblk < s->eof_blk &&
+        vbm_fsmap_former (m->fm, s->obj, pblk,
+                          n < s->eof_blk - lblk ? n : s->eof_blk - lblk,
+                          lblk * m->bs) == -1)
+      return -1;
+    return 0;
+  }
   if (lblk < s->eof_blk) {
     blk64_t k = n < s->eof_blk - lblk ? n : s->eof_blk - lblk;
 
@@ -219,6 +229,13 @@ map_blockmap_block (ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt,
 {
   struct scan *s = priv;
 
+  /* A deleted file: its data up to its size, its pointers taken as
+   * they are (the blocks may have been reused since).
+   */
+  if (s->former && blockcnt < 0)
+    return 0;
+  if (s->former && (blk64_t) blockcnt >= s->eof_blk)
+    return BLOCK_ABORT;
   if (blockcnt < 0) {
     /* Indirect block. */
     int64_t n = vbm_fsmap_units (s->m->fm, s->obj, *blocknr, 1, -1,
@@ -258,6 +275,39 @@ map_blockmap (struct scan *s, ext2_ino_t ino, const char *what)
     return -1;
   if (err)
     ext2_warn (m, "%s: %s", what, ext2_strerror (err));
+  return 0;
+}
+
+/* An inode freed by unlinking a regular file (links 0, deletion time
+ * set) whose block pointers were left, as ext2 leaves them (ext3 and
+ * ext4 clear them): <deleted>/<inode N> at its former blocks.  The name
+ * is not known: directory entries are read from live directories.
+ */
+static int
+map_deleted (struct scan *s, ext2_ino_t ino)
+{
+  struct ext2_map *m = s->m;
+  struct ext2_inode *in = (struct ext2_inode *) s->raw;
+  const uint64_t size = EXT2_I_SIZE (in);
+  char path[64];
+  int r;
+
+  if (!LINUX_S_ISREG (in->i_mode) || in->i_links_count != 0 ||
+      in->i_dtime == 0 || size == 0 || in->i_block[0] == 0 ||
+      (in->i_flags & (EXT4_EXTENTS_FL | EXT4_INLINE_DATA_FL)))
+    return 0;
+  snprintf (path, sizeof path, "<deleted>/<inode %u>", ino);
+  s->obj = vbm_fsmap_object (m->fm, VBM_KIND_FILE, path, ino, size,
+                             VBM_OBJECT_DELETED);
+  if (s->obj == -1)
+    return -1;
+  s->eof_blk = size / m->bs + (size % m->bs != 0);
+  s->former = true;
+  r = map_blockmap (s, ino, path);
+  s->former = false;
+  if (r == -1 || vbm_fsmap_flush (m->fm) == -1)
+    return -1;
+  vbm_fsmap_end_object (m->fm, path);
   return 0;
 }
 
@@ -537,7 +587,7 @@ map_inode (struct scan *s, ext2_ino_t ino)
   if (!in_use || mode == 0) {
     s->dangling += nnames;
     names->cursor += nnames;
-    return 0;
+    return in_use ? 0 : map_deleted (s, ino);
   }
 
   kind = LINUX_S_ISDIR (mode) ? VBM_KIND_DIRECTORY : VBM_KIND_FILE;

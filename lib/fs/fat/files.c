@@ -1,6 +1,8 @@
-/* Files and directories: libtsk's recursive directory walk, live names
- * only, each with the cluster runs of its chain and their offsets in
- * the file.
+/* Files and directories: libtsk's recursive directory walk, each live
+ * name with the cluster runs of its chain and their offsets in the
+ * file.  Deleted regular files are mapped as deleted objects at their
+ * former clusters: from the first cluster of their entry, contiguous
+ * for their size, as libtsk assumes (their chain is gone).
  */
 #include <config.h>
 
@@ -83,7 +85,7 @@ special_entry (struct fat_map *m, TSK_FS_FILE *f)
  */
 static int
 map_runs (struct fat_map *m, TSK_FS_FILE *f, int64_t obj, const char *path,
-          bool is_dir)
+          bool is_dir, bool deleted)
 {
   const uint64_t spc = m->l.spc, bps = m->l.bps;
   const uint64_t cs = spc * bps;
@@ -94,7 +96,7 @@ map_runs (struct fat_map *m, TSK_FS_FILE *f, int64_t obj, const char *path,
   tsk_error_reset ();
   a = tsk_fs_file_attr_get (f);
   if (a == NULL) {
-    if (size > 0)
+    if (size > 0 && !deleted)
       vbm_fsmap_warn (m->fm, "%s: no cluster chain: %s", path,
                       tsk_error_get () ? tsk_error_get () : "libtsk error");
     tsk_error_reset ();
@@ -118,17 +120,20 @@ map_runs (struct fat_map *m, TSK_FS_FILE *f, int64_t obj, const char *path,
     }
     c = (r->addr - m->l.heap_start) / spc;
     n = r->len / spc;
-    got = vbm_fsmap_units (m->fm, obj, c, n, (int64_t) (r->offset * bps), 0);
+    got = deleted
+      ? vbm_fsmap_former (m->fm, obj, c, n, (int64_t) (r->offset * bps))
+      : vbm_fsmap_units (m->fm, obj, c, n, (int64_t) (r->offset * bps), 0);
     if (got == -1)
       return -1;
     mapped += n;
   }
   vbm_fsmap_end_stream (m->fm);
-  if (bad)
+  if (bad && !deleted)
     vbm_fsmap_warn (m->fm, "%s: %" PRIu64 " cluster(s) outside the cluster "
                     "heap (not mapped)", path, bad);
   want = size / cs + (size % cs != 0);
-  if (!is_dir && mapped < want)
+  /* A deleted file's clusters stop where libtsk found them reused. */
+  if (!is_dir && !deleted && mapped < want)
     vbm_fsmap_warn (m->fm, "%s: its cluster chain covers %" PRIu64 " of its %"
                     PRIu64 " cluster(s) (broken or looping chain)", path,
                     mapped, want);
@@ -153,7 +158,22 @@ map_file (struct fat_map *m, TSK_FS_FILE *f, const char *path)
     else
       m->ctx->stats->files++;
   }
-  return map_runs (m, f, obj, path, is_dir);
+  return map_runs (m, f, obj, path, is_dir, false);
+}
+
+/* A deleted regular file: "<deleted>/dir/name" at its former clusters,
+ * counted nowhere.
+ */
+static int
+map_deleted (struct fat_map *m, TSK_FS_FILE *f, const char *path)
+{
+  int64_t obj;
+
+  obj = vbm_fsmap_object (m->fm, VBM_KIND_FILE, path, f->name->meta_addr,
+                          f->meta->size, VBM_OBJECT_DELETED);
+  if (obj == -1)
+    return -1;
+  return map_runs (m, f, obj, path, false, true);
 }
 
 static TSK_WALK_RET_ENUM
@@ -164,7 +184,15 @@ visit (TSK_FS_FILE *f, const char *parent, void *opaque)
   const char *name;
   size_t need;
 
-  if (f->name == NULL || !(f->name->flags & TSK_FS_NAME_FLAG_ALLOC))
+  bool deleted;
+
+  if (f->name == NULL)
+    return TSK_WALK_CONT;
+  /* Of the deleted names, regular files with data only. */
+  deleted = !(f->name->flags & TSK_FS_NAME_FLAG_ALLOC);
+  if (deleted &&
+      (f->name->type != TSK_FS_NAME_TYPE_REG || f->meta == NULL ||
+       f->meta->type != TSK_FS_META_TYPE_REG || f->meta->size == 0))
     return TSK_WALK_CONT;
   name = f->name->name;
   if (parent[0] == '\0' && f->name->type == TSK_FS_NAME_TYPE_VIRT &&
@@ -180,10 +208,10 @@ visit (TSK_FS_FILE *f, const char *parent, void *opaque)
                     parent, name);
     return TSK_WALK_CONT;
   }
-  if (parent[0] == '\0' && special_entry (m, f))
+  if (!deleted && parent[0] == '\0' && special_entry (m, f))
     return TSK_WALK_CONT;
 
-  need = strlen (parent) + strlen (name) + 2;
+  need = strlen (parent) + strlen (name) + sizeof "<deleted>/";
   if (need > w->cap) {
     char *p = realloc (w->path, need * 2);
 
@@ -197,10 +225,11 @@ visit (TSK_FS_FILE *f, const char *parent, void *opaque)
     w->cap = need * 2;
   }
   /* libtsk's parent path is relative with a trailing slash. */
-  w->path[0] = '/';
-  strcpy (w->path + 1, parent);
+  strcpy (w->path, deleted ? "<deleted>/" : "/");
+  strcat (w->path, parent);
   strcat (w->path, name);
-  if (map_file (m, f, w->path) == -1) {
+  if ((deleted ? map_deleted (m, f, w->path)
+       : map_file (m, f, w->path)) == -1) {
     w->failed = true;
     return TSK_WALK_ERROR;
   }
@@ -243,6 +272,7 @@ fat_map_files (struct fat_map *m)
   tsk_error_reset ();
   r = tsk_fs_dir_walk (m->fs, m->fs->root_inum,
                        TSK_FS_DIR_WALK_FLAG_ALLOC |
+                       TSK_FS_DIR_WALK_FLAG_UNALLOC |
                        TSK_FS_DIR_WALK_FLAG_RECURSE |
                        TSK_FS_DIR_WALK_FLAG_NOORPHAN, visit, &w);
   free (w.path);

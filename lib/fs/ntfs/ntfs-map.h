@@ -7,6 +7,8 @@
  *   3. files: each named MFT record becomes an object (system files
  *      are metadata), each of its streams mapped from its runlist
  *      (ntfs-files.c);
+ *   3b. deleted files: MFT records not in use with an intact $DATA
+ *      run list, mapped as former extents (ntfs-deleted.c);
  *   4. accounting: $Bitmap goes to the accounting core, whose sweep
  *      makes clusters nobody claimed free space or <unaccounted>; the
  *      backup boot sector and the bytes past the last cluster are
@@ -200,5 +202,13 @@ extern int ntfs_read_plain_record (struct ntfs_map *m,
                                    size_t *nattrs);
 extern void ntfs_free_runlists (struct ntfs_attr_info *attrs, size_t n);
 extern void ntfs_mft_reader_free (struct ntfs_mft_reader *r);
+/* Points *rec at record no as stored (not fixed up) in r's buffer: 1,
+ * 0 if it cannot be read (outside $MFT's runs or the volume), -1 fatal.
+ */
+extern int ntfs_load_record (struct ntfs_map *m, struct ntfs_mft_reader *r,
+                             uint64_t no, const unsigned char **rec);
+
+/* ntfs-deleted.c: records not in use whose $DATA runs are intact. */
+extern int ntfs_map_deleted (struct ntfs_map *m);
 
 #endif /* VBM_NTFS_MAP_H */

@@ -211,6 +211,7 @@ ntfs_map_volume (struct vbm_ctx *ctx, const struct vbm_volume *vol)
   set_geometry (&m);
   if (ntfs_collect_names (&m) == -1 ||
       ntfs_map_files (&m) == -1 ||
+      ntfs_map_deleted (&m) == -1 ||
       map_unclaimed (&m) == -1 ||
       vbm_fsmap_finish (m.fm) == -1)
     goto out;

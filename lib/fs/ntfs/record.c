@@ -25,8 +25,8 @@
 #include <ntfs-3g/mst.h>
 
 /* Where record no is in $MFT's data, loaded into r->buf. */
-static int
-load_record (struct ntfs_map *m, struct ntfs_mft_reader *r, uint64_t no,
+int
+ntfs_load_record (struct ntfs_map *m, struct ntfs_mft_reader *r, uint64_t no,
              const unsigned char **rec)
 {
   const runlist_element *rl = m->nv->mft_na->rl;
@@ -227,7 +227,7 @@ ntfs_read_plain_record (struct ntfs_map *m, struct ntfs_mft_reader *r,
   *nattrs = 0;
   if (no >= nrecords)
     return 0;
-  rc = load_record (m, r, no, &raw);
+  rc = ntfs_load_record (m, r, no, &raw);
   if (rc != 1)
     return rc;
   memcpy (r->rec, raw, recsize);

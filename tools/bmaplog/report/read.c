@@ -305,6 +305,14 @@ record_field (void *opaque, const struct jpath *p, const struct jvalue *v)
       return -1;
     rec->error = n;
     return 0;
+  case TRACE_F_FORMER:
+    if (v->type == J_NULL)
+      rec->former = NULL;
+    else if (v->type == J_STRING)
+      rec->former = v->s;
+    else
+      return field_error (c, "\"%s\": not a string", k);
+    return 0;
   case TRACE_NR_FIELDS:
     break;
   }
@@ -419,9 +427,11 @@ parse_tsv (struct trace_reader *r, char *line, struct trace_record *rec)
   if (nf > TRACE_NR_FIELDS)
     return rerror (r, "more than %d fields, a TSV trace record has %d",
                    TRACE_NR_FIELDS, TRACE_NR_FIELDS);
-  if (nf < TRACE_NR_FIELDS)
-    return rerror (r, "%s fields, a TSV trace record has %d",
-                   nf == 1 ? "1" : "fewer", TRACE_NR_FIELDS);
+  /* Traces of earlier versions end before "former". */
+  if (nf < TRACE_NR_FIELDS - 1)
+    return rerror (r, "%s fields, a TSV trace record has %d or %d",
+                   nf == 1 ? "1" : "fewer", TRACE_NR_FIELDS - 1,
+                   TRACE_NR_FIELDS);
   record_defaults (rec);
   if (tsv_uint (r, NAME (T_NS), COL (T_NS), INT64_MAX, &rec->t_ns) == -1 ||
       tsv_uint (r, NAME (CONN), COL (CONN), INT64_MAX, &rec->conn) == -1)
@@ -464,6 +474,11 @@ parse_tsv (struct trace_reader *r, char *line, struct trace_record *rec)
   if (tsv_uint (r, NAME (ERROR), COL (ERROR), INT_MAX, &n) == -1)
     return -1;
   rec->error = n;
+  if (nf == TRACE_NR_FIELDS && !tsv_none (COL (FORMER))) {
+    if (tsv_unescape (COL (FORMER)) == -1)
+      return rerror (r, "%s: bad escape", NAME (FORMER));
+    rec->former = COL (FORMER);
+  }
   return check_record (r, rec);
 }
 

@@ -37,6 +37,8 @@ struct trace_record {
   uint64_t inode;
   int64_t object_offset;        /* -1 if none */
   int error;
+  const char *former;           /* a deleted file whose data was here,
+                                 * NULL if none (or an older trace) */
 };
 
 struct trace_image {

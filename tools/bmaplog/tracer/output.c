@@ -61,9 +61,10 @@ int
 output_log_line (text *out, const struct piece *p)
 {
   const char *err = p->error ? strerror (p->error) : "";
-  size_t elen = strlen (err);
+  const char *former = p->hit ? p->hit->former : NULL;
+  size_t elen = strlen (err), flen = former ? strlen (former) : 0;
 
-  if (text_room (out, 128 + elen) == -1)
+  if (text_room (out, 128 + elen + flen) == -1)
     return -1;
   if (p->op == TRACE_OP_FLUSH && p->hit == NULL && p->length == 0) {
     /* "    conn %" PRIu64 "%s%s\n" */
@@ -76,7 +77,7 @@ output_log_line (text *out, const struct piece *p)
   }
   else {
     /* "    disk 0x%09" PRIx64 " +%-8" PRIu64 [" at 0x%" PRIx64]
-     * "  conn %" PRIu64 ["  error: %s"]
+     * "  conn %" PRIu64 ["  error: %s"] ["  formerly %s"]
      */
     text_lit (out, "    disk 0x");
     text_hex (out, p->offset, 9);
@@ -91,6 +92,10 @@ output_log_line (text *out, const struct piece *p)
     if (p->error) {
       text_lit (out, "  error: ");
       text_mem (out, err, elen);
+    }
+    if (former) {
+      text_lit (out, "  formerly ");
+      text_mem (out, former, flen);
     }
   }
   text_char (out, '\n');
@@ -334,6 +339,19 @@ static inline int
 put_ERROR (struct fields *f)
 {
   text_int (f->out, f->p->error);
+  return 0;
+}
+
+/* A deleted file whose data was here: "free space, formerly /x". */
+static inline int
+put_FORMER (struct fields *f)
+{
+  const char *s = f->p->hit ? f->p->hit->former : NULL;
+  size_t len = s ? strlen (s) : 0;
+
+  if (s && text_room (f->out, 16 + 6 * len) == -1)
+    return -1;
+  put_string (f, s, len);
   return 0;
 }
 
