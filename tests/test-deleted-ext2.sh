@@ -12,10 +12,10 @@ requires fiwalk -V
 
 img=$tmp/ext2.img
 mkdir $tmp/root
-yes 'first' | head -c 10000 > $tmp/root/a
-yes 'deleted, reused' | head -c 70000 > $tmp/root/gone
-yes 'kept' | head -c 3000 > $tmp/root/keep
-yes 'the new file' | head -c 20000 > $tmp/new
+repeat 'first' 10000 > $tmp/root/a
+repeat 'deleted, reused' 70000 > $tmp/root/gone
+repeat 'kept' 3000 > $tmp/root/keep
+repeat 'the new file' 20000 > $tmp/new
 $MKFS_EXT4 -t ext2 -b 1024 -d $tmp/root $img 4M
 # /new takes the lowest free inode (/a's, 12) and blocks (/a's, then
 # the first ones of /gone).

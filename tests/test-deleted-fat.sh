@@ -16,9 +16,9 @@ export MTOOLS_SKIP_CHECK=1
 img=$tmp/fat.img
 src=$tmp/src
 mkdir -p $src/dir
-yes 'deleted, partly reused' | head -c 10000 > $tmp/gone
-yes 'deleted, not reused' | head -c 3000 > $tmp/top
-yes 'the live file' | head -c 5000 > $src/live.txt
+repeat 'deleted, partly reused' 10000 > $tmp/gone
+repeat 'deleted, not reused' 3000 > $tmp/top
+repeat 'the live file' 5000 > $src/live.txt
 truncate -s 8M $img
 mkfs.vfat -F 12 -s 4 $img
 mmd -i $img ::/dir

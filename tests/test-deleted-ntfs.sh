@@ -16,11 +16,11 @@ requires nbdsh --version
 
 img=$tmp/ntfs.img
 make_ntfs $img 16M
-yes 'first deleted' | head -c 30000 > $tmp/a
-yes 'second deleted' | head -c 9000 > $tmp/b
-yes 'in a deleted directory' | head -c 5000 > $tmp/x
-yes 'fragments' | head -c 40000 > $tmp/frag
-yes 'the live file' | head -c 20000 > $tmp/c
+repeat 'first deleted' 30000 > $tmp/a
+repeat 'second deleted' 9000 > $tmp/b
+repeat 'in a deleted directory' 5000 > $tmp/x
+repeat 'fragments' 40000 > $tmp/frag
+repeat 'the live file' 20000 > $tmp/c
 echo small > $tmp/s
 ./ntfs-helper mkdir $img /dir
 ./ntfs-helper mkdir $img /old
@@ -36,7 +36,7 @@ done
 # that /dir/gone.txt's clusters are it once deleted, and /keep.txt,
 # growing, reuses them.
 free=$(ntfsinfo -m $img | awk '/Free Clusters:/ { print $3 }')
-yes filler | head -c $(((free - 2) * 4096)) > $tmp/filler
+repeat filler $(((free - 2) * 4096)) > $tmp/filler
 ./ntfs-helper cp $img $tmp/filler /filler
 ./ntfs-helper rm $img /dir/gone.txt
 ./ntfs-helper cp $img $tmp/c /keep.txt

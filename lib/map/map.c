@@ -21,6 +21,10 @@ struct vbm_map {
  * outer objects first.  A hit is on its extent's disk: an LV may span
  * disks, its object is on the first.
  */
+/* A flag's value in SQL text. */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_ (x)
+
 #define HIT_SELECT \
   "SELECT coalesce(e.disk, o.disk), o.kind, o.device, o.path, o.inode, o.size, o.flags," \
   " e.start, e.end, e.offset, e.flags, o.id, o.fstype"
@@ -171,7 +175,8 @@ vbm_map_lookup (struct vbm_map *map, unsigned disk, uint64_t offset,
                " WHERE r.disk_lo <= ?1 AND r.disk_hi >= ?1"
                " AND r.start <= ?2 AND r.end >= ?2"
                " AND e.disk = ?1 AND e.start <= ?2 AND e.end > ?2"
-               " ORDER BY (e.flags & 128) != 0, o.id, e.start", err);
+               " ORDER BY (e.flags & " STRINGIFY (VBM_EXTENT_FORMER) ") != 0,"
+               " o.id, e.start", err);
   if (s == NULL)
     return -1;
   sqlite3_bind_int64 (s, 1, disk);
