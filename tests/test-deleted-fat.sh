@@ -43,7 +43,7 @@ start=$(sqlite3 $tmp/fat.bmap "SELECT e.start FROM extents e JOIN objects o ON o
 fls -r -p $img > $tmp/fls
 inode=$(awk -F'\t' '$2 == "live.txt" { sub(/^r\/r /, "", $1); sub(/:$/, "", $1); print $1 }' $tmp/fls)
 istat $img $inode > $tmp/istat
-sed -n '/^Sectors:/,$p' $tmp/istat | tr ' ' '\n' | grep -qx $((start / 512))
+sed -n '/^Sectors:/,$p' $tmp/istat | tr ' ' '\n' | grep_q -x $((start / 512))
 virt-bmap query $tmp/fat.bmap $((start + 100)) > $tmp/query
 cat $tmp/query
 awk -F'\t' 'NF > 1 { print $3, $5, $10 }' $tmp/query > $tmp/rows
