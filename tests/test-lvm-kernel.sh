@@ -75,17 +75,17 @@ l () { lvm "$@" --config "$cfg"; }
 # The partitions' nodes may still be on their way from udev.
 udevadm settle || :
 n=0
-while [ ! -b /dev/sda5 ]; do
+while [ ! -b ${disk}5 ]; do
     n=$((n + 1))
     # A generous bound: udev in the appliance is slow on a loaded host.
-    if [ $n -gt 1200 ]; then echo "no /dev/sda5"; exit 1; fi
+    if [ $n -gt 1200 ]; then echo "no ${disk}5"; exit 1; fi
     sleep 0.1
 done
-for i in 1 2 3 4 5; do l pvcreate -q -y /dev/sda$i; done
-l vgcreate -q -s 1m vg1 /dev/sda1 /dev/sda2 /dev/sda3 /dev/sda4 /dev/sda5
-l lvcreate -q -y -n lin -L 4m vg1 /dev/sda1
-l lvcreate -q -y -n spacer -L 1m vg1 /dev/sda1
-l lvextend -q -L +4m vg1/lin /dev/sda2
+for i in 1 2 3 4 5; do l pvcreate -q -y ${disk}$i; done
+l vgcreate -q -s 1m vg1 ${disk}1 ${disk}2 ${disk}3 ${disk}4 ${disk}5
+l lvcreate -q -y -n lin -L 4m vg1 ${disk}1
+l lvcreate -q -y -n spacer -L 1m vg1 ${disk}1
+l lvextend -q -L +4m vg1/lin ${disk}2
 l lvcreate -q -y -n r1 --type raid1 -m 1 -L 8m vg1
 l lvcreate -q -y -n r1c3 --type raid1 -m 2 -L 6m vg1
 l lvcreate -q -y -n r5 --type raid5 -i 2 -I 64k -L 12m vg1
@@ -107,13 +107,13 @@ l lvcreate -q -y -n r0 --type raid0 -i 3 -I 32k -L 6m vg1
 l lvcreate -q -y -n r0m --type raid0_meta -i 2 -L 6m vg1
 # A RAID5 and a striped LV extended past another LV: images of two
 # segments, and a second striped segment.
-l lvcreate -q -y -n r5x --type raid5 -i 2 -L 4m vg1 /dev/sda3 /dev/sda4 /dev/sda5
-l lvcreate -q -y -n strx -i 2 -I 8k -L 4m vg1 /dev/sda3 /dev/sda4
-l lvcreate -q -y -n spacer2 -L 1m vg1 /dev/sda3
-l lvcreate -q -y -n spacer3 -L 1m vg1 /dev/sda4
-l lvcreate -q -y -n spacer4 -L 1m vg1 /dev/sda5
-l lvextend -q -L +4m vg1/r5x /dev/sda3 /dev/sda4 /dev/sda5
-l lvextend -q -i 2 -I 8k -L +4m vg1/strx /dev/sda3 /dev/sda4
+l lvcreate -q -y -n r5x --type raid5 -i 2 -L 4m vg1 ${disk}3 ${disk}4 ${disk}5
+l lvcreate -q -y -n strx -i 2 -I 8k -L 4m vg1 ${disk}3 ${disk}4
+l lvcreate -q -y -n spacer2 -L 1m vg1 ${disk}3
+l lvcreate -q -y -n spacer3 -L 1m vg1 ${disk}4
+l lvcreate -q -y -n spacer4 -L 1m vg1 ${disk}5
+l lvextend -q -L +4m vg1/r5x ${disk}3 ${disk}4 ${disk}5
+l lvextend -q -i 2 -I 8k -L +4m vg1/strx ${disk}3 ${disk}4
 l lvcreate -q -y -n pool --type thin-pool -L 16m vg1
 l lvcreate -q -y -n thin -V 32m --thinpool vg1/pool
 
@@ -188,6 +188,8 @@ done
 l vgchange -q -an vg1 > /dev/null
 echo "== end"
 EOF
+# Our disk by its name in the appliance (appliance-disk.sh says why).
+sed -i "/^exec 2>&1\$/r $srcdir/appliance-disk.sh" $tmp/make.sh
 
 # One launch: the disk is written by the kernel, the oracle is what
 # the appliance prints.
