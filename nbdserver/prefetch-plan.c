@@ -12,6 +12,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
+#include "hex.h"
 #include "internal.h"
 #include "prefetch.h"
 
@@ -84,8 +85,7 @@ nbds_disk_identity (nbds_pread_fn pread, void *handle, uint64_t size,
   free (buf);
   if (r == 0) {
     strcpy (identity, "id1:sha256:");
-    for (i = 0; i < 32; ++i)
-      sprintf (identity + strlen (identity), "%02x", digest[i]);
+    vbm_hex (digest, 32, identity + strlen (identity));
   }
   return r;
 }

@@ -12,6 +12,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
+#include "hex.h"
 #include "internal.h"
 #include "source.h"
 #include "ewf.h"
@@ -20,16 +21,6 @@
  * sectors of 512 bytes = 16 MiB is rare; 64 sectors is the default).
  */
 #define VERIFY_BUF (4 * 1024 * 1024)
-
-static void
-hex (char *out, const unsigned char *bin, size_t len)
-{
-  size_t i;
-
-  for (i = 0; i < len; i++)
-    sprintf (out + 2 * i, "%02x", bin[i]);
-  out[2 * len] = '\0';
-}
 
 /* The stored hash: 1 and hex filled, 0 if none, -1 on error. */
 static int
@@ -50,7 +41,7 @@ stored_hash (struct vbm_source *src, struct vbm_ewf *ewf, int sha1,
     return -1;
   }
   if (r == 1)
-    hex (out, bin, sha1 ? 20 : 16);
+    vbm_hex (bin, sha1 ? 20 : 16, out);
   return r;
 }
 
@@ -95,11 +86,11 @@ hash_media (struct vbm_source *src, struct vbm_ewf *ewf, int want_sha1,
   }
   gnutls_hash_deinit (md5, bin);
   md5 = NULL;
-  hex (d->md5, bin, 16);
+  vbm_hex (bin, 16, d->md5);
   if (sha1) {
     gnutls_hash_deinit (sha1, bin);
     sha1 = NULL;
-    hex (d->sha1, bin, 20);
+    vbm_hex (bin, 20, d->sha1);
   }
   ret = 0;
  out:

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "hash.h"
+#include "hex.h"
 #include "schema.h"
 
 static int
@@ -20,19 +21,6 @@ fail (sqlite3 *db, struct vbm_error *err, const char *what)
   vbm_set_error (err, EIO, "map store: hashes: %s: %s", what,
                  db ? sqlite3_errmsg (db) : "out of memory");
   return -1;
-}
-
-static void
-to_hex (const unsigned char *d, unsigned len, char *out)
-{
-  static const char digits[] = "0123456789abcdef";
-  unsigned i;
-
-  for (i = 0; i < len; ++i) {
-    out[2 * i] = digits[d[i] >> 4];
-    out[2 * i + 1] = digits[d[i] & 15];
-  }
-  out[2 * len] = '\0';
 }
 
 static int
@@ -53,7 +41,7 @@ insert_files (sqlite3 *db, const struct hash_plan *p, unsigned algorithms,
     sqlite3_bind_int64 (s, 1, f->id);
     for (a = 0; a < VBM_NR_HASHES; ++a) {
       if (f->skip == HASH_OK && (algorithms & hash_algos[a].bit)) {
-        to_hex (f->digest + hash_algos[a].at, hash_algos[a].len, hex[a]);
+        vbm_hex (f->digest + hash_algos[a].at, hash_algos[a].len, hex[a]);
         sqlite3_bind_text (s, 2 + a, hex[a], -1, SQLITE_STATIC);
       }
       else

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "report.h"
 
 static const uint32_t K[64] = {
@@ -119,7 +120,7 @@ sha256_file (const char *path, char hex[65], char *err, size_t errlen)
   struct sha256 c;
   uint8_t *buf, out[32];
   ssize_t n;
-  int fd, i;
+  int fd;
 
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd == -1) {
@@ -143,7 +144,6 @@ sha256_file (const char *path, char hex[65], char *err, size_t errlen)
   if (n == -1)
     return -1;
   sha256_final (&c, out);
-  for (i = 0; i < 32; ++i)
-    snprintf (hex + 2 * i, 3, "%02x", out[i]);
+  vbm_hex (out, 32, hex);
   return 0;
 }
