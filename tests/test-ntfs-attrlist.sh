@@ -37,7 +37,7 @@ virt-bmap export $tmp/ntfs.bmap --format tsv > $tmp/map.tsv
 # The attribute list: its first byte where ntfsinfo's runlist puts it.
 ino=$(ifind -n /big $img)
 lcn=$(($(sed -n '/^Dumping attribute $ATTRIBUTE_LIST/,/^Dumping/p' $tmp/info |
-         awk '/Runlist:/ { getline; print $2; exit }')))
+         awk '/Runlist:/ && !seen { getline; print $2; seen = 1 }')))
 awk -F'\t' -v s=$((lcn * 4096)) -v i=$ino '$2 == s && $7 == i && $6 ~ /::\$ATTRIBUTE_LIST$/ &&
     $4 == "f" && $8 == 0 { ok = 1 } END { exit !ok }' $tmp/map.tsv
 virt-bmap query $tmp/ntfs.bmap $((lcn * 4096 + 100)) | awk -F'\t' '$3 == "f" { print $7 }' > $tmp/hit

@@ -58,7 +58,7 @@ awk -F'\t' '$6 == "/many" && $4 == "d" && $8 != "-" { n++ } END { exit !n }' $tm
 
 # A byte in the third cluster of /f100000: its owner per ifind -d,
 # its offset in the file per ntfsinfo's runlist.
-lcn=$(($(ntfsinfo -f -v -F /f100000 $img | awk '/Runlist:/ { getline; print $2; exit }')))
+lcn=$(($(ntfsinfo -f -v -F /f100000 $img | awk '/Runlist:/ && !seen { getline; print $2; seen = 1 }')))
 virt-bmap query $tmp/ntfs.bmap $(((lcn + 2) * 4096 + 5)) | awk -F'\t' '$3 == "f"' > $tmp/hit
 test "$(wc -l < $tmp/hit)" -eq 1
 test "$(cut -f5 $tmp/hit)" = /f100000
