@@ -55,9 +55,9 @@ fi
 
 for f in "$srcdir"/ext2-fuzz-regressions/*; do
     [ -f "$f" ] || continue
-    $fuzzer -timeout=10 -rss_limit_mb=2048 "$f"
+    $fuzzer -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 "$f"
 done
 
-timeout 600 $fuzzer -seed=1 -runs=3000 -max_len=4194305 \
+timeout 600 $fuzzer -error_exitcode=1 -seed=1 -runs=3000 -max_len=4194305 \
     -timeout=10 -rss_limit_mb=2048 \
     $tmp/corpus $seeds

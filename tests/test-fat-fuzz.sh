@@ -9,5 +9,5 @@ fuzzer=$top_builddir/lib/fs/fat/fuzz-fat
 requires test -x $fuzzer
 
 mkdir $tmp/corpus
-timeout 600 $fuzzer -seed=1 -runs=200000 -timeout=10 -rss_limit_mb=2048 \
+timeout 600 $fuzzer -error_exitcode=1 -seed=1 -runs=200000 -timeout=10 -rss_limit_mb=2048 \
     $tmp/corpus "$srcdir/fat-fuzz-seeds"

@@ -9,5 +9,5 @@ fuzzer=$top_builddir/lib/volume/fuzz-lvm
 requires test -x $fuzzer
 
 mkdir $tmp/corpus
-timeout 600 $fuzzer -seed=1 -runs=50000 -timeout=10 -rss_limit_mb=2048 \
+timeout 600 $fuzzer -error_exitcode=1 -seed=1 -runs=50000 -timeout=10 -rss_limit_mb=2048 \
     $tmp/corpus "$srcdir/lvm-fuzz-seeds"

@@ -7,5 +7,5 @@ fuzzer=$top_builddir/nbdserver/fuzz-nbdserver
 requires test -x $fuzzer
 
 mkdir $tmp/corpus
-timeout 300 $fuzzer -max_total_time=20 -timeout=10 -rss_limit_mb=2048 \
+timeout 300 $fuzzer -error_exitcode=1 -error_exitcode=1 -max_total_time=20 -timeout=10 -rss_limit_mb=2048 \
     $tmp/corpus $top_srcdir/nbdserver/fuzz-seeds

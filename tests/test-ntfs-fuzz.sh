@@ -14,7 +14,7 @@ source ./functions.sh
 set -x
 fuzzer=$top_builddir/lib/fuzz-image
 requires test -x $fuzzer
-requires mkntfs --version
+requires_ntfs   # and the full malloc stacks its lsan.supp entries need
 
 helper=./ntfs-helper
 seeds=$tmp/seeds
@@ -44,9 +44,9 @@ fi
 
 for f in "$srcdir"/ntfs-fuzz-regressions/*; do
     [ -f "$f" ] || continue
-    $fuzzer -timeout=10 -rss_limit_mb=2048 "$f"
+    $fuzzer -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 "$f"
 done
 
-timeout 600 $fuzzer -seed=1 -runs=1500 -max_len=2097153 \
+timeout 600 $fuzzer -error_exitcode=1 -seed=1 -runs=1500 -max_len=2097153 \
     -timeout=10 -rss_limit_mb=2048 \
     $tmp/corpus $seeds

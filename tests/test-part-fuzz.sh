@@ -68,9 +68,9 @@ fi
 
 for f in "$srcdir"/part-fuzz-regressions/*; do
     [ -f "$f" ] || continue
-    $fuzzer -timeout=10 -rss_limit_mb=2048 "$f"
+    $fuzzer -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 "$f"
 done
 
-timeout 600 $fuzzer -seed=1 -runs=4000 -max_len=2097153 \
+timeout 600 $fuzzer -error_exitcode=1 -seed=1 -runs=4000 -max_len=2097153 \
     -timeout=10 -rss_limit_mb=2048 \
     $tmp/corpus $seeds

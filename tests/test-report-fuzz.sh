@@ -38,8 +38,8 @@ fi
 
 for f in "$srcdir"/report-fuzz-regressions/*; do
     [ -f "$f" ] || continue
-    $fuzzer -timeout=10 -rss_limit_mb=2048 "$f"
+    $fuzzer -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 "$f"
 done
 
-timeout 600 $fuzzer -seed=1 -runs=10000 -timeout=10 -rss_limit_mb=2048 \
+timeout 600 $fuzzer -error_exitcode=1 -seed=1 -runs=10000 -timeout=10 -rss_limit_mb=2048 \
     $tmp/corpus $seeds

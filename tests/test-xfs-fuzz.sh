@@ -54,5 +54,5 @@ for opts in "-m crc=0" "-m crc=1,reflink=1,rmapbt=1" \
     "$srcdir/xfs-fuzz-seed" $tmp/img$n $tmp/seeds/seed$n
 done
 
-timeout 600 $fuzzer -seed=1 -runs=3000 -timeout=20 -rss_limit_mb=2048 \
+timeout 600 $fuzzer -error_exitcode=1 -seed=1 -runs=3000 -timeout=20 -rss_limit_mb=2048 \
     -max_len=1000000 $tmp/corpus $tmp/seeds
