@@ -106,6 +106,7 @@ collect_attrs (struct file *f)
     x->name_len = a->name_length;
     x->rl = NULL;
     x->record = x->value_off = x->value_len = x->data_size = 0;
+    x->usa_ofs = 0;
     if (x->name_len) {
       uint64_t noff = le16_to_cpu (a->name_offset);
 
@@ -118,6 +119,7 @@ collect_attrs (struct file *f)
       uint64_t aoff = (const u8 *) a - (const u8 *) actx->mrec;
 
       x->record = actx->ntfs_ino->mft_no;
+      x->usa_ofs = le16_to_cpu (actx->mrec->usa_ofs);
       x->value_off = aoff + le16_to_cpu (a->value_offset);
       x->value_len = le32_to_cpu (a->value_length);
       if (x->value_off > recsize || x->value_len > recsize - x->value_off)
@@ -167,29 +169,80 @@ mft_to_volume (struct ntfs_map *m, uint64_t pos, uint64_t *at,
   return true;
 }
 
+/* Bytes [rpos, rpos+n) of MFT record no, at object offset off (-1 for
+ * none), split where $MFT's clusters are; *outside set, and the rest
+ * not mapped, where $MFT has no cluster.
+ */
+static int
+map_record_bytes (struct ntfs_map *m, int64_t obj, uint64_t no,
+                  uint64_t rpos, uint64_t n, int64_t off, unsigned flags,
+                  bool *outside)
+{
+  const uint64_t pos = no * m->nv->mft_record_size + rpos;
+  uint64_t done = 0, at, avail;
+
+  while (done < n) {
+    uint64_t len = n - done;
+
+    if (!mft_to_volume (m, pos + done, &at, &avail)) {
+      *outside = true;
+      return 0;
+    }
+    if (len > avail)
+      len = avail;
+    if (vbm_fsmap_bytes (m->fm, obj, at, len, off < 0 ? -1 : off + (int64_t) done,
+                         flags) == -1)
+      return -1;
+    done += len;
+  }
+  return 0;
+}
+
+/* Resident data, INLINE in its record.  The last two bytes of each
+ * NTFS_BLOCK_SIZE stride of a record hold the update sequence number
+ * on disk; the value's real bytes there are in the record's update
+ * sequence array: those two bytes of the stream are mapped there, so
+ * that the stream can be read back from its extents.  (The record
+ * passed libntfs-3g's fixup checks: the array has one entry per
+ * stride.)
+ */
 static int
 map_resident (struct file *f, int64_t obj, const struct ntfs_attr_info *x,
               unsigned flags)
 {
   struct ntfs_map *m = f->m;
-  uint64_t pos = x->record * m->nv->mft_record_size + x->value_off;
-  uint64_t done = 0, at, avail;
+  const uint64_t recsize = m->nv->mft_record_size;
+  uint64_t done = 0;
+  bool outside = false;
 
-  while (done < x->value_len) {
-    uint64_t n = x->value_len - done;
+  flags |= VBM_EXTENT_INLINE;
+  while (done < x->value_len && !outside) {
+    uint64_t rpos = x->value_off + done, n = x->value_len - done;
+    uint64_t in = rpos % NTFS_BLOCK_SIZE, stride = rpos / NTFS_BLOCK_SIZE;
 
-    if (!mft_to_volume (m, pos + done, &at, &avail)) {
-      ntfs_warn (m, "%s: MFT record %" PRIu64 " is not in $MFT",
-                 f->path, x->record);
-      return 0;
+    if (in >= NTFS_BLOCK_SIZE - 2) {
+      /* Entry stride + 1 of the array (entry 0 is the number). */
+      uint64_t usa = x->usa_ofs + 2 * (stride + 1) + in - (NTFS_BLOCK_SIZE - 2);
+
+      if (n > NTFS_BLOCK_SIZE - in)
+        n = NTFS_BLOCK_SIZE - in;
+      if (usa + n > recsize) {
+        ntfs_warn (m, "%s: MFT record %" PRIu64 ": update sequence array "
+                   "out of the record", f->path, x->record);
+        return 0;
+      }
+      rpos = usa;
     }
-    if (n > avail)
-      n = avail;
-    if (vbm_fsmap_bytes (m->fm, obj, at, n, done,
-                         VBM_EXTENT_INLINE | flags) == -1)
+    else if (n > NTFS_BLOCK_SIZE - 2 - in)
+      n = NTFS_BLOCK_SIZE - 2 - in;
+    if (map_record_bytes (m, obj, x->record, rpos, n, done, flags,
+                          &outside) == -1)
       return -1;
     done += n;
   }
+  if (outside)
+    ntfs_warn (m, "%s: MFT record %" PRIu64 " is not in $MFT",
+               f->path, x->record);
   return 0;
 }
 
@@ -197,22 +250,10 @@ map_resident (struct file *f, int64_t obj, const struct ntfs_attr_info *x,
 static int
 map_record (struct file *f, int64_t obj, uint64_t no)
 {
-  struct ntfs_map *m = f->m;
-  const uint64_t recsize = m->nv->mft_record_size;
-  uint64_t done = 0, at, avail;
+  bool outside = false;         /* reported by the caller if it matters */
 
-  while (done < recsize) {
-    uint64_t n = recsize - done;
-
-    if (!mft_to_volume (m, no * recsize + done, &at, &avail))
-      return 0;                 /* reported by the caller if it matters */
-    if (n > avail)
-      n = avail;
-    if (vbm_fsmap_bytes (m->fm, obj, at, n, -1, VBM_EXTENT_INLINE) == -1)
-      return -1;
-    done += n;
-  }
-  return 0;
+  return map_record_bytes (f->m, obj, no, 0, f->m->nv->mft_record_size, -1,
+                           VBM_EXTENT_INLINE, &outside);
 }
 
 static int

@@ -177,6 +177,7 @@ plain_attrs (struct ntfs_map *m, const MFT_RECORD *mrec, uint64_t mref,
     (*nattrs)++;
     if (x->resident) {
       x->record = MREF (mref);
+      x->usa_ofs = le16_to_cpu (mrec->usa_ofs);
       x->value_off = off + le16_to_cpu (a->value_offset);
       x->value_len = le32_to_cpu (a->value_length);
       if (le16_to_cpu (a->value_offset) + x->value_len > len)
