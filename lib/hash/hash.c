@@ -198,27 +198,6 @@ refill (struct run *r, size_t i, uint64_t pos)
   return 0;
 }
 
-/* NTFS resident data: read alone (a few hundred bytes inside its MFT
- * record), with the record's update sequence undone.
- */
-static int
-feed_resident (struct run *r, struct hfile *f, const struct piece *pc)
-{
-  unsigned char buf[4096];
-  const size_t len = pc->end - pc->start;
-
-  if (len > sizeof buf) {
-    fail_file (r, f, HASH_FIXUP);
-    return -1;
-  }
-  if (hash_ntfs_fixup (r->p, r->hc, pc, buf) == -1) {
-    fail_file (r, f, HASH_FIXUP);
-    return -1;
-  }
-  hash_workers_copy (r->w, f->slot, buf, len);
-  return 0;
-}
-
 /* Feeds piece i to its file (open) through the buffer, or read
  * directly in CHUNK pieces if direct.
  */
@@ -236,8 +215,6 @@ feed_piece (struct run *r, size_t i, bool direct)
     feed_zeroes (r, f, pc->end - pc->start);
     return 0;
   }
-  if (f->ntfs && (pc->flags & VBM_EXTENT_INLINE))
-    return feed_resident (r, f, pc);
   for (pos = pc->start; pos < pc->end;) {
     uint64_t n;
 

@@ -4,7 +4,6 @@
  * plan.c reads the map's files and their data extents into pieces;
  * hash.c reads the disks in disk order once, feeding each piece to its
  * file's digests, which workers.c computes, a thread per algorithm;
- * fixup.c undoes NTFS's update sequence in resident data;
  * store/hashes.c writes the results into the map.
  */
 #ifndef VBM_HASH_H
@@ -28,7 +27,6 @@ enum hash_skip {
   HASH_ENCRYPTED,               /* EFS ciphertext */
   HASH_OVERLAP,                 /* two extents claim one file offset */
   HASH_READ_ERROR,
-  HASH_FIXUP,                   /* NTFS resident data whose record is unreadable */
   HASH_TOO_SPARSE,              /* more holes than MAX_ZERO_BYTES */
 };
 extern const char *hash_skip_name (enum hash_skip why);
@@ -40,7 +38,6 @@ struct hfile {
   uint64_t next;                /* file offset hashed up to */
   uint32_t pieces_left;
   uint8_t skip;                 /* enum hash_skip */
-  bool ntfs;                    /* resident data needs fixups */
   bool second_pass;             /* disk order != file order, or too many open */
   bool done;
   int32_t slot;                 /* its digests while open, or -1 */
@@ -69,18 +66,9 @@ DEFINE_VECTOR_TYPE (piece_vector, struct piece);
 extern int hash_piece_by_file_offset (const struct piece *a,
                                       const struct piece *b);
 
-/* An NTFS file's MFT record bytes (extents at offset -1, INLINE). */
-struct record_extent {
-  uint32_t file;
-  uint32_t disk;
-  uint64_t start, end;
-};
-DEFINE_VECTOR_TYPE (record_vector, struct record_extent);
-
 struct hash_plan {
   hfile_vector files;
   piece_vector pieces;          /* sorted by disk, start */
-  record_vector records;        /* sorted by file, start */
   uint64_t read_bytes;          /* data bytes to read */
 };
 
@@ -137,13 +125,6 @@ extern void hash_workers_close (struct hash_workers *w, int32_t slot,
                                 unsigned char *out);
 /* Waits for every batch, stops the threads, frees w. */
 extern int hash_workers_finish (struct hash_workers *w, struct vbm_error *err);
-
-/* fixup.c: corrects buf, the bytes [start, start+len) of an NTFS
- * file's resident data, for the update sequence of the MFT record
- * they lie in.  0, or -1 if the record cannot be read or checked.
- */
-extern int hash_ntfs_fixup (const struct hash_plan *p, struct hash_ctx *hc,
-                            const struct piece *pc, unsigned char *buf);
 
 /* The whole stage: load, hash, store.  algorithms is VBM_HASH_*. */
 extern int vbm_hash_map (const char *map_path, struct vbm_source **disks,

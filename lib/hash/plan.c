@@ -5,7 +5,9 @@
  * offset, holes and UNWRITTEN extents as zeroes, nothing past the
  * file's size (PAST_EOF extents, the tail of a last block).  A file
  * with a COMPRESSED or ENCRYPTED extent is not hashed: its raw bytes
- * are not its content.
+ * are not its content.  NTFS resident data is read from its extents
+ * like any other: the mapper places the bytes an MFT record's update
+ * sequence covers on disk in the record's update sequence array.
  */
 #include <config.h>
 
@@ -35,7 +37,6 @@ hash_skip_name (enum hash_skip why)
   case HASH_ENCRYPTED: return "encrypted";
   case HASH_OVERLAP: return "overlapping extents";
   case HASH_READ_ERROR: return "read error";
-  case HASH_FIXUP: return "MFT record fixups failed";
   case HASH_TOO_SPARSE: return "too sparse";
   }
   return "unknown";
@@ -54,57 +55,15 @@ nomem (struct vbm_error *err)
                  strerror (errno ? errno : ENOMEM));
 }
 
-DEFINE_VECTOR_TYPE (string_list, char *);
-
-static bool
-in_list (const string_list *l, const char *s)
-{
-  size_t i;
-
-  for (i = 0; i < l->len; ++i)
-    if (strcmp (l->ptr[i], s) == 0)
-      return true;
-  return false;
-}
-
-/* The devices (partitions, LVs, whole disks) holding NTFS. */
-static int
-ntfs_devices (sqlite3 *db, string_list *l, struct vbm_error *err)
-{
-  sqlite3_stmt *s;
-  char *d;
-  int r;
-
-  if (sqlite3_prepare_v2 (db, "SELECT device FROM objects"
-                          " WHERE fstype = 'ntfs'", -1, &s, NULL) != SQLITE_OK)
-    return db_error (db, err, "ntfs devices"), -1;
-  while ((r = sqlite3_step (s)) == SQLITE_ROW) {
-    d = strdup ((const char *) sqlite3_column_text (s, 0));
-    if (d == NULL || string_list_append (l, d) == -1) {
-      free (d);
-      sqlite3_finalize (s);
-      return nomem (err), -1;
-    }
-  }
-  sqlite3_finalize (s);
-  if (r != SQLITE_DONE)
-    return db_error (db, err, "ntfs devices"), -1;
-  return 0;
-}
-
 /* Regular files (kind f: not symlinks, device nodes, deleted). */
 static int
 load_files (sqlite3 *db, struct hash_plan *p, int32_t **index,
             size_t *nindex, struct vbm_error *err)
 {
-  string_list ntfs = empty_vector;
   sqlite3_stmt *s = NULL;
   int64_t max_id = 0;
   int r = -1, step;
-  size_t i;
 
-  if (ntfs_devices (db, &ntfs, err) == -1)
-    goto out;
   if (sqlite3_prepare_v2 (db, "SELECT max(id) FROM objects", -1, &s, NULL)
       != SQLITE_OK || sqlite3_step (s) != SQLITE_ROW) {
     db_error (db, err, "objects");
@@ -124,7 +83,7 @@ load_files (sqlite3 *db, struct hash_plan *p, int32_t **index,
     goto out;
   }
   memset (*index, 0xff, *nindex * sizeof **index); /* all -1 */
-  if (sqlite3_prepare_v2 (db, "SELECT id, size, device FROM objects"
+  if (sqlite3_prepare_v2 (db, "SELECT id, size FROM objects"
                           " WHERE kind = 'f' AND (flags & ?) = 0",
                           -1, &s, NULL) != SQLITE_OK) {
     db_error (db, err, "objects");
@@ -138,11 +97,9 @@ load_files (sqlite3 *db, struct hash_plan *p, int32_t **index,
       .size = sqlite3_column_int64 (s, 1),
       .slot = -1,
     };
-    const char *dev = (const char *) sqlite3_column_text (s, 2);
 
     if (f.id <= 0 || f.id > max_id || sqlite3_column_int64 (s, 1) < 0)
       continue;                 /* not written by us: ignore */
-    f.ntfs = dev && in_list (&ntfs, dev);
     (*index)[f.id] = p->files.len;
     if (hfile_vector_append (&p->files, f) == -1) {
       nomem (err);
@@ -156,9 +113,6 @@ load_files (sqlite3 *db, struct hash_plan *p, int32_t **index,
   r = 0;
  out:
   sqlite3_finalize (s);
-  for (i = 0; i < ntfs.len; ++i)
-    free (ntfs.ptr[i]);
-  free (ntfs.ptr);
   return r;
 }
 
@@ -190,19 +144,8 @@ load_extents (sqlite3 *db, struct hash_plan *p, const int32_t *index,
       .file = index[obj], .disk = sqlite3_column_int64 (s, 1),
       .start = start, .end = end, .offset = off, .flags = flags,
     };
-    if (no_offset || off < 0) {
-      /* An NTFS file's MFT records: where its resident data's
-       * update sequence is.
-       */
-      if (f->ntfs && (flags & VBM_EXTENT_INLINE)) {
-        struct record_extent re = {
-          .file = pc.file, .disk = pc.disk, .start = pc.start, .end = pc.end,
-        };
-        if (record_vector_append (&p->records, re) == -1)
-          goto nomem;
-      }
+    if (no_offset || off < 0)
       continue;
-    }
     if (flags & DATA_SKIPPED)
       continue;
     if (flags & VBM_EXTENT_COMPRESSED)
@@ -250,16 +193,6 @@ hash_piece_by_file_offset (const struct piece *a, const struct piece *b)
   if (a->offset != b->offset)
     return a->offset < b->offset ? -1 : 1;
   return by_disk_start (a, b);
-}
-
-static int
-record_order (const struct record_extent *a, const struct record_extent *b)
-{
-  if (a->file != b->file)
-    return a->file < b->file ? -1 : 1;
-  if (a->start != b->start)
-    return a->start < b->start ? -1 : 1;
-  return 0;
 }
 
 /* Whether the holes of f (size minus data bytes) fit what is left of
@@ -377,7 +310,6 @@ hash_plan_load (struct hash_plan *p, const char *map_path,
     goto out;
   check_files (p);
   check_order (p);
-  record_vector_sort (&p->records, record_order);
   r = 0;
  out:
   free (index);
@@ -392,6 +324,5 @@ hash_plan_free (struct hash_plan *p)
 {
   free (p->files.ptr);
   free (p->pieces.ptr);
-  free (p->records.ptr);
   *p = (struct hash_plan) { .files = empty_vector };
 }
