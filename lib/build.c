@@ -211,6 +211,11 @@ vbm_build_map (struct vbm_build *b, const char *output,
                    vbm_sized_size (stats));
     return -1;
   }
+  if (ndisks > VBM_MAX_DISKS) {
+    vbm_set_error (err, E2BIG, "too many disks: %zu (a map holds at most %d)",
+                   ndisks, VBM_MAX_DISKS);
+    return -1;
+  }
   /* Named: SQLite opens the file by path (and resolves the links an
    * unnamed O_TMPFILE would be reached by).
    */

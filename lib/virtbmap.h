@@ -260,10 +260,16 @@ extern int vbm_build_set_sector_size (struct vbm_build *b, unsigned size,
 extern int vbm_build_set_hashes (struct vbm_build *b, unsigned algorithms,
                                  struct vbm_error *err);
 
+/* At most this many disks in one map (ndisks of vbm_build_map): what
+ * the in-memory index and bmaplog take.
+ */
+#define VBM_MAX_DISKS 255
+
 /* Maps the disks (already opened) into a new map file at output and,
  * on success, fills stats if not NULL (stats->struct_size set by the
  * caller).  The file is written to a temporary name and renamed into
- * place only on success; on failure nothing is left behind.
+ * place only on success; on failure nothing is left behind.  More
+ * than VBM_MAX_DISKS disks: an error (E2BIG), no file.
  */
 extern int vbm_build_map (struct vbm_build *b, const char *output,
                           struct vbm_source **disks, size_t ndisks,

@@ -502,7 +502,7 @@ vbm_index_load (struct vbm_map *map, struct vbm_error *err)
     struct bext e;
 
     /* A map is a file like any other: check before trusting it. */
-    if (disk < 0 || disk > 255 || start < 0 || end <= start ||
+    if (disk < 0 || disk >= VBM_MAX_DISKS || start < 0 || end <= start ||
         obj < 0 || obj > max_id || id_to_index[obj] < 0) {
       vbm_set_error (err, EINVAL, "map: corrupt extent (disk %" PRIi64
                      ", %" PRIi64 "-%" PRIi64 ", object %" PRIi64 ")",

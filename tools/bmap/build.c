@@ -26,8 +26,9 @@ usage (void)
           "  %s query MAP --path DEVICE:PATH\n"
           "  %s export MAP [--format text|tsv|json|dfxml] [-o FILE]\n"
           "\n"
-          "Give all the disks of a machine at once: an LVM2 volume group\n"
-          "may span several, and its LVs are mapped when all are read.\n"
+          "Give all the disks of a machine at once (at most 255): an LVM2\n"
+          "volume group may span several, and its LVs are mapped when all\n"
+          "are read.\n"
           "Filesystems read: ext2/3/4, NTFS, FAT12/16/32, exFAT, XFS.\n"
           "\n"
           "Options:\n"
@@ -254,6 +255,10 @@ build_main (int argc, char *argv[])
   ndisks = argc - optind;
   if (ndisks < 1)
     usage_error ("no disk image given");
+  /* vbm_build_map checks it too: say it before opening 256 sources. */
+  if (ndisks > VBM_MAX_DISKS)
+    usage_error ("too many disks: %d (a map holds at most %d)", ndisks,
+                 VBM_MAX_DISKS);
   if (output == NULL) {
     if (asprintf (&default_output, "%s.bmap", argv[optind]) == -1) {
       perror ("asprintf");

@@ -134,7 +134,7 @@ query_main (int argc, char *argv[])
     case HELP_OPTION: usage ();
     case PATH_OPTION: path = optarg; break;
     case DISK_OPTION:
-      if (parse_offset (optarg, &v) == -1 || v > 255)
+      if (parse_offset (optarg, &v) == -1 || v >= VBM_MAX_DISKS)
         usage_error ("query: bad --disk '%s'", optarg);
       disk = v;
       break;
