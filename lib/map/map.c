@@ -192,11 +192,18 @@ vbm_map_lookup_path (struct vbm_map *map, const char *device,
 {
   sqlite3_stmt *s;
 
+  /* The primary path and the further names as two lookups, each on
+   * its own index (objects_path, names_path): an OR of the two keeps
+   * SQLite from using either and scans every object.
+   */
   s = prepare (map,
                HIT_SELECT
                " FROM objects o LEFT JOIN extents e ON e.object = o.id"
-               " WHERE o.device = ?1 AND (o.path = ?2 OR o.id IN"
-               " (SELECT object FROM names WHERE path = ?2))"
+               " WHERE o.id IN"
+               " (SELECT id FROM objects WHERE device = ?1 AND path = ?2"
+               " UNION SELECT n.object FROM names n"
+               " JOIN objects p ON p.id = n.object"
+               " WHERE n.path = ?2 AND p.device = ?1)"
                " ORDER BY o.id, e.offset IS NULL, e.offset, e.start", err);
   if (s == NULL)
     return -1;
