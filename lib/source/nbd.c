@@ -12,16 +12,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libnbd.h>
-
 #include "cleanup.h"
 #include "internal.h"
+#include "nbd-dl.h"
 #include "source.h"
 
 /* qemu-nbd answers reads of up to 32 MiB. */
 #define NBD_MAX_READ (32 * 1024 * 1024)
 
 struct nbd {
+  struct vbm_libnbd l;          /* libnbd, loaded for this source */
   struct nbd_handle *h;
   uint32_t max_read;
   int can_extents;              /* the server reports base:allocation */
@@ -70,10 +70,10 @@ nbd_source_pread (struct vbm_source *src, void *buf, size_t count,
   while (count > 0) {
     size_t n = count < nbd->max_read ? count : nbd->max_read;
 
-    if (nbd_pread (nbd->h, p, n, offset, 0) == -1) {
-      vbm_set_error (err, nbd_get_errno () ? nbd_get_errno () : EIO,
+    if (nbd->l.pread (nbd->h, p, n, offset, 0) == -1) {
+      vbm_set_error (err, nbd->l.get_errno () ? nbd->l.get_errno () : EIO,
                      "%s: read at offset %" PRIu64 ": %s",
-                     src->path, offset, nbd_get_error ());
+                     src->path, offset, nbd->l.get_error ());
       return -1;
     }
     p += n;
@@ -137,13 +137,13 @@ nbd_source_extents (struct vbm_source *src, uint64_t count, uint64_t offset,
 
     if (n > NBD_MAX_EXTENTS_REQUEST)
       n = NBD_MAX_EXTENTS_REQUEST;
-    if (nbd_block_status (nbd->h, n, start,
+    if (nbd->l.block_status (nbd->h, n, start,
                           (nbd_extent_callback) { .callback = extent_cb,
                                                   .user_data = &c }, 0)
         == -1) {
-      vbm_set_error (err, nbd_get_errno () ? nbd_get_errno () : EIO,
+      vbm_set_error (err, nbd->l.get_errno () ? nbd->l.get_errno () : EIO,
                      "%s: block status at offset %" PRIu64 ": %s",
-                     src->path, start, nbd_get_error ());
+                     src->path, start, nbd->l.get_error ());
       return -1;
     }
     if (c.pos == start) {
@@ -163,9 +163,10 @@ nbd_source_close (struct vbm_source *src)
   if (nbd) {
     if (nbd->h) {
       /* Lets qemu-nbd exit cleanly; errors do not matter now. */
-      nbd_shutdown (nbd->h, 0);
-      nbd_close (nbd->h);
+      nbd->l.shutdown (nbd->h, 0);
+      nbd->l.close (nbd->h);
     }
+    vbm_libnbd_close (&nbd->l);
     free (nbd);
   }
 }
@@ -189,16 +190,20 @@ new_source (const char *path, const char *format, struct vbm_error *err)
     return NULL;
   nbd = src->priv;
   src->format = format;
-  nbd->h = nbd_create ();
+  if (vbm_libnbd_open (&nbd->l, err) == -1) {
+    vbm_source_close (src);
+    return NULL;
+  }
+  nbd->h = nbd->l.create ();
   if (nbd->h == NULL) {
-    vbm_set_error (err, nbd_get_errno (), "nbd_create: %s", nbd_get_error ());
+    vbm_set_error (err, nbd->l.get_errno (), "nbd_create: %s", nbd->l.get_error ());
     vbm_source_close (src);
     return NULL;
   }
   /* Holes, if the server knows them: asked for before connecting. */
-  if (nbd_add_meta_context (nbd->h, LIBNBD_CONTEXT_BASE_ALLOCATION) == -1) {
-    vbm_set_error (err, nbd_get_errno (), "nbd_add_meta_context: %s",
-                   nbd_get_error ());
+  if (nbd->l.add_meta_context (nbd->h, LIBNBD_CONTEXT_BASE_ALLOCATION) == -1) {
+    vbm_set_error (err, nbd->l.get_errno (), "nbd_add_meta_context: %s",
+                   nbd->l.get_error ());
     vbm_source_close (src);
     return NULL;
   }
@@ -212,17 +217,17 @@ finish_connect (struct vbm_source *src, struct vbm_error *err)
   struct nbd *nbd = src->priv;
   int64_t size, max;
 
-  size = nbd_get_size (nbd->h);
+  size = nbd->l.get_size (nbd->h);
   if (size == -1) {
-    vbm_set_error (err, nbd_get_errno (), "%s: %s", src->path,
-                   nbd_get_error ());
+    vbm_set_error (err, nbd->l.get_errno (), "%s: %s", src->path,
+                   nbd->l.get_error ());
     return -1;
   }
   src->size = size;
   nbd->can_extents =
-    nbd_can_meta_context (nbd->h, LIBNBD_CONTEXT_BASE_ALLOCATION) == 1;
+    nbd->l.can_meta_context (nbd->h, LIBNBD_CONTEXT_BASE_ALLOCATION) == 1;
   nbd->max_read = NBD_MAX_READ;
-  max = nbd_get_block_size (nbd->h, LIBNBD_SIZE_MAXIMUM);
+  max = nbd->l.get_block_size (nbd->h, LIBNBD_SIZE_MAXIMUM);
   if (max > 0 && max < NBD_MAX_READ)
     nbd->max_read = max;
   return 0;
@@ -237,9 +242,9 @@ vbm_source_open_nbd_uri (const char *uri, struct vbm_error *err)
   if (src == NULL)
     return NULL;
   nbd = src->priv;
-  if (nbd_connect_uri (nbd->h, uri) == -1) {
-    vbm_set_error (err, nbd_get_errno () ? nbd_get_errno () : EIO,
-                   "%s: %s", uri, nbd_get_error ());
+  if (nbd->l.connect_uri (nbd->h, uri) == -1) {
+    vbm_set_error (err, nbd->l.get_errno () ? nbd->l.get_errno () : EIO,
+                   "%s: %s", uri, nbd->l.get_error ());
     vbm_source_close (src);
     return NULL;
   }
@@ -313,10 +318,10 @@ vbm_source_open_qemu (const char *path, const char *format,
     return NULL;
   src->mtime = st.st_mtime;
   nbd = src->priv;
-  if (nbd_connect_systemd_socket_activation (nbd->h, argv) == -1) {
-    vbm_set_error (err, nbd_get_errno () ? nbd_get_errno () : EIO,
+  if (nbd->l.connect_systemd_socket_activation (nbd->h, argv) == -1) {
+    vbm_set_error (err, nbd->l.get_errno () ? nbd->l.get_errno () : EIO,
                    "%s: qemu-nbd -r -f %s: %s (is it a valid %s image?)",
-                   path, fmt, nbd_get_error (), fmt);
+                   path, fmt, nbd->l.get_error (), fmt);
     vbm_source_close (src);
     return NULL;
   }
