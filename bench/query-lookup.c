@@ -85,10 +85,12 @@ main (int argc, char *argv[])
   }
   qsort (tp, ROUNDS, sizeof *tp, by_value);
   qsort (to, ROUNDS, sizeof *to, by_value);
-  printf ("query --path: %.3f ms per path (median of %d rounds of %d paths, "
-          "%" PRId64 " rows each round)\n", tp[ROUNDS / 2], ROUNDS, npaths, rows_p);
-  printf ("query OFFSET: %.3f ms per offset (median of %d rounds of %d offsets, "
-          "%" PRId64 " rows each round)\n", to[ROUNDS / 2], ROUNDS, noffs, rows_o);
+  printf ("query --path: %.3f ms per path (median of %d rounds of %d "
+          "paths, %" PRId64 " rows each round)\n",
+          tp[ROUNDS / 2], ROUNDS, npaths, rows_p);
+  printf ("query OFFSET: %.3f ms per offset (median of %d rounds of %d "
+          "offsets, %" PRId64 " rows each round)\n",
+          to[ROUNDS / 2], ROUNDS, noffs, rows_o);
   vbm_map_close (map);
   return 0;
 }

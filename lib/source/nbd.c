@@ -196,7 +196,8 @@ new_source (const char *path, const char *format, struct vbm_error *err)
   }
   nbd->h = nbd->l.create ();
   if (nbd->h == NULL) {
-    vbm_set_error (err, nbd->l.get_errno (), "nbd_create: %s", nbd->l.get_error ());
+    vbm_set_error (err, nbd->l.get_errno (), "nbd_create: %s",
+                   nbd->l.get_error ());
     vbm_source_close (src);
     return NULL;
   }

@@ -190,8 +190,8 @@ map_record_bytes (struct ntfs_map *m, int64_t obj, uint64_t no,
     }
     if (len > avail)
       len = avail;
-    if (vbm_fsmap_bytes (m->fm, obj, at, len, off < 0 ? -1 : off + (int64_t) done,
-                         flags) == -1)
+    if (vbm_fsmap_bytes (m->fm, obj, at, len,
+                         off < 0 ? -1 : off + (int64_t) done, flags) == -1)
       return -1;
     done += len;
   }
@@ -222,7 +222,8 @@ map_resident (struct file *f, int64_t obj, const struct ntfs_attr_info *x,
 
     if (in >= NTFS_BLOCK_SIZE - 2) {
       /* Entry stride + 1 of the array (entry 0 is the number). */
-      uint64_t usa = x->usa_ofs + 2 * (stride + 1) + in - (NTFS_BLOCK_SIZE - 2);
+      uint64_t usa = x->usa_ofs + 2 * (stride + 1) +
+        (in - (NTFS_BLOCK_SIZE - 2));
 
       if (n > NTFS_BLOCK_SIZE - in)
         n = NTFS_BLOCK_SIZE - in;

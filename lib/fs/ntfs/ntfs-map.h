@@ -166,7 +166,7 @@ struct ntfs_attr_info {
   bool resident;
   uint64_t record;              /* resident: MFT record holding it */
   uint64_t value_off;           /* resident: value offset in the record */
-  uint16_t usa_ofs;             /* resident: the record's update sequence array */
+  uint16_t usa_ofs;             /* resident: the update sequence array */
   uint64_t value_len;
   uint64_t data_size;           /* non-resident, from the first extent */
   uint64_t init_size;           /* non-resident (read by ntfs-record.c) */
