@@ -10,28 +10,9 @@
 #include <string.h>
 
 #include "crc32c.h"
+#include "crc-table.h"
 
-/* The table is built by the preprocessor (as in crc32.c): const data,
- * nothing initialised at run time.
- */
-#define STEP(c) (((c) >> 1) ^ (UINT32_C (0x82F63B78) & -((c) & 1)))
-#define BYTE(c) STEP (STEP (STEP (STEP (STEP (STEP (STEP (STEP (c))))))))
-#define T1(n) BYTE ((uint32_t) (n))
-#define T4(n) T1 (n), T1 ((n) + 1), T1 ((n) + 2), T1 ((n) + 3)
-#define T16(n) T4 (n), T4 ((n) + 4), T4 ((n) + 8), T4 ((n) + 12)
-#define T64(n) T16 (n), T16 ((n) + 16), T16 ((n) + 32), T16 ((n) + 48)
-
-static const uint32_t crc_table[256] = {
-  T64 (0), T64 (64), T64 (128), T64 (192)
-};
-
-static uint32_t
-crc32c_table (uint32_t c, const unsigned char *p, size_t len)
-{
-  while (len-- > 0)
-    c = crc_table[(c ^ *p++) & 0xFF] ^ (c >> 8);
-  return c;
-}
+static const uint32_t crc_table[256] = { CRC_TABLE (0x82F63B78) };
 
 #if defined (__x86_64__) && defined (__GNUC__)
 __attribute__ ((target ("sse4.2")))
@@ -64,12 +45,12 @@ vbm_crc32c (uint32_t crc, const void *buf, size_t len)
   if (__builtin_cpu_supports ("sse4.2"))
     return crc32c_sse42 (c, buf, len) ^ UINT32_C (0xFFFFFFFF);
 #endif
-  return crc32c_table (c, buf, len) ^ UINT32_C (0xFFFFFFFF);
+  return crc_table_update (crc_table, c, buf, len) ^ UINT32_C (0xFFFFFFFF);
 }
 
 uint32_t
 vbm_crc32c_portable (uint32_t crc, const void *buf, size_t len)
 {
-  return crc32c_table (crc ^ UINT32_C (0xFFFFFFFF), buf, len)
+  return crc_table_update (crc_table, crc ^ UINT32_C (0xFFFFFFFF), buf, len)
     ^ UINT32_C (0xFFFFFFFF);
 }

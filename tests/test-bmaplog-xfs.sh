@@ -5,9 +5,7 @@
 # pieces cover every byte of each (a fragmented file: 80 extents).
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/xfs-functions.sh"
-requires_xfs
 requires jq --version
 requires tar --version
 export LIBGUESTFS_BACKEND=direct

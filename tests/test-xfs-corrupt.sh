@@ -14,9 +14,7 @@
 # holds (but the broken ones) rebuilt from the image equals its source.
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/xfs-functions.sh"
-requires_xfs
 requires timeout --version
 
 make_xfs $tmp/base.img 64M

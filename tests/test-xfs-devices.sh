@@ -6,9 +6,7 @@
 # (xfs-check-map: xfs_db given the log device too, and the files).
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/xfs-functions.sh"
-requires_xfs
 
 img=$tmp/xfs.img
 truncate -s 16M $tmp/rt.img

@@ -11,9 +11,7 @@
 # from the image against the file the kernel read (guestfish tar-out).
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/xfs-functions.sh"
-requires_xfs
 requires tar --version
 requires jq --version
 requires sqlite3 --version

@@ -6,9 +6,7 @@
 # ranges).
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/xfs-functions.sh"
-requires_xfs
 requires sfdisk --version
 
 img=$tmp/disk.img

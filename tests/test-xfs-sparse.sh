@@ -9,9 +9,7 @@
 # against the file the kernel read.
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/xfs-functions.sh"
-requires_xfs
 requires guestfish --version
 requires tar --version
 requires sqlite3 --version

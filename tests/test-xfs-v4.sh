@@ -5,9 +5,7 @@
 # checked by xfs-check-map against xfs_db and the files written.
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/xfs-functions.sh"
-requires_xfs
 
 img=$tmp/xfs.img
 make_xfs $img 64M -m crc=0

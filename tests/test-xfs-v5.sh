@@ -9,9 +9,7 @@
 # file's bmap, free space) and every file rebuilt from the image.
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/xfs-functions.sh"
-requires_xfs
 
 img=$tmp/xfs.img
 make_xfs $img 64M

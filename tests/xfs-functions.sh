@@ -1,14 +1,13 @@
-# Helpers of the XFS tests, sourced after functions.sh and
-# part-functions.sh.  Images are made by mkfs.xfs from a protofile (no
-# root) or by the kernel in the libguestfs appliance (xfs-kernel-image);
+# Helpers of the XFS tests, sourced after functions.sh: it brings
+# part-functions.sh (map) and skips the test unless the XFS tools are
+# there.  Images are made by mkfs.xfs from a protofile (no root) or by
+# the kernel in the libguestfs appliance (xfs-kernel-image);
 # xfs-check-map compares the map with xfs_db reading the same bytes.
 
-requires_xfs ()
-{
-    requires mkfs.xfs -V
-    requires xfs_db -V
-    requires python3 --version
-}
+source "$srcdir/part-functions.sh"
+requires mkfs.xfs -V
+requires xfs_db -V
+requires python3 --version
 
 # mkfs_xfs ARGS...: mkfs.xfs, quiet, with the tests' UUID.  The three
 # variables are how xfstests lifts mkfs.xfs's 300 MB minimum: the test

@@ -7,6 +7,26 @@
 
 #include "virt-bmap.h"
 
+extern char **environ;
+
+/* Moves TZ to the front of the environment: glibc's mktime looks it up
+ * on every call, and getenv compares each variable in turn (setenv
+ * put it last).  The order of the environment means nothing else.
+ */
+static void
+tz_first (void)
+{
+  char **e, *tz;
+
+  for (e = environ; *e; ++e)
+    if (strncmp (*e, "TZ=", 3) == 0) {
+      tz = *e;
+      memmove (environ + 1, environ, (e - environ) * sizeof *e);
+      environ[0] = tz;
+      return;
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -20,6 +40,7 @@ main (int argc, char *argv[])
    */
   if (getenv ("TZ") == NULL)
     setenv ("TZ", ":/etc/localtime", 0);
+  tz_first ();
   if (argc >= 2 && strcmp (argv[1], "query") == 0)
     return query_main (argc - 1, argv + 1);
   if (argc >= 2 && strcmp (argv[1], "export") == 0)

@@ -23,50 +23,37 @@ oom (struct xfs_map *m)
   return -1;
 }
 
-int
-xfs_free_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
-           unsigned n, void *opaque)
+/* Free space and refcount records have one shape: a (start, length)
+ * extent of the AG, then, for refcount, a count, and a start whose top
+ * bit marks copy-on-write staging.
+ */
+static int
+extent_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
+             unsigned n, uint64_t *bad, bool refcount)
 {
   const uint64_t aglen = xfs_ag_blocks (m, agno);
-  uint64_t *bad = opaque;
+  const unsigned size = refcount ? 12 : 8;
   unsigned i;
 
-  for (i = 0; i < n; i++, r += 8) {
+  for (i = 0; i < n; i++, r += size) {
     uint32_t start = xfs_be32 (r), len = xfs_be32 (r + 4);
-    struct xfs_range x = { xfs_agb_unit (m, agno, start), len };
-
-    if (len == 0 || start >= aglen || len > aglen - start) {
-      (*bad)++;
-      continue;
-    }
-    if (xfs_range_vector_append (&m->free, x) == -1)
-      return oom (m);
-  }
-  return 0;
-}
-
-int
-xfs_refcount_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
-               unsigned n, void *opaque)
-{
-  const uint64_t aglen = xfs_ag_blocks (m, agno);
-  uint64_t *bad = opaque;
-  unsigned i;
-
-  for (i = 0; i < n; i++, r += 12) {
-    uint32_t start = xfs_be32 (r), len = xfs_be32 (r + 4);
-    uint32_t refs = xfs_be32 (r + 8);
-    bool cow = start & REFCOUNT_COW;
+    uint32_t refs = refcount ? xfs_be32 (r + 8) : 1;
+    bool cow = refcount && (start & REFCOUNT_COW);
     struct xfs_range x;
 
-    start &= ~REFCOUNT_COW;
+    if (refcount)
+      start &= ~REFCOUNT_COW;
     if (len == 0 || start >= aglen || len > aglen - start || refs == 0) {
       (*bad)++;
       continue;
     }
     x.start = xfs_agb_unit (m, agno, start);
     x.len = len;
-    if (cow) {
+    if (!refcount) {
+      if (xfs_range_vector_append (&m->free, x) == -1)
+        return oom (m);
+    }
+    else if (cow) {
       /* Blocks staged for a copy on write not yet done (a crash):
        * allocated, owned by no file.
        */
@@ -80,6 +67,20 @@ xfs_refcount_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
       return oom (m);
   }
   return 0;
+}
+
+int
+xfs_free_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
+               unsigned n, void *opaque)
+{
+  return extent_leaf (m, agno, r, n, opaque, false);
+}
+
+int
+xfs_refcount_leaf (struct xfs_map *m, uint32_t agno, const unsigned char *r,
+                   unsigned n, void *opaque)
+{
+  return extent_leaf (m, agno, r, n, opaque, true);
 }
 
 /* The blocks of an inode chunk's allocated inodes as <inodes>. */

@@ -308,15 +308,7 @@ extern void report_warn (struct report *rep, const char *fmt, ...)
   __attribute__ ((format (printf, 2, 3)));
 extern void report_free (struct report *rep);
 
-struct sha256 {
-  uint32_t h[8];
-  uint64_t bytes;
-  uint8_t buf[64];
-  size_t nbuf;
-};
-extern void sha256_init (struct sha256 *c);
-extern void sha256_update (struct sha256 *c, const void *data, size_t len);
-extern void sha256_final (struct sha256 *c, uint8_t out[32]);
+/* sha256.c: the file's SHA-256 in hex; -1 with err set if it fails. */
 extern int sha256_file (const char *path, char hex[65], char *err,
                         size_t errlen);
 
