@@ -462,14 +462,12 @@ sort_by_offset (struct prefetch *p)
   return 0;
 }
 
-/* The plan must be for this very disk. */
+/* The plan must be for this very disk: id is the export's identity. */
 static int
 check_identity (const struct nbds_export *exp,
-                const struct nbds_plan_disk *pd, const char *name,
-                struct nbds_error *err)
+                const struct nbds_plan_disk *pd, const char *id,
+                const char *name, struct nbds_error *err)
 {
-  char id[NBDS_IDENTITY_LEN];
-
   if (pd->size != exp->size) {
     nbds_set_error (err, 0, "%s: the prefetch plan was made for a disk of %"
                     PRIu64 " bytes, this one has %" PRIu64 " bytes",
@@ -477,9 +475,6 @@ check_identity (const struct nbds_export *exp,
     err->errnum = EINVAL;
     return -1;
   }
-  if (nbds_disk_identity (exp->ops->pread, exp->handle, exp->size, id,
-                          err) == -1)
-    return -1;
   if (strcmp (id, pd->identity) != 0) {
     nbds_set_error (err, 0, "%s: the prefetch plan was made for another "
                     "disk of the same size (identity %s, this disk is %s)",
@@ -492,10 +487,13 @@ check_identity (const struct nbds_export *exp,
 
 int
 nbds_prefetch_wrap (struct nbds_export *exp, const struct nbds_plan_disk *pd,
+                    const char *identity,
                     uint64_t window, bool keep, const char *name,
                     nbds_source_say say_fn, void *opaque,
                     struct nbds_error *err)
 {
+  char id[NBDS_IDENTITY_LEN];
+  struct vbm_error verr;
   struct prefetch *p;
   size_t i;
 
@@ -504,7 +502,16 @@ nbds_prefetch_wrap (struct nbds_export *exp, const struct nbds_plan_disk *pd,
     err->errnum = ENOTSUP;
     return -1;
   }
-  if (check_identity (exp, pd, name, err) == -1)
+  if (identity == NULL) {
+    if (vbm_disk_identity (exp->ops->pread, exp->handle, exp->size, id,
+                           &verr) == -1) {
+      nbds_set_error (err, 0, "%s: %s", name, verr.msg);
+      err->errnum = verr.errnum;
+      return -1;
+    }
+    identity = id;
+  }
+  if (check_identity (exp, pd, identity, name, err) == -1)
     return -1;
 
   p = calloc (1, sizeof *p);
@@ -571,7 +578,7 @@ nbds_prefetch_wrap (struct nbds_export *exp, const struct nbds_plan_disk *pd,
 
 int
 nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
-                     struct nbds_export *exp, const struct nbds_disk_info *d,
+                     struct nbds_export *exp, struct nbds_disk_info *d,
                      uint64_t window, const char *name,
                      nbds_source_say say_fn, void *opaque,
                      struct nbds_error *err)
@@ -586,9 +593,11 @@ nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
       say_fn (opaque, msg);
     return 0;
   }
+  if (nbds_disk_identify (exp, d, err) == -1)
+    return -1;
   if (d->streamed) {
     /* The identity is still checked: a wrong plan is an error. */
-    if (check_identity (exp, pd, name, err) == -1)
+    if (check_identity (exp, pd, d->identity, name, err) == -1)
       return -1;
     snprintf (msg, sizeof msg, "%s: a streamed source is read in order "
               "only: not prefetched", name);
@@ -597,7 +606,8 @@ nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
     return 0;
   }
   /* Only a remote disk has no cache of its own below us. */
-  return nbds_prefetch_wrap (exp, pd, window, strcmp (d->format, "nbd") == 0,
+  return nbds_prefetch_wrap (exp, pd, d->identity, window,
+                             strcmp (d->format, "nbd") == 0,
                              name, say_fn, opaque, err);
 }
 
