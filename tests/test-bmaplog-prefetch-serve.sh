@@ -98,8 +98,13 @@ printf 'X' | dd of=other.img bs=1 seek=$((size / 17 * 7 / 4096 * 4096)) conv=not
 expect_fail virt-bmap-nbd --prefetch p.plan other.img -U - --run true 2>err
 cat err
 grep -q 'the prefetch plan was made for another disk of the same size' err
-expect_fail bmaplog -m disk.bmap --prefetch p.plan other.img -U - --run true 2>err
+# (With its own map: disk.bmap is refused for it before the plan is
+# looked at.)
+virt-bmap -q -o other.bmap other.img
+expect_fail bmaplog -m other.bmap --prefetch p.plan other.img -U - --run true 2>err
 grep -q 'the prefetch plan was made for another disk' err
+expect_fail bmaplog -m disk.bmap --prefetch p.plan other.img -U - --run true 2>err
+grep -q 'disk.bmap does not belong to other.img' err
 # Another size.
 truncate -s $((size * 2)) big.img
 expect_fail virt-bmap-nbd --prefetch p.plan big.img -U - --run true 2>err
