@@ -67,11 +67,15 @@ nbds_plan_find (const struct nbds_plan *plan, unsigned disk);
  * (computed here if NULL; EINVAL with a message otherwise).  At close, what was used goes to
  * say.  pd is copied.  keep: the backend has no cache of its own
  * (a remote disk): the prefetched chunks are kept in memory, at most
- * window bytes of them, and guest reads inside one are served from it.
+ * window bytes of them, and guest reads inside one are served from it;
+ * with keep, own_uri (if not NULL) is the remote's URI: if it allows
+ * multi-conn, the prefetcher reads on one connection of its own and
+ * does not wait for the guest's requests.
  */
 extern int nbds_prefetch_wrap (struct nbds_export *exp,
                                const struct nbds_plan_disk *pd,
-                               const char *identity, uint64_t window,
+                               const char *identity, const char *own_uri,
+                               uint64_t window,
                                bool keep, const char *name,
                                nbds_source_say say, void *opaque,
                                struct nbds_error *err);
@@ -80,7 +84,8 @@ extern int nbds_prefetch_wrap (struct nbds_export *exp,
  * disk: wrap exp with the plan's disk i (a plan without it: a message,
  * no prefetch), d->identity computed if not yet (nbds_disk_identify).  A streamed source is checked but not prefetched (it
  * is read in order only: reading ahead would restart it); an NBD URI
- * is prefetched into memory (keep).
+ * is prefetched into memory (keep), on a connection of its own when
+ * the remote allows multi-conn.
  */
 extern int nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
                                 struct nbds_export *exp,
