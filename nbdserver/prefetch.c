@@ -683,8 +683,13 @@ nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
     /* The identity is still checked: a wrong plan is an error. */
     if (check_identity (exp, pd, d->identity, name, err) == -1)
       return -1;
-    snprintf (msg, sizeof msg, "%s: a streamed source is read in order "
-              "only: not prefetched", name);
+    /* Reading ahead would restart the decoder from the start at
+     * every range behind its window: say how to make it prefetchable.
+     */
+    snprintf (msg, sizeof msg, "%s: a single-block xz is decoded in "
+              "order only: the plan is checked but cannot be prefetched; "
+              "recompressed in blocks it can be: xz -dc '%s' | "
+              "xz --block-size=16MiB > blocks.xz", name, name);
     if (say_fn)
       say_fn (opaque, msg);
     return 0;
