@@ -48,6 +48,25 @@ device_name (unsigned i, char *buf, size_t len)
   buf[7 + j] = '\0';
 }
 
+/* The disk's identity, for bmaplog to check that a disk it serves is
+ * this one (meta key "identity.N").  A disk that cannot be read there
+ * gets a warning and no identity: the map is still useful.
+ */
+static int
+store_identity (struct vbm_ctx *ctx, struct vbm_source *src, unsigned disk)
+{
+  char key[32], id[VBM_IDENTITY_LEN];
+  struct vbm_error err;
+
+  if (vbm_source_identity (src, id, &err) == -1) {
+    vbm_warn (ctx, "%s: no identity stored: %s", vbm_source_path (src),
+              err.msg);
+    return 0;
+  }
+  snprintf (key, sizeof key, "identity.%u", disk);
+  return vbm_store_set_meta (ctx->store, key, id, ctx->err);
+}
+
 static int
 map_disk (struct vbm_ctx *ctx, struct vbm_source *src, unsigned disk)
 {
@@ -60,6 +79,8 @@ map_disk (struct vbm_ctx *ctx, struct vbm_source *src, unsigned disk)
   ctx->disk = disk;
   ctx->src = src;
   if (vbm_store_add_disk (ctx->store, disk, src, device, ctx->err) == -1)
+    return -1;
+  if (store_identity (ctx, src, disk) == -1)
     return -1;
   obj.disk = disk;
   obj.device = device;

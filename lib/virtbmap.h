@@ -175,6 +175,27 @@ extern int vbm_source_verify (struct vbm_source *src,
                               vbm_progress_fn progress, void *opaque,
                               struct vbm_error *err);
 
+/* What identifies a virtual disk, whatever holds it (a raw file, its
+ * qcow2 or xz, an NBD export of it): "id1:sha256:" and the SHA-256 of
+ * its size, its first and last MiB and 16 blocks of 4 KiB spread
+ * evenly between, as 64 hex digits.  About 2 MiB is read, whatever
+ * the disk's size, in ascending order; another image of the same
+ * size differs somewhere in it in practice, though not in principle
+ * (two images differing only elsewhere get the same identity).
+ * vbm_disk_identity reads a disk of size bytes through pread, which
+ * returns 0 or an errno value.  The map stores each disk's identity
+ * (vbm_disk_info.identity).
+ */
+#define VBM_IDENTITY_LEN 80
+typedef int (*vbm_disk_pread_fn) (void *opaque, void *buf, uint32_t count,
+                                  uint64_t offset);
+extern int vbm_disk_identity (vbm_disk_pread_fn pread, void *opaque,
+                              uint64_t size, char identity[VBM_IDENTITY_LEN],
+                              struct vbm_error *err);
+extern int vbm_source_identity (struct vbm_source *src,
+                                char identity[VBM_IDENTITY_LEN],
+                                struct vbm_error *err);
+
 /* ---- Building a map. ----
  *
  * An opaque handle holds the options:
@@ -324,6 +345,9 @@ struct vbm_disk_info {
   char format[16];
   uint64_t size;
   int64_t mtime;                /* -1 if unknown */
+  char identity[VBM_IDENTITY_LEN]; /* vbm_source_identity's when the map
+                                 * was built, "" in maps made before
+                                 * 1.2 (or if it could not be read) */
 };
 #define VBM_DISK_INFO_INIT \
   { .struct_size = sizeof (struct vbm_disk_info) }

@@ -46,6 +46,7 @@ struct nbds_disk_info {
   int64_t mtime;                /* of the image file; -1 if not a file */
   const char *format;           /* "raw", "xz", "qcow2", "nbd", ... */
   bool streamed;                /* see nbds_source_open */
+  char identity[VBM_IDENTITY_LEN]; /* "" until nbds_disk_identify */
 };
 
 /* Opens path (a file, a block device or an NBD URI) in the given
@@ -61,6 +62,13 @@ extern int nbds_disk_open (const char *path, const char *format,
                            struct nbds_export *exp,
                            struct nbds_disk_info *info,
                            struct nbds_error *err);
+/* Fills info->identity (vbm_disk_identity) by reading exp, once: a
+ * second call costs nothing.  Call it before serving (the export as
+ * the image holds it, no guest write yet).
+ */
+extern int nbds_disk_identify (const struct nbds_export *exp,
+                               struct nbds_disk_info *info,
+                               struct nbds_error *err);
 /* --verify: reads the whole of src (or of the image at path) against
  * the hashes it stores (vbm_source_verify), and says what matched.
  * -1 with err set on a mismatch, a damaged chunk, or an image that

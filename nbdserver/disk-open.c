@@ -52,6 +52,7 @@ nbds_disk_open (const char *path, const char *format,
   info->size = vbm_source_size (src);
   info->mtime = vbm_source_mtime (src);
   info->streamed = false;
+  info->identity[0] = '\0';
 
   if (strcmp (info->format, "raw") != 0)
     return nbds_source_open (src, mode, verbose, say, opaque, exp,
@@ -64,6 +65,23 @@ nbds_disk_open (const char *path, const char *format,
   /* A block device's time says nothing about its content. */
   if (stat (path, &st) == -1 || !S_ISREG (st.st_mode))
     info->mtime = -1;
+  return 0;
+}
+
+int
+nbds_disk_identify (const struct nbds_export *exp,
+                    struct nbds_disk_info *info, struct nbds_error *err)
+{
+  struct vbm_error verr;
+
+  if (info->identity[0])
+    return 0;
+  if (vbm_disk_identity (exp->ops->pread, exp->handle, exp->size,
+                         info->identity, &verr) == -1) {
+    nbds_set_error (err, 0, "%s", verr.msg);
+    err->errnum = verr.errnum;
+    return -1;
+  }
   return 0;
 }
 

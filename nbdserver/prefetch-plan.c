@@ -1,6 +1,4 @@
-/* Prefetch plans: reading one, and the disk identity that keys it
- * (see prefetch.h for the format).
- */
+/* Prefetch plans: reading one (see prefetch.h for the format). */
 #include <config.h>
 
 #include <errno.h>
@@ -9,86 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
-
-#include "hex.h"
 #include "internal.h"
 #include "prefetch.h"
-
-#define MIB (1024 * 1024)
-#define SAMPLES 16
-#define SAMPLE_SIZE 4096
-
-static int
-hash_range (gnutls_hash_hd_t h, nbds_pread_fn pread, void *handle,
-            char *buf, uint64_t offset, uint64_t length,
-            struct nbds_error *err)
-{
-  int r;
-
-  r = pread (handle, buf, length, offset);
-  if (r != 0) {
-    nbds_set_error (err, r, "reading the disk at %" PRIu64
-                    " for its identity", offset);
-    return -1;
-  }
-  gnutls_hash (h, buf, length);
-  return 0;
-}
-
-int
-nbds_disk_identity (nbds_pread_fn pread, void *handle, uint64_t size,
-                    char identity[NBDS_IDENTITY_LEN], struct nbds_error *err)
-{
-  gnutls_hash_hd_t h;
-  unsigned char digest[32], le[8];
-  char *buf;
-  uint64_t head = size < MIB ? size : MIB, tail_start, off;
-  int i, r = -1;
-
-  buf = malloc (MIB);
-  if (buf == NULL) {
-    nbds_set_error (err, errno, "malloc");
-    return -1;
-  }
-  if (gnutls_hash_init (&h, GNUTLS_DIG_SHA256) < 0) {
-    nbds_set_error (err, 0, "SHA-256 is not available");
-    err->errnum = ENOTSUP;
-    free (buf);
-    return -1;
-  }
-  /* The size first: disks of other sizes never match. */
-  for (i = 0; i < 8; ++i)
-    le[i] = size >> (8 * i);
-  gnutls_hash (h, le, sizeof le);
-  if (head && hash_range (h, pread, handle, buf, 0, head, err) == -1)
-    goto out;
-  tail_start = size - head;
-  if (tail_start > 0 &&
-      hash_range (h, pread, handle, buf, tail_start, head, err) == -1)
-    goto out;
-  /* Evenly spread blocks, 4 KiB aligned (what a guest's filesystem
-   * writes); on a tiny disk they fall inside what was hashed already,
-   * which is harmless.
-   */
-  for (i = 1; i <= SAMPLES && size >= SAMPLE_SIZE; ++i) {
-    off = (size / (SAMPLES + 1)) * i / SAMPLE_SIZE * SAMPLE_SIZE;
-    if (off + SAMPLE_SIZE > size)
-      off = size - SAMPLE_SIZE;
-    if (hash_range (h, pread, handle, buf, off, SAMPLE_SIZE, err) == -1)
-      goto out;
-  }
-  r = 0;
- out:
-  gnutls_hash_deinit (h, digest);
-  free (buf);
-  if (r == 0) {
-    strcpy (identity, "id1:sha256:");
-    vbm_hex (digest, 32, identity + strlen (identity));
-  }
-  return r;
-}
 
 /* ---- Reading ---- */
 

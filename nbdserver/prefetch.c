@@ -14,7 +14,13 @@
  * A source with no cache of its own (an NBD URI) gets one here: the
  * last chunks prefetched, at most the window's worth, oldest dropped
  * first; a guest read that lies inside one is copied from it, and
- * guest writes drop the chunks they overlap.
+ * guest writes drop the chunks they overlap.  When the remote allows
+ * multi-conn, the prefetcher reads on a connection of its own, so a
+ * guest request never queues behind a prefetch read and prefetching
+ * goes on while the guest's requests are in flight.  Those reads
+ * bypass the copy-on-write overlay below us: a chunk overlapping
+ * anything the guest ever wrote (in DIRTY_SHIFT granules) is never
+ * kept, so the guest always reads its writes.
  */
 #include <config.h>
 
@@ -26,10 +32,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libnbd.h>
+
 #include "internal.h"
+#include "lazy-bitmap.h"
 #include "prefetch.h"
 
 #define CHUNK (256 * 1024)
+#define DIRTY_SHIFT 18          /* granules of 256 KiB */
 
 /* A chunk kept in memory (keep mode). */
 struct chunk {
@@ -74,6 +84,8 @@ struct prefetch {
   uint64_t writes;              /* guest writes so far: a chunk read
                                  * meanwhile may be stale */
   uint64_t mem_hits, mem_hit_bytes;
+  struct nbd_handle *own;       /* the prefetcher's connection, or NULL */
+  struct lazy_bitmap dirty;     /* own: granules the guest wrote */
 
   /* Counters, under lock. */
   uint64_t fetched_bytes, fetched_ranges, used_bytes, used_ranges,
@@ -150,6 +162,14 @@ invalidate (struct prefetch *p, uint32_t count, uint64_t offset)
     return;
   pthread_mutex_lock (&p->lock);
   p->writes++;
+  if (p->own) {
+    uint64_t first = offset >> DIRTY_SHIFT;
+
+    if (lazy_bitmap_set_range (&p->dirty, first,
+                               ((offset + count - 1) >> DIRTY_SHIFT)
+                               - first + 1) == -1)
+      p->error = ENOMEM;        /* no more chunks kept: see keep_chunk */
+  }
   /* Compact the ring without the overlapping chunks. */
   n = 0;
   for (i = 0; i < p->nkept; ++i) {
@@ -164,6 +184,33 @@ invalidate (struct prefetch *p, uint32_t count, uint64_t offset)
   pthread_mutex_unlock (&p->lock);
 }
 
+/* own: whether a chunk read on our connection may be kept: it must
+ * not overlap what the guest wrote.  Called with the lock held.
+ */
+static bool
+clean (struct prefetch *p, uint64_t off, uint64_t len)
+{
+  uint64_t first = off >> DIRTY_SHIFT;
+  uint64_t end = ((off + len - 1) >> DIRTY_SHIFT) + 1;
+
+  return p->error == 0 &&
+    lazy_bitmap_find (&p->dirty, first, end, true) == end;
+}
+
+/* A prefetch read: on our own connection if there is one. */
+static int
+fetch (struct prefetch *p, char *buf, uint32_t len, uint64_t off)
+{
+  if (p->own == NULL)
+    return p->inner_ops->pread (p->inner, buf, len, off);
+  if (nbd_pread (p->own, buf, len, off, 0) == -1) {
+    int e = nbd_get_errno ();
+
+    return e > 0 ? e : EIO;
+  }
+  return 0;
+}
+
 static void *
 prefetch_thread (void *arg)
 {
@@ -176,7 +223,8 @@ prefetch_thread (void *arg)
   pthread_mutex_lock (&p->lock);
   while (!p->stop) {
     pos = p->next < p->n ? p->before[p->next] + p->next_done : 0;
-    if (p->next >= p->n || p->pending > 0 || p->error ||
+    /* Sharing the guest's connections, we wait for its requests. */
+    if (p->next >= p->n || (p->pending > 0 && p->own == NULL) || p->error ||
         pos >= p->before[p->guest] + p->window) {
       pthread_cond_wait (&p->cond, &p->lock);
       continue;
@@ -193,7 +241,7 @@ prefetch_thread (void *arg)
     }
     writes = p->writes;
     pthread_mutex_unlock (&p->lock);
-    e = p->inner_ops->pread (p->inner, buf, len, off);
+    e = fetch (p, buf, len, off);
     pthread_mutex_lock (&p->lock);
     if (e) {
       /* The guest will meet the error itself if it reads there. */
@@ -203,7 +251,7 @@ prefetch_thread (void *arg)
       break;
     }
     if (p->keep) {
-      if (writes == p->writes)
+      if (writes == p->writes && (p->own == NULL || clean (p, off, len)))
         p->ring[(p->head + p->nkept++) % p->nslots] =
           (struct chunk) { off, len, buf };
       else
@@ -398,6 +446,11 @@ pf_free (struct prefetch *p)
   for (size_t i = 0; i < p->nkept; ++i)
     free (p->ring[(p->head + i) % p->nslots].buf);
   free (p->ring);
+  if (p->own) {
+    nbd_shutdown (p->own, 0);
+    nbd_close (p->own);
+  }
+  lazy_bitmap_free (&p->dirty);
   free (p);
 }
 
@@ -462,14 +515,12 @@ sort_by_offset (struct prefetch *p)
   return 0;
 }
 
-/* The plan must be for this very disk. */
+/* The plan must be for this very disk: id is the export's identity. */
 static int
 check_identity (const struct nbds_export *exp,
-                const struct nbds_plan_disk *pd, const char *name,
-                struct nbds_error *err)
+                const struct nbds_plan_disk *pd, const char *id,
+                const char *name, struct nbds_error *err)
 {
-  char id[NBDS_IDENTITY_LEN];
-
   if (pd->size != exp->size) {
     nbds_set_error (err, 0, "%s: the prefetch plan was made for a disk of %"
                     PRIu64 " bytes, this one has %" PRIu64 " bytes",
@@ -477,9 +528,6 @@ check_identity (const struct nbds_export *exp,
     err->errnum = EINVAL;
     return -1;
   }
-  if (nbds_disk_identity (exp->ops->pread, exp->handle, exp->size, id,
-                          err) == -1)
-    return -1;
   if (strcmp (id, pd->identity) != 0) {
     nbds_set_error (err, 0, "%s: the prefetch plan was made for another "
                     "disk of the same size (identity %s, this disk is %s)",
@@ -490,12 +538,42 @@ check_identity (const struct nbds_export *exp,
   return 0;
 }
 
+/* A connection of the prefetcher's own to the remote at uri, if it
+ * allows multi-conn (then every connection sees the same data); else
+ * NULL, and the prefetcher shares the guest's.
+ */
+static struct nbd_handle *
+own_connection (struct prefetch *p, const char *uri, uint64_t size)
+{
+  struct nbd_handle *h = nbd_create ();
+
+  if (h == NULL)
+    return NULL;
+  if (nbd_connect_uri (h, uri) == -1) {
+    say (p, "no connection of its own (%s): it shares the guest's",
+         nbd_get_error ());
+    nbd_close (h);
+    return NULL;
+  }
+  if (nbd_can_multi_conn (h) != 1 || nbd_get_size (h) != (int64_t) size) {
+    say (p, "the remote does not allow multi-conn: prefetching shares "
+         "the guest's connection, and waits for its requests");
+    nbd_shutdown (h, 0);
+    nbd_close (h);
+    return NULL;
+  }
+  return h;
+}
+
 int
 nbds_prefetch_wrap (struct nbds_export *exp, const struct nbds_plan_disk *pd,
+                    const char *identity, const char *own_uri,
                     uint64_t window, bool keep, const char *name,
                     nbds_source_say say_fn, void *opaque,
                     struct nbds_error *err)
 {
+  char id[NBDS_IDENTITY_LEN];
+  struct vbm_error verr;
   struct prefetch *p;
   size_t i;
 
@@ -504,7 +582,16 @@ nbds_prefetch_wrap (struct nbds_export *exp, const struct nbds_plan_disk *pd,
     err->errnum = ENOTSUP;
     return -1;
   }
-  if (check_identity (exp, pd, name, err) == -1)
+  if (identity == NULL) {
+    if (vbm_disk_identity (exp->ops->pread, exp->handle, exp->size, id,
+                           &verr) == -1) {
+      nbds_set_error (err, 0, "%s: %s", name, verr.msg);
+      err->errnum = verr.errnum;
+      return -1;
+    }
+    identity = id;
+  }
+  if (check_identity (exp, pd, identity, name, err) == -1)
     return -1;
 
   p = calloc (1, sizeof *p);
@@ -546,6 +633,9 @@ nbds_prefetch_wrap (struct nbds_export *exp, const struct nbds_plan_disk *pd,
   p->window = window;
   p->say = say_fn;
   p->opaque = opaque;
+  lazy_bitmap_init (&p->dirty, (exp->size >> DIRTY_SHIFT) + 1);
+  if (keep && own_uri)
+    p->own = own_connection (p, own_uri, exp->size);
   p->inner_ops = exp->ops;
   p->inner = exp->handle;
 
@@ -571,13 +661,14 @@ nbds_prefetch_wrap (struct nbds_export *exp, const struct nbds_plan_disk *pd,
 
 int
 nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
-                     struct nbds_export *exp, const struct nbds_disk_info *d,
+                     struct nbds_export *exp, struct nbds_disk_info *d,
                      uint64_t window, const char *name,
                      nbds_source_say say_fn, void *opaque,
                      struct nbds_error *err)
 {
   const struct nbds_plan_disk *pd = nbds_plan_find (plan, i);
   char msg[1024];
+  bool keep;
 
   if (pd == NULL) {
     snprintf (msg, sizeof msg, "%s: the prefetch plan has no disk %u: "
@@ -586,18 +677,29 @@ nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
       say_fn (opaque, msg);
     return 0;
   }
+  if (nbds_disk_identify (exp, d, err) == -1)
+    return -1;
   if (d->streamed) {
     /* The identity is still checked: a wrong plan is an error. */
-    if (check_identity (exp, pd, name, err) == -1)
+    if (check_identity (exp, pd, d->identity, name, err) == -1)
       return -1;
-    snprintf (msg, sizeof msg, "%s: a streamed source is read in order "
-              "only: not prefetched", name);
+    /* Reading ahead would restart the decoder from the start at
+     * every range behind its window: say how to make it prefetchable.
+     */
+    snprintf (msg, sizeof msg, "%s: a single-block xz is decoded in "
+              "order only: the plan is checked but cannot be prefetched; "
+              "recompressed in blocks it can be: xz -dc '%s' | "
+              "xz --block-size=16MiB > blocks.xz", name, name);
     if (say_fn)
       say_fn (opaque, msg);
     return 0;
   }
-  /* Only a remote disk has no cache of its own below us. */
-  return nbds_prefetch_wrap (exp, pd, window, strcmp (d->format, "nbd") == 0,
+  /* Only a remote disk has no cache of its own below us; name is its
+   * URI.
+   */
+  keep = strcmp (d->format, "nbd") == 0;
+  return nbds_prefetch_wrap (exp, pd, d->identity, keep ? name : NULL,
+                             window, keep,
                              name, say_fn, opaque, err);
 }
 

@@ -12,7 +12,8 @@
  * in decimal; lines starting with '#' are comments.  T_NS is the time
  * of first access (nanoseconds from the trace's start; the median over
  * the traces that read the range).  Ranges of a disk do not overlap
- * and come in prefetch order.  IDENTITY is nbds_disk_identity's.
+ * and come in prefetch order.  IDENTITY is vbm_disk_identity's (the
+ * one the map stores).
  */
 #ifndef NBDS_PREFETCH_H
 #define NBDS_PREFETCH_H
@@ -27,8 +28,8 @@
 #define NBDS_PLAN_MAGIC "bmaplog-prefetch"
 #define NBDS_PLAN_VERSION 1
 
-/* Identity: "id1:sha256:" and 64 hex digits. */
-#define NBDS_IDENTITY_LEN 80
+/* Identity: "id1:sha256:" and 64 hex digits (virtbmap.h). */
+#define NBDS_IDENTITY_LEN VBM_IDENTITY_LEN
 
 struct nbds_plan_range {
   uint64_t t_ns, offset, length;
@@ -55,19 +56,6 @@ extern void nbds_plan_free (struct nbds_plan *plan);
 extern const struct nbds_plan_disk *
 nbds_plan_find (const struct nbds_plan *plan, unsigned disk);
 
-/* What identifies a virtual disk of size bytes read through pread:
- * the SHA-256 of its size, first and last MiB and 16 blocks of 4 KiB
- * spread evenly between (about 2 MiB read, whatever the disk's
- * size: cheap for a remote or compressed disk, yet another image, or
- * another build of the same layout, differs somewhere in it).
- */
-typedef int (*nbds_pread_fn) (void *handle, void *buf, uint32_t count,
-                              uint64_t offset);
-extern int nbds_disk_identity (nbds_pread_fn pread, void *handle,
-                               uint64_t size,
-                               char identity[NBDS_IDENTITY_LEN],
-                               struct nbds_error *err);
-
 /* Default bytes read ahead of the guest's position in the plan. */
 #define NBDS_PREFETCH_WINDOW_DEFAULT (32 * 1024 * 1024)
 
@@ -75,27 +63,33 @@ extern int nbds_disk_identity (nbds_pread_fn pread, void *handle,
  * from the first guest request on, a thread reads the plan's ranges
  * through the backend, at most window bytes ahead of the furthest
  * range the guest has read, and never while a guest request is in
- * flight.  The plan's identity must match the export's (checked here:
- * EINVAL with a message otherwise).  At close, what was used goes to
+ * flight.  The plan's identity must match the export's, identity
+ * (computed here if NULL; EINVAL with a message otherwise).  At close, what was used goes to
  * say.  pd is copied.  keep: the backend has no cache of its own
  * (a remote disk): the prefetched chunks are kept in memory, at most
- * window bytes of them, and guest reads inside one are served from it.
+ * window bytes of them, and guest reads inside one are served from it;
+ * with keep, own_uri (if not NULL) is the remote's URI: if it allows
+ * multi-conn, the prefetcher reads on one connection of its own and
+ * does not wait for the guest's requests.
  */
 extern int nbds_prefetch_wrap (struct nbds_export *exp,
                                const struct nbds_plan_disk *pd,
-                               uint64_t window, bool keep, const char *name,
+                               const char *identity, const char *own_uri,
+                               uint64_t window,
+                               bool keep, const char *name,
                                nbds_source_say say, void *opaque,
                                struct nbds_error *err);
 
 /* What bmaplog and virt-bmap-nbd do with --prefetch for their i-th
  * disk: wrap exp with the plan's disk i (a plan without it: a message,
- * no prefetch).  A streamed source is checked but not prefetched (it
+ * no prefetch), d->identity computed if not yet (nbds_disk_identify).  A streamed source is checked but not prefetched (it
  * is read in order only: reading ahead would restart it); an NBD URI
- * is prefetched into memory (keep).
+ * is prefetched into memory (keep), on a connection of its own when
+ * the remote allows multi-conn.
  */
 extern int nbds_prefetch_setup (const struct nbds_plan *plan, unsigned i,
                                 struct nbds_export *exp,
-                                const struct nbds_disk_info *d,
+                                struct nbds_disk_info *d,
                                 uint64_t window, const char *name,
                                 nbds_source_say say, void *opaque,
                                 struct nbds_error *err);

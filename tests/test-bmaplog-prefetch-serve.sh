@@ -92,14 +92,34 @@ assert h.pread(4096, $o2 + 4096) == open(\"disk.img\", \"rb\").read()[$o2 + 4096
 cat err
 grep -q 'served from the prefetched chunks in memory' err
 
+# A single-block xz bigger than its cache is streamed: its plan is
+# checked (the identity's reads go forward: at most the one restart
+# nbdcopy's first read makes) but not prefetched, which is said with
+# how to recompress it; the bytes are the same.
+xz -T1 -k -c disk.img > single.xz
+rm -f copy.img
+VIRT_BMAP_XZ_CACHE=4M virt-bmap-nbd -v --prefetch p.plan single.xz -U - \
+    --run 'nbdcopy "$uri" copy.img' 2>err
+cat err
+cmp copy.img disk.img
+grep -q "single.xz: a single-block xz is decoded in order only: the plan is checked but cannot be prefetched" err
+grep -q -- "xz -dc 'single.xz' | xz --block-size=16MiB" err
+if grep -q 'prefetch: the guest read' err; then fail 'prefetched'; fi
+grep -q 'decompressed .*, [01] restarts' err
+
 # Another image of the same size: refused, saying why.
 cp disk.img other.img
 printf 'X' | dd of=other.img bs=1 seek=$((size / 17 * 7 / 4096 * 4096)) conv=notrunc
 expect_fail virt-bmap-nbd --prefetch p.plan other.img -U - --run true 2>err
 cat err
 grep -q 'the prefetch plan was made for another disk of the same size' err
-expect_fail bmaplog -m disk.bmap --prefetch p.plan other.img -U - --run true 2>err
+# (With its own map: disk.bmap is refused for it before the plan is
+# looked at.)
+virt-bmap -q -o other.bmap other.img
+expect_fail bmaplog -m other.bmap --prefetch p.plan other.img -U - --run true 2>err
 grep -q 'the prefetch plan was made for another disk' err
+expect_fail bmaplog -m disk.bmap --prefetch p.plan other.img -U - --run true 2>err
+grep -q 'disk.bmap does not belong to other.img' err
 # Another size.
 truncate -s $((size * 2)) big.img
 expect_fail virt-bmap-nbd --prefetch p.plan big.img -U - --run true 2>err

@@ -331,12 +331,22 @@ vbm_map_get_disk (struct vbm_map *map, unsigned disk,
     all.size = sqlite3_column_int64 (s, 3);
     all.mtime = sqlite3_column_type (s, 4) == SQLITE_NULL
       ? -1 : sqlite3_column_int64 (s, 4);
-    vbm_copy_sized (info, &all, sizeof all);
     r = 0;
   }
   else
     vbm_set_error (err, ENOENT, "the map has no disk %u", disk);
   sqlite3_finalize (s);
+  if (r == 0) {
+    char key[32];
+    struct vbm_error ignored;
+
+    /* Maps made before 1.2 have none: "" then. */
+    snprintf (key, sizeof key, "identity.%u", disk);
+    if (vbm_map_get_meta (map, key, all.identity, sizeof all.identity,
+                          &ignored) == -1)
+      all.identity[0] = '\0';
+    vbm_copy_sized (info, &all, sizeof all);
+  }
   return r;
 }
 

@@ -21,6 +21,7 @@ static const struct {
   F (add_meta_context), F (connect_uri),
   F (connect_systemd_socket_activation), F (get_size),
   F (can_meta_context), F (get_block_size), F (pread), F (block_status),
+  F (can_multi_conn), F (get_uri),
 #undef F
 };
 

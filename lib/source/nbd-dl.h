@@ -26,6 +26,8 @@ struct vbm_libnbd {
   __typeof__ (nbd_get_block_size) *get_block_size;
   __typeof__ (nbd_pread) *pread;
   __typeof__ (nbd_block_status) *block_status;
+  __typeof__ (nbd_can_multi_conn) *can_multi_conn;
+  __typeof__ (nbd_get_uri) *get_uri;
 };
 
 /* Loads libnbd into l: 0, or -1 with err set (not installed, or

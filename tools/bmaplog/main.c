@@ -63,7 +63,8 @@ usage (int status)
           "write, the image is never modified):\n%s"
           "\n"
           "A DISK is an image file, a block device or an nbd:// or\n"
-          "nbd+unix:// URI, in any format virt-bmap maps.\n"
+          "nbd+unix:// URI, in any format virt-bmap maps: the disk the\n"
+          "map was made of (same size and identity, whatever its format).\n"
           "\n"
           "Example:\n"
           "  %s -m disk.bmap disk.img -U - --trace boot.jsonl \\\n"
@@ -129,9 +130,13 @@ parse_extra (void *opaque, int c, const char *arg)
 }
 
 /* The map must describe these very disks: same count, and each the
- * same virtual size (a qcow2 or an xz is compared by the disk it
- * holds, not by its file).  A changed modification time only earns a
- * warning (copies keep the content but not always the time).
+ * same virtual disk (a qcow2 or an xz is compared by the disk it
+ * holds, not by its file): the same size and the same identity (the
+ * digest of its ends and sampled blocks, vbm_disk_identity), so that
+ * a raw conversion or an NBD export of the mapped disk is accepted
+ * and another image of the same size is not.  A changed modification
+ * time only earns a warning (copies keep the content but not always
+ * the time).
  */
 static int
 check_count (struct vbm_map *map, const char *mapfile, int n)
@@ -154,10 +159,12 @@ check_count (struct vbm_map *map, const char *mapfile, int n)
 
 static int
 check_disk (struct vbm_map *map, const char *mapfile, int i,
-            const char *disk, const struct nbds_disk_info *d)
+            const char *disk, const struct nbds_export *exp,
+            struct nbds_disk_info *d)
 {
   struct vbm_disk_info info = VBM_DISK_INFO_INIT;
   struct vbm_error err;
+  struct nbds_error nerr;
 
   if (vbm_map_get_disk (map, i, &info, &err) == -1) {
     fprintf (stderr, "%s: %s: %s\n", PROG, mapfile, err.msg);
@@ -168,6 +175,25 @@ check_disk (struct vbm_map *map, const char *mapfile, int i,
              "%s (%" PRIu64 " bytes), this image has %" PRIu64 " bytes\n",
              PROG, mapfile, disk, info.path, info.size, d->size);
     return -1;
+  }
+  if (info.identity[0] == '\0')
+    fprintf (stderr, "%s: note: %s stores no identity of disk %d (made by "
+             "an older virt-bmap): only its size was checked\n",
+             PROG, mapfile, i);
+  else {
+    if (nbds_disk_identify (exp, d, &nerr) == -1) {
+      fprintf (stderr, "%s: %s: %s\n", PROG, disk, nerr.msg);
+      return -1;
+    }
+    if (strcmp (d->identity, info.identity) != 0) {
+      fprintf (stderr, "%s: %s does not belong to %s: the map was made for "
+               "%s, a disk of the same size (%" PRIu64 " bytes) with other "
+               "content (identity %s, this disk's is %s); if it is that "
+               "disk, it was written to since: map it again\n",
+               PROG, mapfile, disk, info.path, info.size, info.identity,
+               d->identity);
+      return -1;
+    }
   }
   if (d->mtime >= 0 && info.mtime >= 0 && d->mtime != info.mtime)
     fprintf (stderr, "%s: warning: %s was modified after %s was made; "
@@ -265,7 +291,7 @@ main (int argc, char *argv[])
     if (nbds_frontend_verbose (fe))
       fprintf (stderr, "%s: %s: format %s, %" PRIu64 " bytes\n",
                PROG, disk, d.format, d.size);
-    if (check_disk (map, o.map, i, disk, &d) == -1) {
+    if (check_disk (map, o.map, i, disk, &exp, &d) == -1) {
       exp.ops->close (exp.handle);
       goto out;
     }

@@ -61,23 +61,12 @@ add_piece (struct plan_state *s, const struct piece *pc)
   return 0;
 }
 
-static int
-source_pread (void *h, void *buf, uint32_t count, uint64_t offset)
-{
-  struct vbm_error err;
-
-  if (vbm_source_pread (h, buf, count, offset, &err) == -1)
-    return err.errnum > 0 ? err.errnum : EIO;
-  return 0;
-}
-
 /* The identity of the image a trace names for a disk. */
 static int
 image_identity (const struct trace_image *im, char id[NBDS_IDENTITY_LEN])
 {
   struct vbm_source *src;
   struct vbm_error verr;
-  struct nbds_error err;
   int r;
 
   src = vbm_source_open (im->path, im->format, &verr);
@@ -93,10 +82,9 @@ image_identity (const struct trace_image *im, char id[NBDS_IDENTITY_LEN])
     vbm_source_close (src);
     return -1;
   }
-  r = nbds_disk_identity (source_pread, src, im->size, id, &err);
+  r = vbm_source_identity (src, id, &verr);
   if (r == -1)
-    fprintf (stderr, "%s: %s: %s: %s\n", RPROG, im->path, err.msg,
-             strerror (err.errnum ? err.errnum : EIO));
+    fprintf (stderr, "%s: %s\n", RPROG, verr.msg);
   vbm_source_close (src);
   return r;
 }
