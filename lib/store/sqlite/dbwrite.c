@@ -42,6 +42,15 @@ get_be32 (const unsigned char *p)
 void
 db_put_be (unsigned char *p, uint64_t v, int bytes)
 {
+  uint16_t v16;
+  uint32_t v32;
+
+  /* The sizes the pages and R*Tree nodes use, without a loop. */
+  switch (bytes) {
+  case 2: v16 = __builtin_bswap16 (v); memcpy (p, &v16, 2); return;
+  case 4: v32 = __builtin_bswap32 (v); memcpy (p, &v32, 4); return;
+  case 8: v = __builtin_bswap64 (v); memcpy (p, &v, 8); return;
+  }
   while (bytes-- > 0) {
     p[bytes] = v & 0xff;
     v >>= 8;
@@ -217,13 +226,10 @@ write_page (struct db_file *f, uint32_t pgno, const void *buf,
 unsigned
 db_varint_len (uint64_t v)
 {
-  unsigned n = 1;
+  /* 7 bits a byte for up to 8 bytes (56 bits); the 9th holds 8. */
+  unsigned bits = 64 - __builtin_clzll (v | 1);
 
-  if (v > 0x00ffffffffffffffULL)
-    return 9;
-  while (v >>= 7)
-    ++n;
-  return n;
+  return bits > 56 ? 9 : (bits + 6) / 7;
 }
 
 /* SQLite's varint: big-endian groups of 7 bits, the 9th byte all 8. */
@@ -250,36 +256,23 @@ put_varint (unsigned char *p, uint64_t v)
   return p + n;
 }
 
-/* Serial type and body length of an integer. */
+/* Serial type of an integer other than 0 and 1, from the bytes its
+ * two's complement needs: 1-4 bytes are types 1-4, 5-6 bytes type 5
+ * (6 bytes), 7-8 bytes type 6 (8 bytes).
+ */
+static const unsigned char int_type_of_bytes[9] = { 0, 1, 2, 3, 4, 5, 5, 6, 6 };
+static const unsigned char int_len_of_type[7] = { 0, 1, 2, 3, 4, 6, 8 };
+
 static unsigned
-int_type (int64_t v, unsigned *len)
+int_type (int64_t v)
 {
-  static const unsigned lens[] = { 0, 1, 2, 3, 4, 6, 8 };
-  unsigned t;
+  /* The magnitude's bits, a sign bit more, rounded up to bytes. */
+  uint64_t u = (uint64_t) v ^ (uint64_t) (v >> 63);
+  unsigned bits = u ? 64 - __builtin_clzll (u) : 0;
 
-  if (v == 0 || v == 1) {
-    *len = 0;
+  if ((uint64_t) v <= 1)
     return 8 + v;
-  }
-  if (v >= -128 && v <= 127) t = 1;
-  else if (v >= -32768 && v <= 32767) t = 2;
-  else if (v >= -8388608 && v <= 8388607) t = 3;
-  else if (v >= INT32_MIN && v <= INT32_MAX) t = 4;
-  else if (v >= -140737488355328LL && v <= 140737488355327LL) t = 5;
-  else t = 6;
-  *len = lens[t];
-  return t;
-}
-
-static uint64_t
-serial_type (const struct db_value *v, unsigned *len)
-{
-  switch (v->type) {
-  case DB_INT: return int_type (v->i, len);
-  case DB_TEXT: *len = v->n; return 2 * (uint64_t) v->n + 13;
-  case DB_BLOB: *len = v->n; return 2 * (uint64_t) v->n + 12;
-  default: *len = 0; return 0;
-  }
+  return int_type_of_bytes[bits / 8 + 1];
 }
 
 size_t
@@ -293,33 +286,64 @@ db_record_bound (const struct db_value *vals, unsigned n)
   return b;
 }
 
+/* Stores the low LEN (1-8) bytes of V big-endian, writing 8 bytes: a
+ * record's bound leaves 8 bytes for every integer, and bytes past the
+ * record are overwritten by the next column or never used.
+ */
+static inline void
+put_be_int (unsigned char *p, uint64_t v, unsigned len)
+{
+  uint64_t be = __builtin_bswap64 (v << (64 - 8 * len));
+
+  memcpy (p, &be, 8);
+}
+
 size_t
 db_record_encode (const struct db_value *vals, unsigned n,
                   unsigned char *out)
 {
-  uint64_t types[DB_MAX_COLUMNS];
-  size_t lens[DB_MAX_COLUMNS], h = 0;
-  unsigned char *p;
-  unsigned i, len;
+  unsigned char hdr[DB_MAX_COLUMNS * 9], *h = hdr, *p;
+  size_t hlen;
+  unsigned i, t;
 
   assert (n <= DB_MAX_COLUMNS);
 
+  /* The serial types, and the header's length, which counts its own
+   * varint (1 byte up to 126 bytes of types, else 2).
+   */
   for (i = 0; i < n; ++i) {
-    types[i] = serial_type (&vals[i], &len);
-    lens[i] = vals[i].type == DB_INT ? len : vals[i].n;
-    h += db_varint_len (types[i]);
+    switch (vals[i].type) {
+    case DB_INT:
+      *h++ = int_type (vals[i].i);
+      break;
+    case DB_TEXT: h = put_varint (h, 2 * (uint64_t) vals[i].n + 13); break;
+    case DB_BLOB: h = put_varint (h, 2 * (uint64_t) vals[i].n + 12); break;
+    default: *h++ = 0;
+    }
   }
-  /* The header's size counts its own varint. */
-  h += db_varint_len (h + 1) == 1 ? 1 : 2;
-  p = put_varint (out, h);
-  for (i = 0; i < n; ++i)
-    p = put_varint (p, types[i]);
+  hlen = h - hdr;
+  hlen += hlen + 1 < 0x80 ? 1 : 2;
+  p = put_varint (out, hlen);
+  memcpy (p, hdr, h - hdr);
+  p += h - hdr;
   for (i = 0; i < n; ++i) {
-    if (vals[i].type == DB_INT)
-      db_put_be (p, (uint64_t) vals[i].i, lens[i]);
-    else if (lens[i] > 0)
-      memcpy (p, vals[i].p, lens[i]);
-    p += lens[i];
+    switch (vals[i].type) {
+    case DB_INT:
+      t = int_type (vals[i].i);
+      if (t < 8) {
+        put_be_int (p, (uint64_t) vals[i].i, int_len_of_type[t]);
+        p += int_len_of_type[t];
+      }
+      break;
+    case DB_TEXT:
+    case DB_BLOB:
+      if (vals[i].n > 0)
+        memcpy (p, vals[i].p, vals[i].n);
+      p += vals[i].n;
+      break;
+    default:
+      break;
+    }
   }
   return p - out;
 }
