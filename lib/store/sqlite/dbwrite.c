@@ -223,17 +223,8 @@ write_page (struct db_file *f, uint32_t pgno, const void *buf,
 
 /* ---- Records. ---- */
 
-unsigned
-db_varint_len (uint64_t v)
-{
-  /* 7 bits a byte for up to 8 bytes (56 bits); the 9th holds 8. */
-  unsigned bits = 64 - __builtin_clzll (v | 1);
-
-  return bits > 56 ? 9 : (bits + 6) / 7;
-}
-
 /* SQLite's varint: big-endian groups of 7 bits, the 9th byte all 8. */
-static unsigned char *
+static inline unsigned char *
 put_varint (unsigned char *p, uint64_t v)
 {
   unsigned n, i;
@@ -251,8 +242,9 @@ put_varint (unsigned char *p, uint64_t v)
       p[i] = (v & 0x7f) | 0x80;
     return p + 9;
   }
-  for (i = n; i-- > 0; v >>= 7)
-    p[i] = (v & 0x7f) | (i == n - 1 ? 0 : 0x80);
+  p[n - 1] = v & 0x7f;
+  for (i = n - 1; i-- > 0; )
+    p[i] = ((v >>= 7) & 0x7f) | 0x80;
   return p + n;
 }
 
@@ -367,6 +359,7 @@ db_page_init (struct db_file *f, struct db_page *pg, unsigned type,
   }
   pg->type = type;
   pg->hdr = is_leaf (type) ? 8 : 12;
+  memset (pg->buf, 0, f->page_size);
   db_page_reset (f, pg);
   return 0;
 }
@@ -374,7 +367,10 @@ db_page_init (struct db_file *f, struct db_page *pg, unsigned type,
 void
 db_page_reset (struct db_file *f, struct db_page *pg)
 {
-  memset (pg->buf, 0, f->page_size);
+  /* The header, the cells and their pointers are all written; the gap
+   * between them is zeroed when the page is written.  The reserved
+   * bytes past the usable size stay as db_page_init zeroed them.
+   */
   pg->ncells = 0;
   pg->content = f->usable;
 }
@@ -469,10 +465,21 @@ db_page_add (struct db_file *f, struct db_page *pg, uint32_t child,
              int64_t rowid, const unsigned char *payload, size_t len,
              struct vbm_error *err)
 {
-  size_t size = db_cell_size (f, pg->type, rowid, len) - 2, local;
+  size_t size, local = 0;
   unsigned char *q;
   uint32_t ovfl;
 
+  /* As db_cell_size, computing the local part once. */
+  if (pg->type == DB_TABLE_INTERIOR)
+    size = 4 + db_varint_len (rowid);
+  else {
+    local = local_size (f, pg->type, len);
+    size = (is_leaf (pg->type) ? 0 : 4) + db_varint_len (len) +
+      (pg->type == DB_TABLE_LEAF ? db_varint_len (rowid) : 0) +
+      local + (local < len ? 4 : 0);
+  }
+  if (size < 4)
+    size = 4;
   pg->content -= size;
   q = pg->buf + pg->content;
   db_put_be (pg->buf + pg->hdr + 2 * pg->ncells++, pg->content, 2);
@@ -487,7 +494,6 @@ db_page_add (struct db_file *f, struct db_page *pg, uint32_t child,
   q = put_varint (q, len);
   if (pg->type == DB_TABLE_LEAF)
     q = put_varint (q, rowid);
-  local = local_size (f, pg->type, len);
   memcpy (q, payload, local);
   if (local < len) {
     ovfl = write_overflow (f, payload + local, len - local, err);
@@ -506,6 +512,8 @@ db_page_write (struct db_file *f, struct db_page *pg, uint32_t right_child,
 
   if (pgno == 0 && (pgno = alloc_page (f, err)) == 0)
     return 0;
+  memset (h + pg->hdr + 2 * pg->ncells, 0,
+          pg->content - pg->hdr - 2 * pg->ncells);
   h[0] = pg->type;
   db_put_be (h + 1, 0, 2);                 /* no free blocks */
   db_put_be (h + 3, pg->ncells, 2);

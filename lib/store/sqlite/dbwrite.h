@@ -102,7 +102,16 @@ extern size_t db_record_bound (const struct db_value *vals, unsigned n);
 /* Returns its size. */
 extern size_t db_record_encode (const struct db_value *vals, unsigned n,
                                 unsigned char *out);
-extern unsigned db_varint_len (uint64_t v);
+/* The bytes of SQLite's varint of V: 7 bits a byte for up to 8 bytes
+ * (56 bits), the 9th holding 8.  Inline: every cell needs it.
+ */
+static inline unsigned
+db_varint_len (uint64_t v)
+{
+  unsigned bits = 64 - __builtin_clzll (v | 1);
+
+  return bits > 56 ? 9 : (bits + 6) / 7;
+}
 extern void db_put_be (unsigned char *p, uint64_t v, int bytes);
 
 extern int db_page_init (struct db_file *f, struct db_page *pg,
