@@ -295,6 +295,7 @@ db_record_encode (const struct db_value *vals, unsigned n,
                   unsigned char *out)
 {
   unsigned char hdr[DB_MAX_COLUMNS * 9], *h = hdr, *p;
+  unsigned char types[DB_MAX_COLUMNS];  /* of the integers */
   size_t hlen;
   unsigned i, t;
 
@@ -306,7 +307,7 @@ db_record_encode (const struct db_value *vals, unsigned n,
   for (i = 0; i < n; ++i) {
     switch (vals[i].type) {
     case DB_INT:
-      *h++ = int_type (vals[i].i);
+      *h++ = types[i] = int_type (vals[i].i);
       break;
     case DB_TEXT: h = put_varint (h, 2 * (uint64_t) vals[i].n + 13); break;
     case DB_BLOB: h = put_varint (h, 2 * (uint64_t) vals[i].n + 12); break;
@@ -321,7 +322,7 @@ db_record_encode (const struct db_value *vals, unsigned n,
   for (i = 0; i < n; ++i) {
     switch (vals[i].type) {
     case DB_INT:
-      t = int_type (vals[i].i);
+      t = types[i];
       if (t < 8) {
         put_be_int (p, (uint64_t) vals[i].i, int_len_of_type[t]);
         p += int_len_of_type[t];
