@@ -278,25 +278,34 @@ db_record_bound (const struct db_value *vals, unsigned n)
   return b;
 }
 
-/* Stores the low LEN (1-8) bytes of V big-endian, writing 8 bytes: a
- * record's bound leaves 8 bytes for every integer, and bytes past the
- * record are overwritten by the next column or never used.
+/* Stores the low LEN bytes (a serial type's 1, 2, 3, 4, 6 or 8) of V
+ * big-endian, exactly: records are also written straight into pages,
+ * next to the cell before.
  */
 static inline void
 put_be_int (unsigned char *p, uint64_t v, unsigned len)
 {
-  uint64_t be = __builtin_bswap64 (v << (64 - 8 * len));
+  uint16_t v16;
+  uint32_t v32;
 
-  memcpy (p, &be, 8);
+  switch (len) {
+  case 1: p[0] = v; break;
+  case 2: v16 = __builtin_bswap16 (v); memcpy (p, &v16, 2); break;
+  case 3: p[0] = v >> 16; v16 = __builtin_bswap16 (v); memcpy (p + 1, &v16, 2);
+    break;
+  case 4: v32 = __builtin_bswap32 (v); memcpy (p, &v32, 4); break;
+  case 6: v16 = __builtin_bswap16 (v >> 32); memcpy (p, &v16, 2);
+    v32 = __builtin_bswap32 (v); memcpy (p + 2, &v32, 4); break;
+  default: v = __builtin_bswap64 (v); memcpy (p, &v, 8);
+  }
 }
 
-size_t
-db_record_encode (const struct db_value *vals, unsigned n,
-                  unsigned char *out)
+void
+db_record_prepare (const struct db_value *vals, unsigned n,
+                   struct db_record *r)
 {
-  unsigned char hdr[DB_MAX_COLUMNS * 9], *h = hdr, *p;
-  unsigned char types[DB_MAX_COLUMNS];  /* of the integers */
-  size_t hlen;
+  unsigned char types[DB_MAX_COLUMNS * 9], *h = types;
+  size_t body = 0, hlen;
   unsigned i, t;
 
   assert (n <= DB_MAX_COLUMNS);
@@ -307,22 +316,40 @@ db_record_encode (const struct db_value *vals, unsigned n,
   for (i = 0; i < n; ++i) {
     switch (vals[i].type) {
     case DB_INT:
-      *h++ = types[i] = int_type (vals[i].i);
+      *h++ = r->types[i] = t = int_type (vals[i].i);
+      body += t < 8 ? int_len_of_type[t] : 0;
       break;
-    case DB_TEXT: h = put_varint (h, 2 * (uint64_t) vals[i].n + 13); break;
-    case DB_BLOB: h = put_varint (h, 2 * (uint64_t) vals[i].n + 12); break;
+    case DB_TEXT:
+      h = put_varint (h, 2 * (uint64_t) vals[i].n + 13);
+      body += vals[i].n;
+      break;
+    case DB_BLOB:
+      h = put_varint (h, 2 * (uint64_t) vals[i].n + 12);
+      body += vals[i].n;
+      break;
     default: *h++ = 0;
     }
   }
-  hlen = h - hdr;
+  hlen = h - types;
   hlen += hlen + 1 < 0x80 ? 1 : 2;
-  p = put_varint (out, hlen);
-  memcpy (p, hdr, h - hdr);
-  p += h - hdr;
+  h = put_varint (r->hdr, hlen);
+  memcpy (h, types, hlen - (h - r->hdr));
+  r->hlen = hlen;
+  r->len = hlen + body;
+}
+
+void
+db_record_write (const struct db_record *r, const struct db_value *vals,
+                 unsigned n, unsigned char *out)
+{
+  unsigned char *p = out + r->hlen;
+  unsigned i, t;
+
+  memcpy (out, r->hdr, r->hlen);
   for (i = 0; i < n; ++i) {
     switch (vals[i].type) {
     case DB_INT:
-      t = types[i];
+      t = r->types[i];
       if (t < 8) {
         put_be_int (p, (uint64_t) vals[i].i, int_len_of_type[t]);
         p += int_len_of_type[t];
@@ -338,7 +365,17 @@ db_record_encode (const struct db_value *vals, unsigned n,
       break;
     }
   }
-  return p - out;
+}
+
+size_t
+db_record_encode (const struct db_value *vals, unsigned n,
+                  unsigned char *out)
+{
+  struct db_record r;
+
+  db_record_prepare (vals, n, &r);
+  db_record_write (&r, vals, n, out);
+  return r.len;
 }
 
 /* ---- Pages and cells. ---- */
@@ -502,6 +539,30 @@ db_page_add (struct db_file *f, struct db_page *pg, uint32_t child,
       return -1;
     db_put_be (q + local, ovfl, 4);
   }
+  return 0;
+}
+
+int
+db_page_add_row (struct db_file *f, struct db_page *pg, int64_t rowid,
+                 const struct db_record *r, const struct db_value *vals,
+                 unsigned n)
+{
+  size_t size;
+  unsigned char *q;
+
+  if (pg->type != DB_TABLE_LEAF || r->len > f->usable - 35)
+    return -1;
+  size = db_varint_len (r->len) + db_varint_len (rowid) + r->len;
+  if (size < 4)
+    size = 4;
+  if (size + 2 > db_page_room (pg))
+    return 1;
+  pg->content -= size;
+  q = pg->buf + pg->content;
+  db_put_be (pg->buf + pg->hdr + 2 * pg->ncells++, pg->content, 2);
+  q = put_varint (q, r->len);
+  q = put_varint (q, rowid);
+  db_record_write (r, vals, n, q);
   return 0;
 }
 
