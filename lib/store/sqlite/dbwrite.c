@@ -304,20 +304,20 @@ void
 db_record_prepare (const struct db_value *vals, unsigned n,
                    struct db_record *r)
 {
-  unsigned char types[DB_MAX_COLUMNS * 9], *h = types;
+  /* The types go after a 1-byte header size, moved on in the rare
+   * case of a 2-byte one.
+   */
+  unsigned char *h = r->hdr + 1;
   size_t body = 0, hlen;
   unsigned i, t;
 
   assert (n <= DB_MAX_COLUMNS);
 
-  /* The serial types, and the header's length, which counts its own
-   * varint (1 byte up to 126 bytes of types, else 2).
-   */
   for (i = 0; i < n; ++i) {
     switch (vals[i].type) {
     case DB_INT:
       *h++ = r->types[i] = t = int_type (vals[i].i);
-      body += t < 8 ? int_len_of_type[t] : 0;
+      body += int_len_of_type[t < 8 ? t : 0];
       break;
     case DB_TEXT:
       h = put_varint (h, 2 * (uint64_t) vals[i].n + 13);
@@ -330,10 +330,17 @@ db_record_prepare (const struct db_value *vals, unsigned n,
     default: *h++ = 0;
     }
   }
-  hlen = h - types;
-  hlen += hlen + 1 < 0x80 ? 1 : 2;
-  h = put_varint (r->hdr, hlen);
-  memcpy (h, types, hlen - (h - r->hdr));
+  /* The header's size counts its own varint: 1 byte up to 126 bytes
+   * of types, else 2.
+   */
+  hlen = h - (r->hdr + 1);
+  if (hlen + 1 < 0x80)
+    r->hdr[0] = ++hlen;
+  else {
+    memmove (r->hdr + 2, r->hdr + 1, hlen);
+    hlen += 2;
+    put_varint (r->hdr, hlen);
+  }
   r->hlen = hlen;
   r->len = hlen + body;
 }
