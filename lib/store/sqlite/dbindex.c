@@ -22,29 +22,52 @@ struct ix {
   db_index_entry_fn entry;
   void *opaque;
   struct vbm_error *err;
+  /* The records of the page being filled, one after another: each is
+   * encoded once, to measure it and then to add it.
+   */
   unsigned char *rec;
-  size_t rec_cap;
+  size_t rec_len, rec_cap;
+  size_t *offs;                 /* where each one starts and ends */
+  size_t offs_cap;
 };
 
-/* Encodes entry I into ix->rec and returns its length (0 on error). */
+/* Appends entry I's record, the page's Nth, to ix->rec: it spans
+ * offs[NTH] to offs[NTH + 1].  Returns its length (0 on error).
+ */
 static size_t
-encode (struct ix *ix, size_t i)
+encode (struct ix *ix, size_t i, size_t nth)
 {
   struct db_value vals[DB_MAX_COLUMNS];
   unsigned n = ix->entry (ix->opaque, i, vals);
   size_t len = db_record_bound (vals, n);
 
-  if (len > ix->rec_cap) {
-    unsigned char *p = realloc (ix->rec, len);
+  if (nth + 2 > ix->offs_cap) {
+    size_t cap = ix->offs_cap ? 2 * ix->offs_cap : 256;
+    size_t *o = realloc (ix->offs, cap * sizeof *o);
 
-    if (p == NULL) {
-      vbm_set_error (ix->err, errno, "realloc: %s", strerror (errno));
-      return 0;
-    }
-    ix->rec = p;
-    ix->rec_cap = len;
+    if (o == NULL)
+      goto nomem;
+    ix->offs = o;
+    ix->offs_cap = cap;
   }
-  return db_record_encode (vals, n, ix->rec);
+  if (len > ix->rec_cap - ix->rec_len) {
+    size_t cap = 2 * ix->rec_cap > ix->rec_len + len ?
+      2 * ix->rec_cap : ix->rec_len + len;
+    unsigned char *p = realloc (ix->rec, cap);
+
+    if (p == NULL)
+      goto nomem;
+    ix->rec = p;
+    ix->rec_cap = cap;
+  }
+  ix->offs[nth] = ix->rec_len;
+  len = db_record_encode (vals, n, ix->rec + ix->rec_len);
+  ix->rec_len += len;
+  ix->offs[nth + 1] = ix->rec_len;
+  return len;
+ nomem:
+  vbm_set_error (ix->err, errno, "realloc: %s", strerror (errno));
+  return 0;
 }
 
 /* Packs one level: COUNT items, item i being entry KEYS[i] (entry i
@@ -59,12 +82,13 @@ pack_level (struct ix *ix, struct db_page *pg, size_t count,
             pgnos *up_children, entries *up_keys)
 {
   unsigned room = db_file_usable (ix->f) - pg->hdr;
-  size_t a = 0, b, i, used, len, key;
+  size_t a = 0, b, i, used, len;
   uint32_t pgno, right;
 
   for (;;) {
+    ix->rec_len = 0;
     for (b = a, used = 0; b < count; ++b) {
-      size_t s = encode (ix, keys ? keys[b] : b);
+      size_t s = encode (ix, keys ? keys[b] : b, b - a);
 
       if (s == 0)
         return -1;
@@ -80,11 +104,9 @@ pack_level (struct ix *ix, struct db_page *pg, size_t count,
       --b;
     db_page_reset (ix->f, pg);
     for (i = a; i < b; ++i) {
-      key = keys ? keys[i] : i;
-      len = encode (ix, key);
-      if (len == 0 ||
-          db_page_add (ix->f, pg, children ? children[i] : 0, 0,
-                       ix->rec, len, ix->err) == -1)
+      len = ix->offs[i + 1 - a] - ix->offs[i - a];
+      if (db_page_add (ix->f, pg, children ? children[i] : 0, 0,
+                       ix->rec + ix->offs[i - a], len, ix->err) == -1)
         return -1;
     }
     right = children ? children[b] : 0;
@@ -140,6 +162,7 @@ db_index_write (struct db_file *f, uint32_t root, size_t n,
   free (children.ptr);
   free (keys.ptr);
   free (ix.rec);
+  free (ix.offs);
   db_page_free (&leaf);
   db_page_free (&inner);
   return r;

@@ -4,6 +4,7 @@
  */
 #include <config.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -81,28 +82,44 @@ db_table_append (struct db_table *t, int64_t rowid,
                  const struct db_value *vals, unsigned n,
                  struct vbm_error *err)
 {
-  size_t len = db_record_bound (vals, n);
+  struct db_record r;
+  size_t len;
+  int added;
 
   if (t->any && rowid <= t->last_rowid) {
     vbm_set_error (err, EINVAL, "map store: rows out of order");
     return -1;
   }
-  if (len > t->rec_cap) {
-    unsigned char *p = realloc (t->rec, len);
-
-    if (p == NULL) {
-      vbm_set_error (err, errno, "realloc: %s", strerror (errno));
+  /* Most records fit in the page: written straight into it. */
+  db_record_prepare (vals, n, &r);
+  added = db_page_add_row (t->f, &t->leaf, rowid, &r, vals, n);
+  if (added == 1) {
+    if (flush_leaf (t, err) == -1)
       return -1;
-    }
-    t->rec = p;
-    t->rec_cap = len;
+    /* An empty leaf has room for any record kept in a page. */
+    added = db_page_add_row (t->f, &t->leaf, rowid, &r, vals, n);
+    assert (added != 1);
   }
-  len = db_record_encode (vals, n, t->rec);
-  if (db_cell_size (t->f, DB_TABLE_LEAF, rowid, len) > db_page_room (&t->leaf)
-      && flush_leaf (t, err) == -1)
-    return -1;
-  if (db_page_add (t->f, &t->leaf, 0, rowid, t->rec, len, err) == -1)
-    return -1;
+  if (added == -1) {
+    /* Overflow pages: through a buffer. */
+    len = r.len;
+    if (len > t->rec_cap) {
+      unsigned char *p = realloc (t->rec, len);
+
+      if (p == NULL) {
+        vbm_set_error (err, errno, "realloc: %s", strerror (errno));
+        return -1;
+      }
+      t->rec = p;
+      t->rec_cap = len;
+    }
+    db_record_write (&r, vals, n, t->rec);
+    if (db_cell_size (t->f, DB_TABLE_LEAF, rowid, len) >
+        db_page_room (&t->leaf) && flush_leaf (t, err) == -1)
+      return -1;
+    if (db_page_add (t->f, &t->leaf, 0, rowid, t->rec, len, err) == -1)
+      return -1;
+  }
   t->last_rowid = rowid;
   t->any = true;
   return 0;

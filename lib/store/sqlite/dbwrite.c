@@ -42,6 +42,15 @@ get_be32 (const unsigned char *p)
 void
 db_put_be (unsigned char *p, uint64_t v, int bytes)
 {
+  uint16_t v16;
+  uint32_t v32;
+
+  /* The sizes the pages and R*Tree nodes use, without a loop. */
+  switch (bytes) {
+  case 2: v16 = __builtin_bswap16 (v); memcpy (p, &v16, 2); return;
+  case 4: v32 = __builtin_bswap32 (v); memcpy (p, &v32, 4); return;
+  case 8: v = __builtin_bswap64 (v); memcpy (p, &v, 8); return;
+  }
   while (bytes-- > 0) {
     p[bytes] = v & 0xff;
     v >>= 8;
@@ -214,20 +223,8 @@ write_page (struct db_file *f, uint32_t pgno, const void *buf,
 
 /* ---- Records. ---- */
 
-unsigned
-db_varint_len (uint64_t v)
-{
-  unsigned n = 1;
-
-  if (v > 0x00ffffffffffffffULL)
-    return 9;
-  while (v >>= 7)
-    ++n;
-  return n;
-}
-
 /* SQLite's varint: big-endian groups of 7 bits, the 9th byte all 8. */
-static unsigned char *
+static inline unsigned char *
 put_varint (unsigned char *p, uint64_t v)
 {
   unsigned n, i;
@@ -245,41 +242,29 @@ put_varint (unsigned char *p, uint64_t v)
       p[i] = (v & 0x7f) | 0x80;
     return p + 9;
   }
-  for (i = n; i-- > 0; v >>= 7)
-    p[i] = (v & 0x7f) | (i == n - 1 ? 0 : 0x80);
+  p[n - 1] = v & 0x7f;
+  for (i = n - 1; i-- > 0; )
+    p[i] = ((v >>= 7) & 0x7f) | 0x80;
   return p + n;
 }
 
-/* Serial type and body length of an integer. */
+/* Serial type of an integer other than 0 and 1, from the bytes its
+ * two's complement needs: 1-4 bytes are types 1-4, 5-6 bytes type 5
+ * (6 bytes), 7-8 bytes type 6 (8 bytes).
+ */
+static const unsigned char int_type_of_bytes[9] = { 0, 1, 2, 3, 4, 5, 5, 6, 6 };
+static const unsigned char int_len_of_type[7] = { 0, 1, 2, 3, 4, 6, 8 };
+
 static unsigned
-int_type (int64_t v, unsigned *len)
+int_type (int64_t v)
 {
-  static const unsigned lens[] = { 0, 1, 2, 3, 4, 6, 8 };
-  unsigned t;
+  /* The magnitude's bits, a sign bit more, rounded up to bytes. */
+  uint64_t u = (uint64_t) v ^ (uint64_t) (v >> 63);
+  unsigned bits = u ? 64 - __builtin_clzll (u) : 0;
 
-  if (v == 0 || v == 1) {
-    *len = 0;
+  if ((uint64_t) v <= 1)
     return 8 + v;
-  }
-  if (v >= -128 && v <= 127) t = 1;
-  else if (v >= -32768 && v <= 32767) t = 2;
-  else if (v >= -8388608 && v <= 8388607) t = 3;
-  else if (v >= INT32_MIN && v <= INT32_MAX) t = 4;
-  else if (v >= -140737488355328LL && v <= 140737488355327LL) t = 5;
-  else t = 6;
-  *len = lens[t];
-  return t;
-}
-
-static uint64_t
-serial_type (const struct db_value *v, unsigned *len)
-{
-  switch (v->type) {
-  case DB_INT: return int_type (v->i, len);
-  case DB_TEXT: *len = v->n; return 2 * (uint64_t) v->n + 13;
-  case DB_BLOB: *len = v->n; return 2 * (uint64_t) v->n + 12;
-  default: *len = 0; return 0;
-  }
+  return int_type_of_bytes[bits / 8 + 1];
 }
 
 size_t
@@ -293,35 +278,111 @@ db_record_bound (const struct db_value *vals, unsigned n)
   return b;
 }
 
-size_t
-db_record_encode (const struct db_value *vals, unsigned n,
-                  unsigned char *out)
+/* Stores the low LEN bytes (a serial type's 1, 2, 3, 4, 6 or 8) of V
+ * big-endian, exactly: records are also written straight into pages,
+ * next to the cell before.
+ */
+static inline void
+put_be_int (unsigned char *p, uint64_t v, unsigned len)
 {
-  uint64_t types[DB_MAX_COLUMNS];
-  size_t lens[DB_MAX_COLUMNS], h = 0;
-  unsigned char *p;
-  unsigned i, len;
+  uint16_t v16;
+  uint32_t v32;
+
+  switch (len) {
+  case 1: p[0] = v; break;
+  case 2: v16 = __builtin_bswap16 (v); memcpy (p, &v16, 2); break;
+  case 3: p[0] = v >> 16; v16 = __builtin_bswap16 (v); memcpy (p + 1, &v16, 2);
+    break;
+  case 4: v32 = __builtin_bswap32 (v); memcpy (p, &v32, 4); break;
+  case 6: v16 = __builtin_bswap16 (v >> 32); memcpy (p, &v16, 2);
+    v32 = __builtin_bswap32 (v); memcpy (p + 2, &v32, 4); break;
+  default: v = __builtin_bswap64 (v); memcpy (p, &v, 8);
+  }
+}
+
+void
+db_record_prepare (const struct db_value *vals, unsigned n,
+                   struct db_record *r)
+{
+  /* The types go after a 1-byte header size, moved on in the rare
+   * case of a 2-byte one.
+   */
+  unsigned char *h = r->hdr + 1;
+  size_t body = 0, hlen;
+  unsigned i, t;
 
   assert (n <= DB_MAX_COLUMNS);
 
   for (i = 0; i < n; ++i) {
-    types[i] = serial_type (&vals[i], &len);
-    lens[i] = vals[i].type == DB_INT ? len : vals[i].n;
-    h += db_varint_len (types[i]);
+    switch (vals[i].type) {
+    case DB_INT:
+      *h++ = r->types[i] = t = int_type (vals[i].i);
+      body += int_len_of_type[t < 8 ? t : 0];
+      break;
+    case DB_TEXT:
+      h = put_varint (h, 2 * (uint64_t) vals[i].n + 13);
+      body += vals[i].n;
+      break;
+    case DB_BLOB:
+      h = put_varint (h, 2 * (uint64_t) vals[i].n + 12);
+      body += vals[i].n;
+      break;
+    default: *h++ = 0;
+    }
   }
-  /* The header's size counts its own varint. */
-  h += db_varint_len (h + 1) == 1 ? 1 : 2;
-  p = put_varint (out, h);
-  for (i = 0; i < n; ++i)
-    p = put_varint (p, types[i]);
+  /* The header's size counts its own varint: 1 byte up to 126 bytes
+   * of types, else 2.
+   */
+  hlen = h - (r->hdr + 1);
+  if (hlen + 1 < 0x80)
+    r->hdr[0] = ++hlen;
+  else {
+    memmove (r->hdr + 2, r->hdr + 1, hlen);
+    hlen += 2;
+    put_varint (r->hdr, hlen);
+  }
+  r->hlen = hlen;
+  r->len = hlen + body;
+}
+
+void
+db_record_write (const struct db_record *r, const struct db_value *vals,
+                 unsigned n, unsigned char *out)
+{
+  unsigned char *p = out + r->hlen;
+  unsigned i, t;
+
+  memcpy (out, r->hdr, r->hlen);
   for (i = 0; i < n; ++i) {
-    if (vals[i].type == DB_INT)
-      db_put_be (p, (uint64_t) vals[i].i, lens[i]);
-    else if (lens[i] > 0)
-      memcpy (p, vals[i].p, lens[i]);
-    p += lens[i];
+    switch (vals[i].type) {
+    case DB_INT:
+      t = r->types[i];
+      if (t < 8) {
+        put_be_int (p, (uint64_t) vals[i].i, int_len_of_type[t]);
+        p += int_len_of_type[t];
+      }
+      break;
+    case DB_TEXT:
+    case DB_BLOB:
+      if (vals[i].n > 0)
+        memcpy (p, vals[i].p, vals[i].n);
+      p += vals[i].n;
+      break;
+    default:
+      break;
+    }
   }
-  return p - out;
+}
+
+size_t
+db_record_encode (const struct db_value *vals, unsigned n,
+                  unsigned char *out)
+{
+  struct db_record r;
+
+  db_record_prepare (vals, n, &r);
+  db_record_write (&r, vals, n, out);
+  return r.len;
 }
 
 /* ---- Pages and cells. ---- */
@@ -343,6 +404,7 @@ db_page_init (struct db_file *f, struct db_page *pg, unsigned type,
   }
   pg->type = type;
   pg->hdr = is_leaf (type) ? 8 : 12;
+  memset (pg->buf, 0, f->page_size);
   db_page_reset (f, pg);
   return 0;
 }
@@ -350,7 +412,10 @@ db_page_init (struct db_file *f, struct db_page *pg, unsigned type,
 void
 db_page_reset (struct db_file *f, struct db_page *pg)
 {
-  memset (pg->buf, 0, f->page_size);
+  /* The header, the cells and their pointers are all written; the gap
+   * between them is zeroed when the page is written.  The reserved
+   * bytes past the usable size stay as db_page_init zeroed them.
+   */
   pg->ncells = 0;
   pg->content = f->usable;
 }
@@ -445,10 +510,21 @@ db_page_add (struct db_file *f, struct db_page *pg, uint32_t child,
              int64_t rowid, const unsigned char *payload, size_t len,
              struct vbm_error *err)
 {
-  size_t size = db_cell_size (f, pg->type, rowid, len) - 2, local;
+  size_t size, local = 0;
   unsigned char *q;
   uint32_t ovfl;
 
+  /* As db_cell_size, computing the local part once. */
+  if (pg->type == DB_TABLE_INTERIOR)
+    size = 4 + db_varint_len (rowid);
+  else {
+    local = local_size (f, pg->type, len);
+    size = (is_leaf (pg->type) ? 0 : 4) + db_varint_len (len) +
+      (pg->type == DB_TABLE_LEAF ? db_varint_len (rowid) : 0) +
+      local + (local < len ? 4 : 0);
+  }
+  if (size < 4)
+    size = 4;
   pg->content -= size;
   q = pg->buf + pg->content;
   db_put_be (pg->buf + pg->hdr + 2 * pg->ncells++, pg->content, 2);
@@ -463,7 +539,6 @@ db_page_add (struct db_file *f, struct db_page *pg, uint32_t child,
   q = put_varint (q, len);
   if (pg->type == DB_TABLE_LEAF)
     q = put_varint (q, rowid);
-  local = local_size (f, pg->type, len);
   memcpy (q, payload, local);
   if (local < len) {
     ovfl = write_overflow (f, payload + local, len - local, err);
@@ -471,6 +546,30 @@ db_page_add (struct db_file *f, struct db_page *pg, uint32_t child,
       return -1;
     db_put_be (q + local, ovfl, 4);
   }
+  return 0;
+}
+
+int
+db_page_add_row (struct db_file *f, struct db_page *pg, int64_t rowid,
+                 const struct db_record *r, const struct db_value *vals,
+                 unsigned n)
+{
+  size_t size;
+  unsigned char *q;
+
+  if (pg->type != DB_TABLE_LEAF || r->len > f->usable - 35)
+    return -1;
+  size = db_varint_len (r->len) + db_varint_len (rowid) + r->len;
+  if (size < 4)
+    size = 4;
+  if (size + 2 > db_page_room (pg))
+    return 1;
+  pg->content -= size;
+  q = pg->buf + pg->content;
+  db_put_be (pg->buf + pg->hdr + 2 * pg->ncells++, pg->content, 2);
+  q = put_varint (q, r->len);
+  q = put_varint (q, rowid);
+  db_record_write (r, vals, n, q);
   return 0;
 }
 
@@ -482,6 +581,8 @@ db_page_write (struct db_file *f, struct db_page *pg, uint32_t right_child,
 
   if (pgno == 0 && (pgno = alloc_page (f, err)) == 0)
     return 0;
+  memset (h + pg->hdr + 2 * pg->ncells, 0,
+          pg->content - pg->hdr - 2 * pg->ncells);
   h[0] = pg->type;
   db_put_be (h + 1, 0, 2);                 /* no free blocks */
   db_put_be (h + 3, pg->ncells, 2);

@@ -102,7 +102,30 @@ extern size_t db_record_bound (const struct db_value *vals, unsigned n);
 /* Returns its size. */
 extern size_t db_record_encode (const struct db_value *vals, unsigned n,
                                 unsigned char *out);
-extern unsigned db_varint_len (uint64_t v);
+
+/* The same in two steps, to know a record's size before writing it
+ * where it goes: its header and size, then the record.
+ */
+struct db_record {
+  unsigned char hdr[2 + DB_MAX_COLUMNS * 9];
+  unsigned char types[DB_MAX_COLUMNS];  /* of the integers */
+  size_t hlen, len;
+};
+extern void db_record_prepare (const struct db_value *vals, unsigned n,
+                               struct db_record *r);
+extern void db_record_write (const struct db_record *r,
+                             const struct db_value *vals, unsigned n,
+                             unsigned char *out);
+/* The bytes of SQLite's varint of V: 7 bits a byte for up to 8 bytes
+ * (56 bits), the 9th holding 8.  Inline: every cell needs it.
+ */
+static inline unsigned
+db_varint_len (uint64_t v)
+{
+  unsigned bits = 64 - __builtin_clzll (v | 1);
+
+  return bits > 56 ? 9 : (bits + 6) / 7;
+}
 extern void db_put_be (unsigned char *p, uint64_t v, int bytes);
 
 extern int db_page_init (struct db_file *f, struct db_page *pg,
@@ -122,6 +145,14 @@ extern int db_page_add (struct db_file *f, struct db_page *pg,
                         uint32_t child, int64_t rowid,
                         const unsigned char *payload, size_t len,
                         struct vbm_error *err);
+
+/* Adds to a table leaf the cell of record R of VALS, written in place.
+ * Returns 1 if the page has no room for it, -1 (nothing done) if its
+ * payload would overflow the page: db_page_add is for those.
+ */
+extern int db_page_add_row (struct db_file *f, struct db_page *pg,
+                            int64_t rowid, const struct db_record *r,
+                            const struct db_value *vals, unsigned n);
 
 /* Writes PG at PGNO (0: a new page, whose number is returned). */
 extern uint32_t db_page_write (struct db_file *f, struct db_page *pg,
