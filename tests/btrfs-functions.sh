@@ -7,7 +7,7 @@
 requires_btrfs ()
 {
     requires btrfs --version
-    requires btrfs-map-logical --help
+    requires sh -c 'command -v btrfs-map-logical'
     requires python3 -c 'import lzo, zstandard'
     requires tar --version
     requires sqlite3 --version
