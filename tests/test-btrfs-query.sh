@@ -31,7 +31,7 @@ where ()
     local logical
     logical=$(python3 - $tmp/dump258 $1 <<'PY'
 import re, sys
-text = open(sys.argv[1]).read()
+text = open(sys.argv[1], errors="surrogateescape").read()
 want = int(sys.argv[2])
 ino = re.search(r"key \((\d+) INODE_REF \d+\).*\n.*name: photo.bin\n", text).group(1)
 for m in re.finditer(r"key \(" + ino + r" EXTENT_DATA (\d+)\).*\n.*type 1 \(regular\)\n"
@@ -46,13 +46,16 @@ else:
     sys.exit(f"no extent at {want}")
 PY
 )
-    btrfs-map-logical -l $logical -b 4096 $tmp/p1.img > $tmp/ml
-    test "$(grep -c '^mirror' $tmp/ml)" = 1
-    echo $(( start + $(sed -n 's/^mirror 1 logical [0-9]* physical \([0-9]*\) .*/\1/p' $tmp/ml) ))
+    test -n "$logical" || return 1
+    btrfs-map-logical -l $logical -b 4096 $tmp/p1.img > $tmp/ml || return 1
+    test "$(grep -c '^mirror' $tmp/ml)" = 1 || return 1
+    physical=$(sed -n 's/^mirror 1 logical [0-9]* physical \([0-9]*\) .*/\1/p' $tmp/ml)
+    test -n "$physical" || return 1
+    echo $(( start + physical ))
 }
 
 # A shared byte: both files, same offset, shared.
-off=$(where 700000)
+off=$(where 700000) || fail "no place for offset 700000"
 cmp -n 4096 -i $off:700000 $img $tmp/src/@home-snap/user/photo.bin
 virt-bmap query $tmp/map.bmap $off > $tmp/q
 cat $tmp/q
@@ -69,7 +72,7 @@ p /dev/sda1
 EOF2
 
 # A byte the snapshot rewrote: its file only, not shared.
-off=$(where 530000)
+off=$(where 530000) || fail "no place for offset 530000"
 cmp -n 4096 -i $off:530000 $img $tmp/src/@home-snap/user/photo.bin
 virt-bmap query $tmp/map.bmap $off > $tmp/q
 cat $tmp/q
