@@ -49,7 +49,7 @@ grep -E -A2 'INODE_ITEM 0\) itemoff' $tmp/dump | grep_q 'links 2 '
 
 # The map against the oracles.
 map $img
-check_btrfs $tmp/src /dev/sda1
+check_btrfs $tmp/src /dev/sda1 || fail "the map is not the oracle's"
 
 # What the map holds beyond the checker's view: the snapshot's file is
 # there by its path, with both names of the hard link.
