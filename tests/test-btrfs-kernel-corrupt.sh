@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hostile btrfs (the single-device image of make-btrfs-kernel-image,
+# Hostile btrfs on the kernel-made image (the single-device image of make-btrfs-kernel-image,
 # edited by btrfs-edit, which sets each edited block's crc32c again so
 # that the reader sees well-formed blocks saying wrong things, except
 # where the checksum itself is the damage): a leaf failing its checksum
