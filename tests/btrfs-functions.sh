@@ -23,6 +23,7 @@ btrfs_kernel_image ()
     requires guestfish --version
     requires sfdisk --version
     requires debugfs -V
+    export LIBGUESTFS_BACKEND=direct
     local key
     kdir=$top_builddir/tests/btrfs-kernel.d
     key=$(sha256sum < "$srcdir/make-btrfs-kernel-image")
