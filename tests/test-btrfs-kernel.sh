@@ -9,7 +9,8 @@
 # btrfs-check-map checks the map against dump-tree and btrfs-map-logical
 # and every file against the one the kernel read.  Maps broken on
 # purpose (a file extent moved, the compressed flag dropped, the shared
-# flag dropped, a copy of DUP metadata missing) must fail the checker.
+# flag dropped, a copy of DUP metadata missing, the extent tree's blocks
+# named after another tree) must fail the checker.
 source ./functions.sh
 set -x -o pipefail
 source "$srcdir/part-functions.sh"
@@ -70,3 +71,5 @@ mutant onecopy "delete from extents where id in (select e.id from extents e
     join objects o on o.id = e.object where o.kind = 'm' and
     o.path like '%tree%' order by e.start desc limit 3)"
 expect_fail "$srcdir/btrfs-check-map" $tmp/onecopy.bmap $tmp/src /dev/sda1
+mutant mistree "update objects set path = '<csum tree>' where path like '<extent tree%'"
+expect_fail "$srcdir/btrfs-check-map" $tmp/mistree.bmap $tmp/src /dev/sda1
