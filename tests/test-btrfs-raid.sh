@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Multi-device btrfs (make-btrfs-kernel-image): four disks mapped
-# together, three partitions each, holding four filesystems made by the
+# together, four partitions each, holding five filesystems made by the
 # kernel: data RAID1 (two devices, every chunk moved by a full balance),
 # data RAID0 with RAID1 metadata, data RAID10 with RAID1C3 metadata
-# (four devices), data RAID5 with RAID6 metadata (four devices).
+# (four devices), data RAID5 with RAID6 metadata (four devices), data
+# RAID6 with RAID1C4 metadata (four devices).
 # dump-super says which partition belongs to which filesystem,
 # dump-tree shows each profile is there, btrfs-check-map checks each
 # filesystem's map (every copy, stripe and parity placed from the chunk
@@ -31,7 +32,7 @@ grep 'warning:' $tmp/stderr > $tmp/warnings || :
 declare -A members
 letters=(a b c d)
 for i in 0 1 2 3; do
-    for p in 1 2 3; do
+    for p in 1 2 3 4; do
         btrfs_part $tmp/r$i.img $p $tmp/part.img
         btrfs inspect-internal dump-super $tmp/part.img > $tmp/super
         label=$(sed -n 's/^label[ \t]*//p' $tmp/super)
@@ -40,7 +41,7 @@ for i in 0 1 2 3; do
 done
 rm $tmp/part.img
 declare -p members
-for fs in r1 r0 r10 r56; do
+for fs in r1 r0 r10 r56 r6; do
     set -- ${members[$fs]}
     case $fs in r1|r0) n=2 ;; *) n=4 ;; esac
     [ $# = $n ] || fail "$fs: members ${members[$fs]}"
@@ -62,10 +63,11 @@ test "$(profiles r1)" = "DATA|RAID1 METADATA|RAID1 SYSTEM|RAID1 "
 test "$(profiles r0)" = "DATA|RAID0 METADATA|RAID1 SYSTEM|RAID1 "
 test "$(profiles r10)" = "DATA|RAID10 METADATA|RAID1C3 SYSTEM|RAID1C3 "
 test "$(profiles r56)" = "DATA|RAID5 METADATA|RAID6 SYSTEM|RAID6 "
+test "$(profiles r6)" = "DATA|RAID6 METADATA|RAID1C4 SYSTEM|RAID1C4 "
 
 # Every filesystem against the oracles.
 bad=
-for fs in r1 r0 r10 r56; do
+for fs in r1 r0 r10 r56 r6; do
     rm -rf $tmp/src
     mkdir $tmp/src
     tar -C $tmp/src -xf $kdir/$fs.tar
