@@ -205,6 +205,39 @@ rows_inside (const struct btrfs_map *m, const struct bt_chunk *c)
   return rows;
 }
 
+/* Maps (or counts) parity sectors [u, u+n) of device d, leaving out
+ * the superblock copies: a full stripe over one is never used, its
+ * parity never written.
+ */
+static int
+parity_units (struct btrfs_map *m, size_t d, uint64_t u, uint64_t n,
+              uint64_t *bytes, int64_t *obj)
+{
+  unsigned i;
+
+  for (i = 0; i < MIRRORS && n > 0; i++) {
+    uint64_t su = super_offset (i) / m->ss;
+    uint64_t se = (super_offset (i) + BT_SUPER_SIZE + m->ss - 1) / m->ss;
+
+    if (se <= u || su >= u + n)
+      continue;
+    if (su > u && parity_units (m, d, u, su - u, bytes, obj) == -1)
+      return -1;
+    n = se >= u + n ? 0 : u + n - se;
+    u = se;
+  }
+  if (n == 0)
+    return 0;
+  if (obj == NULL) {
+    bytes[d] += n * m->ss;
+    return 0;
+  }
+  if (vbm_fsmap_units (m->devs.ptr[d].fm, obj[d], u, n, -1, 0) == -1 ||
+      vbm_fsmap_allocated (m->devs.ptr[d].fm, u, n) == -1)
+    return -1;
+  return 0;
+}
+
 static int
 parity_pass (struct btrfs_map *m, uint64_t *bytes, int64_t *obj)
 {
@@ -222,16 +255,11 @@ parity_pass (struct btrfs_map *m, uint64_t *bytes, int64_t *obj)
       unsigned k, n = bt_chunk_parity (&m->chunks, c, row, p);
 
       for (k = 0; k < n; k++) {
-        uint64_t u = p[k].physical / m->ss, len = p[k].len / m->ss;
-
-        d = p[k].stripe->dev;
         if (p[k].stripe->dev < 0)
           continue;
-        if (obj == NULL)
-          bytes[d] += p[k].len;
-        else if (vbm_fsmap_units (m->devs.ptr[d].fm, obj[d], u, len, -1,
-                                  0) == -1 ||
-                 vbm_fsmap_allocated (m->devs.ptr[d].fm, u, len) == -1)
+        d = p[k].stripe->dev;
+        if (parity_units (m, d, p[k].physical / m->ss, p[k].len / m->ss,
+                          bytes, obj) == -1)
           return -1;
       }
     }
