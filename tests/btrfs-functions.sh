@@ -1,0 +1,73 @@
+# Helpers of the btrfs tests, sourced after functions.sh and
+# part-functions.sh.  The images are made by the kernel in the
+# libguestfs appliance (make-btrfs-kernel-image, once per run);
+# btrfs-check-map compares a map with btrfs-progs reading the same bytes
+# (dump-tree, btrfs-map-logical) and with the files the kernel read.
+
+requires_btrfs ()
+{
+    requires btrfs --version
+    requires sh -c 'command -v btrfs-map-logical'
+    requires python3 -c 'import lzo, zstandard'
+    requires tar --version
+    requires sqlite3 --version
+}
+
+# btrfs_kernel_image: sets $kdir to the directory of the images made by
+# make-btrfs-kernel-image, made once and shared by the tests of one run
+# (the first test to need it makes it, the others wait on the lock).
+# It is made again when make-btrfs-kernel-image changes; `make clean`
+# removes it.
+btrfs_kernel_image ()
+{
+    requires guestfish --version
+    requires sfdisk --version
+    requires debugfs -V
+    local key
+    kdir=$top_builddir/tests/btrfs-kernel.d
+    key=$(sha256sum < "$srcdir/make-btrfs-kernel-image")
+    mkdir -p "$kdir.lock"
+    (
+        flock 9
+        if [ "$(cat "$kdir/key" 2>/dev/null)" != "$key" ]; then
+            rm -rf "$kdir" "$kdir.new"
+            "$srcdir/make-btrfs-kernel-image" "$kdir.new"
+            echo "$key" > "$kdir.new/key"
+            mv "$kdir.new" "$kdir"
+        fi
+    ) 9> "$kdir.lock/lock"
+}
+
+# btrfs_part IMG N OUT: partition N of IMG copied out (sparse) to OUT,
+# for btrfs-progs, which cannot take an offset.
+btrfs_part ()
+{
+    local start size
+    read -r start size < <(sfdisk --json "$1" |
+        jq -r ".partitiontable.partitions[$(($2 - 1))] | \"\(.start) \(.size)\"")
+    dd if="$1" of="$3" bs=512 skip=$start count=$size conv=sparse status=none
+}
+
+# check_btrfs SRCDIR MEMBER...: btrfs-check-map on $tmp/map.bmap, and no
+# warnings mapping (map's $tmp/warnings).  Both are run before either
+# fails the test, so that its log says all that is wrong.
+check_btrfs ()
+{
+    local r=0
+    "$srcdir/btrfs-check-map" $tmp/map.bmap "$@" || r=1
+    if [ -s $tmp/warnings ]; then
+        cat $tmp/warnings
+        echo "warnings mapping a sound filesystem" >&2
+        r=1
+    fi
+    return $r
+}
+
+# mutant NAME SQL: a copy of $tmp/map.bmap changed by SQL, as
+# $tmp/NAME.bmap, which must change something.
+mutant ()
+{
+    cp $tmp/map.bmap $tmp/$1.bmap
+    sqlite3 $tmp/$1.bmap "$2; select changes();" > $tmp/changes
+    [ "$(tail -n 1 $tmp/changes)" -gt 0 ] || fail "mutant $1 changed nothing"
+}
