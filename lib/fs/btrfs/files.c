@@ -65,19 +65,26 @@ find_ref (const struct btrfs_map *m, uint64_t bytenr)
     ? &m->refs.ptr[lo] : NULL;
 }
 
+/* Sectors claimed one by one are bounded by the devices' size: shared
+ * extents that overlap each other (damage) are not claimed over and
+ * over.
+ */
 struct claim {
   struct btrfs_map *m;
+  uint64_t budget;
 };
 
 static int
 claim_piece (void *opaque, const struct bt_piece *p)
 {
-  struct btrfs_map *m = ((struct claim *) opaque)->m;
+  struct claim *cl = opaque;
+  struct btrfs_map *m = cl->m;
   uint64_t u;
 
   if (p->stripe->dev < 0)
     return 0;
-  for (u = p->physical / m->ss; u * m->ss < p->physical + p->len; u++)
+  for (u = p->physical / m->ss;
+       u * m->ss < p->physical + p->len && cl->budget > 0; u++, cl->budget--)
     vbm_fsmap_claim (m->devs.ptr[p->stripe->dev].fm, u);
   return 0;
 }
@@ -92,6 +99,9 @@ count_refs (struct btrfs_map *m)
   size_t i, j;
   int r = -1;
 
+  for (i = 0; i < m->devs.len; i++)
+    if (m->devs.ptr[i].present)
+      cl.budget += 2 * (m->devs.ptr[i].mem->vol.length / m->ss);
   for (i = 0; i < m->extents.len; i++) {
     const struct bt_extent *e = &m->extents.ptr[i];
     struct use u = { .bytenr = e->disk_bytenr, .len = e->disk_len,

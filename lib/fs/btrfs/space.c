@@ -13,6 +13,18 @@
 
 #define MIRRORS 3
 
+/* Sectors of a device that lie inside its volume: a device item may
+ * claim a device far bigger than the image (a truncated image, or
+ * damage), and work over sectors is bounded by what is there.
+ */
+static uint64_t
+dev_limit (const struct btrfs_map *m, const struct bt_dev *d)
+{
+  uint64_t v = d->mem->vol.length / m->ss;
+
+  return d->units < v ? d->units : v;
+}
+
 static uint64_t
 super_offset (unsigned i)
 {
@@ -197,7 +209,7 @@ rows_inside (const struct btrfs_map *m, const struct bt_chunk *c)
 
     if (s->dev < 0)
       continue;
-    end = m->devs.ptr[s->dev].units * m->ss;
+    end = dev_limit (m, &m->devs.ptr[s->dev]) * m->ss;
     r = s->offset >= end ? 0 : (end - s->offset) / c->stripe_len;
     if (r < rows)
       rows = r;
@@ -307,13 +319,18 @@ static int
 alloc_piece (void *opaque, const struct bt_piece *p)
 {
   struct btrfs_map *m = opaque;
-  uint64_t u, e;
+  const struct bt_dev *d;
+  uint64_t u, e, lim;
 
   if (p->stripe->dev < 0)
     return 0;
+  d = &m->devs.ptr[p->stripe->dev];
+  lim = dev_limit (m, d);
   u = p->physical / m->ss;
   e = (p->physical + p->len + m->ss - 1) / m->ss;
-  return vbm_fsmap_allocated (m->devs.ptr[p->stripe->dev].fm, u, e - u);
+  if (u >= lim)
+    return 0;
+  return vbm_fsmap_allocated (d->fm, u, (e < lim ? e : lim) - u);
 }
 
 int
@@ -345,16 +362,16 @@ bt_map_unclaimed (struct btrfs_map *m)
         const struct bt_stripe *s =
           &m->chunks.stripes.ptr[c->first_stripe + k];
         struct bt_dev *dev;
-        uint64_t u, e;
+        uint64_t u, e, lim;
 
         if (s->dev < 0)
           continue;
         dev = &m->devs.ptr[s->dev];
+        lim = dev_limit (m, dev);
         u = s->offset / m->ss;
         e = (s->offset + c->dev_len) / m->ss;
-        if (u < dev->units &&
-            vbm_fsmap_allocated (dev->fm, u, (e < dev->units ? e : dev->units)
-                                 - u) == -1)
+        if (u < lim &&
+            vbm_fsmap_allocated (dev->fm, u, (e < lim ? e : lim) - u) == -1)
           return -1;
       }
     }
