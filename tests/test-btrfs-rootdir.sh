@@ -52,6 +52,17 @@ check -d dup -m dup
 check -n 4096
 check -n 65536 -m single
 
+# Hashes from the map's extents (inline, holes, data DUP): sha256sum's.
+rm -f $img
+truncate -s 300m $img
+mkfs.btrfs -q -f -d dup --rootdir $src $img
+virt-bmap --hash sha256 -o $tmp/map.bmap $img
+for f in inline one empty d/medium d/e/big d/sparse d/hardlink "ünï cödé/fïlé"; do
+    virt-bmap query $tmp/map.bmap --path "/dev/sda:/$f" > $tmp/q
+    sum=$(sha256sum < "$src/$f")
+    grep_q "^# sha256 ${sum%% *}\$" $tmp/q
+done
+
 # xxhash checksums: read, not verified, said once.
 check_other ()
 {
