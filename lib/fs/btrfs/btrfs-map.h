@@ -342,14 +342,20 @@ struct bt_extent {
 };
 DEFINE_VECTOR_TYPE (bt_extent_vector, struct bt_extent);
 
-/* Data extents referenced by files: how many times and by how many
- * inodes (files.c).
+/* Data extents referenced more than once (files.c): their pieces,
+ * segs [first_seg, first_seg + nsegs), each used by one inode or by
+ * several (shared).
  */
 struct bt_ref {
   uint64_t bytenr;
-  uint32_t refs, owners;
+  size_t first_seg, nsegs;
 };
 DEFINE_VECTOR_TYPE (bt_ref_vector, struct bt_ref);
+struct bt_seg {
+  uint64_t start, end;          /* logical */
+  bool shared;
+};
+DEFINE_VECTOR_TYPE (bt_seg_vector, struct bt_seg);
 
 struct bt_range {
   uint64_t start, len;
@@ -391,6 +397,7 @@ struct btrfs_map {
   bt_extent_vector extents;
   bt_byte_vector pool;
   bt_ref_vector refs;
+  bt_seg_vector segs;
   bt_range_vector allocated;    /* logical ranges per the extent tree */
   bool extent_tree_ok;
 

@@ -351,6 +351,7 @@ free_map (struct btrfs_map *m)
   bt_extent_vector_reset (&m->extents);
   bt_byte_vector_reset (&m->pool);
   bt_ref_vector_reset (&m->refs);
+  bt_seg_vector_reset (&m->segs);
   bt_range_vector_reset (&m->allocated);
   for (i = 0; i < BT_MAX_LEVEL; i++)
     free (m->level_buf[i]);

@@ -9,8 +9,9 @@
  *   - holes (no disk extent) not mapped;
  *   - a disk extent that several file extent items use (snapshots,
  *     reflinks, a file using parts of one extent) is claimed here
- *     once and mapped as bytes to each user, flagged shared when
- *     several inodes use it.
+ *     once and mapped as bytes to each user; its bytes that several
+ *     inodes use are flagged shared (a compressed extent is used
+ *     whole).
  */
 #include <config.h>
 
@@ -27,6 +28,7 @@
 
 struct use {
   uint64_t bytenr, len;
+  uint64_t start, end;          /* the logical bytes it uses */
   uint32_t sv;
   uint64_t ino;
 };
@@ -89,11 +91,79 @@ claim_piece (void *opaque, const struct bt_piece *p)
   return 0;
 }
 
+/* A group of more users than this is taken as shared whole: the
+ * pieces cost groups times users.
+ */
+#define MAX_GROUP 4096
+
+static int
+compare_u64 (const uint64_t *a, const uint64_t *b)
+{
+  return *a < *b ? -1 : *a > *b;
+}
+DEFINE_VECTOR_TYPE (u64_vector, uint64_t);
+
+/* The pieces of one disk extent, uses [i, j) (sorted by inode), each
+ * shared if two inodes use it.
+ */
+static int
+add_segments (struct btrfs_map *m, const struct use *u, size_t n,
+              struct bt_ref *ref, u64_vector *pts)
+{
+  size_t k, p;
+
+  ref->first_seg = m->segs.len;
+  pts->len = 0;
+  for (k = 0; k < n && n <= MAX_GROUP; k++)
+    if (u64_vector_append (pts, u[k].start) == -1 ||
+        u64_vector_append (pts, u[k].end) == -1)
+      return bt_nomem (m);
+  if (n > MAX_GROUP) {
+    struct bt_seg s = { .start = u[0].bytenr, .end = u[0].bytenr + u[0].len,
+                        .shared = true };
+
+    for (k = 0; k < n; k++)
+      if (u[k].bytenr + u[k].len > s.end)
+        s.end = u[k].bytenr + u[k].len;
+    if (bt_seg_vector_append (&m->segs, s) == -1)
+      return bt_nomem (m);
+    ref->nsegs = 1;
+    return 0;
+  }
+  u64_vector_sort (pts, compare_u64);
+  for (p = 0; p + 1 < pts->len; p++) {
+    struct bt_seg s = { .start = pts->ptr[p], .end = pts->ptr[p + 1] };
+    unsigned owners = 0;
+    size_t last = n;
+
+    if (s.start == s.end)
+      continue;
+    for (k = 0; k < n && owners < 2; k++)
+      if (u[k].start <= s.start && s.end <= u[k].end &&
+          (last == n || u[k].sv != u[last].sv || u[k].ino != u[last].ino)) {
+        owners++;
+        last = k;
+      }
+    if (owners == 0)
+      continue;
+    s.shared = owners > 1;
+    if (m->segs.len > ref->first_seg &&
+        m->segs.ptr[m->segs.len - 1].end == s.start &&
+        m->segs.ptr[m->segs.len - 1].shared == s.shared)
+      m->segs.ptr[m->segs.len - 1].end = s.end;
+    else if (bt_seg_vector_append (&m->segs, s) == -1)
+      return bt_nomem (m);
+  }
+  ref->nsegs = m->segs.len - ref->first_seg;
+  return 0;
+}
+
 /* Counts the users of each disk extent; claims those used twice. */
 static int
 count_refs (struct btrfs_map *m)
 {
   use_vector uses = empty_vector;
+  u64_vector pts = empty_vector;
   struct claim cl = { .m = m };
   uint64_t unmapped = 0;
   size_t i, j;
@@ -105,28 +175,28 @@ count_refs (struct btrfs_map *m)
   for (i = 0; i < m->extents.len; i++) {
     const struct bt_extent *e = &m->extents.ptr[i];
     struct use u = { .bytenr = e->disk_bytenr, .len = e->disk_len,
-                     .sv = e->sv, .ino = e->ino };
+                     .start = e->disk_bytenr, .end = e->disk_bytenr +
+                     e->disk_len, .sv = e->sv, .ino = e->ino };
 
+    if (!e->compression) {
+      u.start += e->ext_off;
+      u.end = u.start + e->num_bytes;
+    }
     if (on_disk (e) && use_vector_append (&uses, u) == -1)
       goto nomem;
   }
   use_vector_sort (&uses, compare_use);
   for (i = 0; i < uses.len; i = j) {
-    struct bt_ref ref = { .bytenr = uses.ptr[i].bytenr, .refs = 0,
-                          .owners = 0 };
+    struct bt_ref ref = { .bytenr = uses.ptr[i].bytenr };
     uint64_t len = 0;
 
-    for (j = i; j < uses.len && uses.ptr[j].bytenr == ref.bytenr; j++) {
-      if (ref.refs < UINT32_MAX)
-        ref.refs++;
-      if ((j == i || uses.ptr[j].sv != uses.ptr[j - 1].sv ||
-           uses.ptr[j].ino != uses.ptr[j - 1].ino) && ref.owners < UINT32_MAX)
-        ref.owners++;
+    for (j = i; j < uses.len && uses.ptr[j].bytenr == ref.bytenr; j++)
       if (uses.ptr[j].len > len)
         len = uses.ptr[j].len;
-    }
-    if (ref.refs < 2)
+    if (j - i < 2)
       continue;
+    if (add_segments (m, &uses.ptr[i], j - i, &ref, &pts) == -1)
+      goto out;
     if (bt_ref_vector_append (&m->refs, ref) == -1)
       goto nomem;
     if (bt_resolve (m, ref.bytenr, len, claim_piece, &cl, &unmapped) == -1)
@@ -141,6 +211,7 @@ count_refs (struct btrfs_map *m)
   r = bt_nomem (m);
  out:
   use_vector_reset (&uses);
+  u64_vector_reset (&pts);
   return r;
 }
 
@@ -210,9 +281,24 @@ map_extent (struct btrfs_map *m, struct emit *x, const struct bt_extent *e,
     }
     ref = find_ref (m, e->disk_bytenr);
     if (ref) {
+      /* Piece by piece: shared where another inode uses it too. */
+      const unsigned flags = x->flags;
+      size_t k;
+
       x->bytes = true;
-      if (ref->owners > 1)
-        x->flags |= VBM_EXTENT_SHARED;
+      x->start = start;
+      for (k = ref->first_seg; k < ref->first_seg + ref->nsegs; k++) {
+        const struct bt_seg *s = &m->segs.ptr[k];
+        uint64_t a = s->start > start ? s->start : start;
+        uint64_t b = s->end < start + len ? s->end : start + len;
+
+        if (a >= b)
+          continue;
+        x->flags = flags | (s->shared ? VBM_EXTENT_SHARED : 0);
+        if (bt_resolve (m, a, b - a, emit_piece, x, unmapped) == -1)
+          return -1;
+      }
+      return 0;
     }
   }
   x->start = start;

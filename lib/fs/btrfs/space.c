@@ -385,11 +385,14 @@ bt_map_unclaimed (struct btrfs_map *m)
       continue;
     if (vbm_fsmap_sweep (dev->fm, &u) == -1)
       return -1;
+    /* Normal in btrfs, no warning: an extent is freed only when no
+     * file uses any part of it, so overwritten parts stay allocated.
+     */
     if (u.unaccounted)
-      vbm_fsmap_warn (dev->fm, "%" PRIu64 " sector(s) in use per the btrfs "
-                      "extent tree belong to no file or tree (parts of "
-                      "extents no file uses any more, or damage): mapped as "
-                      "<unaccounted>", u.unaccounted);
+      vbm_debug (m->ctx, "%s: %" PRIu64 " sector(s) in use per the btrfs "
+                 "extent tree belong to no file or tree (parts of extents "
+                 "no file uses any more): <unaccounted>",
+                 dev->mem->vol.device, u.unaccounted);
     if (u.claimed_free)
       vbm_fsmap_warn (dev->fm, "%" PRIu64 " sector(s) of files or trees are "
                       "free per the btrfs extent tree", u.claimed_free);
