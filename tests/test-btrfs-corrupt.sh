@@ -3,7 +3,8 @@
 # edited here, checksums recomputed where the damage must get past
 # them): a tree block with a bad checksum (DUP: the second copy is
 # used; SINGLE: skipped), a child pointer back to its node (a loop), keys
-# out of order, a system chunk whose stripe lies past the device, an
+# out of order, the extent tree lost (free space from the free space
+# tree), a system chunk whose stripe lies past the device, an
 # absurd stripe count, a truncated image, garbage over the metadata.
 # Each gives warnings and a partial map: never a crash or a hang.
 source ./functions.sh
@@ -120,6 +121,19 @@ make_img -m single -n 4096
 leaf=$(block FS_TREE)
 poke $img $(phys $img $leaf) 4096 swap
 expect "key out of order: skipped"
+
+# 3b. The extent tree lost: free space from the free space tree, the
+# same as the sound filesystem's (its leaf aside, now <unaccounted>).
+make_img -m single
+virt-bmap -o $tmp/sound.bmap $img
+virt-bmap export $tmp/sound.bmap --format tsv |
+    awk -F'\t' '$6 == "<free space>" { print $2, $3 }' > $tmp/free.sound
+test -s $tmp/free.sound
+leaf=$(block EXTENT_TREE)
+poke $img $(phys $img $leaf) 16384 csum
+expect "free space inside chunks from the free space tree"
+awk -F'\t' '$6 == "<free space>" { print $2, $3 }' $tmp/map.tsv > $tmp/free.damaged
+diff $tmp/free.sound $tmp/free.damaged
 
 # 4. The system chunk: a stripe past the device, then 65535 stripes.
 make_img -m single

@@ -86,6 +86,9 @@
 #define BT_EXTENT_DATA     108
 #define BT_ROOT_ITEM       132
 #define BT_ROOT_BACKREF    144
+#define BT_FREE_SPACE_INFO 198
+#define BT_FREE_SPACE_EXTENT 199
+#define BT_FREE_SPACE_BITMAP 200
 #define BT_EXTENT_ITEM     168
 #define BT_METADATA_ITEM   169
 #define BT_DEV_ITEM        216
@@ -400,6 +403,12 @@ struct btrfs_map {
   bt_seg_vector segs;
   bt_range_vector allocated;    /* logical ranges per the extent tree */
   bool extent_tree_ok;
+  /* The free space tree: its block groups and their free ranges
+   * (logical, in order), what free space is if the extent tree is
+   * damaged.
+   */
+  bt_range_vector fst_groups, fst_free;
+  bool fst_ok;
 
   char *path;                   /* the last path built (names.c) */
   size_t path_cap;
@@ -472,6 +481,9 @@ extern int bt_root_item (struct btrfs_map *m, void *opaque,
 extern int bt_extent_item (struct btrfs_map *m, void *opaque,
                            const struct bt_key *k, const unsigned char *d,
                            uint32_t size, uint64_t leaf, uint32_t off);
+extern int bt_fst_item (struct btrfs_map *m, void *opaque,
+                        const struct bt_key *k, const unsigned char *d,
+                        uint32_t size, uint64_t leaf, uint32_t off);
 /* opaque: a uint32_t *, the subvolume index. */
 extern int bt_fs_item (struct btrfs_map *m, void *opaque,
                        const struct bt_key *k, const unsigned char *d,

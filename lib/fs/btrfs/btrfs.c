@@ -243,6 +243,10 @@ walk_trees (struct btrfs_map *m)
       m->extent_tree_ok = m->bad_blocks == before &&
         m->budget_warned == budget;
     }
+    else if (s->id == BT_FREE_SPACE_TREE) {
+      r = bt_walk_tree (m, t, s->bytenr, s->level, bt_fst_item, NULL);
+      m->fst_ok = m->bad_blocks == before && m->budget_warned == budget;
+    }
     else if (s->fs && (s->refs > 0 || s->id == BT_FS_TREE)) {
       fs_seen |= s->id == BT_FS_TREE;
       r = bt_walk_tree (m, t, s->bytenr, s->level, bt_fs_item, &sv);
@@ -353,6 +357,8 @@ free_map (struct btrfs_map *m)
   bt_ref_vector_reset (&m->refs);
   bt_seg_vector_reset (&m->segs);
   bt_range_vector_reset (&m->allocated);
+  bt_range_vector_reset (&m->fst_groups);
+  bt_range_vector_reset (&m->fst_free);
   for (i = 0; i < BT_MAX_LEVEL; i++)
     free (m->level_buf[i]);
   bt_cache_free (m);

@@ -166,6 +166,59 @@ bt_extent_item (struct btrfs_map *m, void *opaque, const struct bt_key *k,
   return 0;
 }
 
+/* ---- Free space tree. ---- */
+
+static int
+add_range (struct btrfs_map *m, bt_range_vector *v, uint64_t start,
+           uint64_t len)
+{
+  struct bt_range r = { .start = start, .len = len };
+
+  if (v->len && v->ptr[v->len - 1].start + v->ptr[v->len - 1].len == start) {
+    v->ptr[v->len - 1].len += len;
+    return 0;
+  }
+  return bt_range_vector_append (v, r) == -1 ? bt_nomem (m) : 0;
+}
+
+/* FREE_SPACE_INFO (block group), FREE_SPACE_EXTENT (a free range),
+ * FREE_SPACE_BITMAP (a bit per sector, set if free, LSB first).
+ */
+int
+bt_fst_item (struct btrfs_map *m, void *opaque, const struct bt_key *k,
+             const unsigned char *d, uint32_t size, uint64_t leaf,
+             uint32_t off)
+{
+  uint64_t i, n;
+
+  (void) opaque;
+  (void) off;
+  if (k->objectid + k->offset < k->objectid)
+    return short_item (m, k, leaf);
+  switch (k->type) {
+  case BT_FREE_SPACE_INFO: {
+    /* One per block group, not merged: each names a chunk. */
+    struct bt_range g = { .start = k->objectid, .len = k->offset };
+
+    return bt_range_vector_append (&m->fst_groups, g) == -1
+      ? bt_nomem (m) : 0;
+  }
+  case BT_FREE_SPACE_EXTENT:
+    return add_range (m, &m->fst_free, k->objectid, k->offset);
+  case BT_FREE_SPACE_BITMAP:
+    n = k->offset / m->ss;
+    if (n > (uint64_t) size * 8)
+      return short_item (m, k, leaf);
+    for (i = 0; i < n; i++)
+      if ((d[i / 8] >> (i % 8)) & 1 &&
+          add_range (m, &m->fst_free, k->objectid + i * m->ss, m->ss) == -1)
+        return -1;
+    return 0;
+  default:
+    return 0;
+  }
+}
+
 /* ---- Fs trees. ---- */
 
 static int

@@ -333,11 +333,53 @@ alloc_piece (void *opaque, const struct bt_piece *p)
   return vbm_fsmap_allocated (d->fm, u, (e < lim ? e : lim) - u);
 }
 
+/* Without the extent tree: what the free space tree does not say is
+ * free, in the block groups it describes.  false if it does not
+ * describe every chunk.
+ */
+static int
+fst_allocated (struct btrfs_map *m, uint64_t *unmapped)
+{
+  size_t i, g = 0, f = 0;
+
+  for (i = 0; i < m->chunks.v.len; i++) {
+    while (g < m->fst_groups.len &&
+           m->fst_groups.ptr[g].start < m->chunks.v.ptr[i].logical)
+      g++;
+    if (g == m->fst_groups.len ||
+        m->fst_groups.ptr[g].start != m->chunks.v.ptr[i].logical)
+      return 0;
+  }
+  for (g = 0; g < m->fst_groups.len; g++) {
+    uint64_t pos = m->fst_groups.ptr[g].start;
+    uint64_t end = pos + m->fst_groups.ptr[g].len;
+
+    for (; f < m->fst_free.len && m->fst_free.ptr[f].start < end; f++) {
+      const struct bt_range *r = &m->fst_free.ptr[f];
+
+      if (r->start > pos &&
+          bt_resolve (m, pos, r->start - pos, alloc_piece, m,
+                      unmapped) == -1)
+        return -1;
+      if (r->start + r->len > pos)
+        pos = r->start + r->len;
+      /* Merged free ranges may run into the next group. */
+      if (pos >= end)
+        break;
+    }
+    if (pos < end &&
+        bt_resolve (m, pos, end - pos, alloc_piece, m, unmapped) == -1)
+      return -1;
+  }
+  return 1;
+}
+
 int
 bt_map_unclaimed (struct btrfs_map *m)
 {
   uint64_t unmapped = 0;
   size_t i, d;
+  int r;
 
   if (m->extent_tree_ok) {
     for (i = 0; i < m->allocated.len; i++)
@@ -347,6 +389,12 @@ bt_map_unclaimed (struct btrfs_map *m)
     if (unmapped)
       bt_warn (m, "btrfs extent tree: %" PRIu64 " byte(s) of extents in no "
                "chunk", unmapped);
+  }
+  else if (m->fst_ok && (r = fst_allocated (m, &unmapped)) != 0) {
+    if (r == -1)
+      return -1;
+    bt_warn (m, "btrfs extent tree damaged: free space inside chunks from "
+             "the free space tree");
   }
   else {
     /* Without the whole extent tree, every chunk is said in use: the
