@@ -251,6 +251,15 @@ walk_trees (struct btrfs_map *m)
       fs_seen |= s->id == BT_FS_TREE;
       r = bt_walk_tree (m, t, s->bytenr, s->level, bt_fs_item, &sv);
     }
+    else if (s->fs) {
+      /* A deleted subvolume being cleaned up: the blocks it has freed
+       * already may hold anything now.  What is left of it stays
+       * <unaccounted>.
+       */
+      vbm_debug (m->ctx, "%s: btrfs subvolume %" PRIu64 " deleted: "
+                 "not walked", m->device, s->id);
+      r = 0;
+    }
     else
       r = bt_walk_tree (m, t, s->bytenr, s->level, NULL, NULL);
     if (r == -1)
