@@ -19,6 +19,7 @@
 #include "atomic-file.h"
 #include "cleanup.h"
 #include "ctx.h"
+#include "fs.h"
 #include "hash.h"
 #include "internal.h"
 #include "sized.h"
@@ -263,6 +264,11 @@ vbm_build_map (struct vbm_build *b, const char *output,
     goto fail;
   vbm_lvm_state_free (ctx.lvm);
   ctx.lvm = NULL;
+  /* Likewise a btrfs filesystem; its devices may be in LVs. */
+  if (vbm_map_btrfs_pending (&ctx) == -1)
+    goto fail;
+  vbm_btrfs_state_free (ctx.btrfs);
+  ctx.btrfs = NULL;
   snprintf (count, sizeof count, "%u", all.warnings);
   if (vbm_store_set_meta (ctx.store, "warnings", count, err) == -1)
     goto fail;
@@ -291,6 +297,7 @@ vbm_build_map (struct vbm_build *b, const char *output,
 
  fail:
   vbm_lvm_state_free (ctx.lvm);
+  vbm_btrfs_state_free (ctx.btrfs);
   vbm_store_abort (ctx.store);
   atomic_file_abort (&out);
   return -1;

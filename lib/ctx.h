@@ -20,6 +20,10 @@ struct vbm_ctx {
   unsigned disk;                /* index of the disk being mapped */
   struct vbm_source *src;       /* the disk being mapped */
   struct vbm_lvm_state *lvm;    /* LVM PVs found so far (volume/lvm.c) */
+  /* Devices of multi-device btrfs filesystems found so far
+   * (fs/btrfs/devices.c).
+   */
+  struct vbm_btrfs_state *btrfs;
 };
 
 /* Warnings about one volume, capped: a badly damaged filesystem could

@@ -2,7 +2,9 @@
  * memory: the partition table readers (MBR, EBR chains, GPT at both
  * sector sizes), and behind them every filesystem reader (ext2/3/4
  * through libext2fs and io.c's io_manager, NTFS through libntfs-3g and
- * record.c, FAT through libtsk) read the fuzz input as a raw disk.
+ * record.c, FAT through libtsk, XFS and btrfs by our own readers, btrfs
+ * over several devices at the end as build.c maps them) read the fuzz
+ * input as a raw disk.
  *
  * The first byte of an input picks the logical sector size (0: detect,
  * 1: 512, 2: 4096, anything else: detect); the rest is the disk.  The

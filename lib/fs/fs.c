@@ -11,7 +11,7 @@
 /* The readers, in the order they are tried.  Each folder defines its
  * vbm_NAME_reader: a new reader is one more name on this line.
  */
-#define READERS(R) R (ext2) R (ntfs) R (fat) R (xfs)
+#define READERS(R) R (ext2) R (ntfs) R (fat) R (xfs) R (btrfs)
 
 #define DECLARE(name) extern const struct vbm_fs_reader vbm_##name##_reader;
 READERS (DECLARE)
@@ -47,6 +47,7 @@ vbm_map_filesystem (struct vbm_ctx *ctx, const struct vbm_volume *vol)
    */
   for (i = 0; i < NR_READERS; ++i)
     if (readers[i]->magic (buf, len) ||
+        (readers[i]->probe && readers[i]->probe (ctx, vol)) ||
         (readers[i]->backup && readers[i]->backup (ctx, vol)))
       return readers[i]->map (ctx, vol);
 

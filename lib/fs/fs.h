@@ -19,6 +19,10 @@ struct vbm_fs_reader {
    * for.
    */
   bool (*backup) (struct vbm_ctx *ctx, const struct vbm_volume *vol);
+  /* A superblock past the first 4096 bytes that magic sees (btrfs's
+   * is at 64 KiB): does the volume hold one?  NULL if none.
+   */
+  bool (*probe) (struct vbm_ctx *ctx, const struct vbm_volume *vol);
   /* Maps the volume.  -1 only on fatal errors: a corrupt filesystem
    * gives warnings and a partial map.
    */
@@ -41,5 +45,14 @@ extern int vbm_map_filesystem (struct vbm_ctx *ctx,
  */
 extern bool vbm_fs_magic (const unsigned char *buf, size_t len,
                           bool mbr_room);
+
+/* btrfs over several devices (lib/fs/btrfs/devices.c): its members
+ * are gathered in ctx->btrfs as volumes are mapped; once every disk
+ * has been, those not mapped yet (a device missing) are mapped with
+ * what is there.
+ */
+struct vbm_btrfs_state;
+extern int vbm_map_btrfs_pending (struct vbm_ctx *ctx);
+extern void vbm_btrfs_state_free (struct vbm_btrfs_state *st);
 
 #endif /* VBM_FS_H */
