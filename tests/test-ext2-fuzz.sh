@@ -33,13 +33,28 @@ done
 truncate -s 300K $root/sparse
 echo tail >> $root/sparse
 
+# The same seeds on every run, so the run is reproducible: a fixed
+# UUID and hash seed (mke2fs draws them at random), and every inode's
+# times set to E2FSPROGS_FAKE_TIME's (-d copies them from $root, whose
+# ctimes are now).
+(cd $root && find . -mindepth 1) | sed 's|^\.||' > $tmp/paths
+echo / >> $tmp/paths
+while read -r p; do
+    for f in atime mtime ctime; do
+        echo "sif \"$p\" $f @$E2FSPROGS_FAKE_TIME"
+    done
+done < $tmp/paths > $tmp/times
 n=0
 for opts in "-t ext4" "-t ext4 -O inline_data" "-t ext2" "-t ext3 -J size=1"; do
     size=512K
     case $opts in *ext3*) size=4M ;; esac
     img=$tmp/fs$n.img
     truncate -s $size $img
-    mke2fs -q -F -b 1024 -N 64 -E root_owner=0:0 $opts -d $root $img
+    mke2fs -q -F -b 1024 -N 64 -U $TEST_UUID -E root_owner=0:0,hash_seed=$TEST_UUID \
+        $opts -d $root $img
+    debugfs -w -f $tmp/times $img > $tmp/sif 2>&1
+    grep -v '^debugfs' $tmp/sif > $tmp/sif-errors || :
+    if [ -s $tmp/sif-errors ]; then cat $tmp/sif-errors; fail "debugfs sif"; fi
     e2fsck -fn $img
     { printf '\0'; cat $img; } > $seeds/fs$n
     n=$((n + 1))

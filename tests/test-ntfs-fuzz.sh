@@ -16,12 +16,17 @@ fuzzer=$top_builddir/lib/fuzz-image
 requires test -x $fuzzer
 requires_ntfs   # and the full malloc stacks its lsan.supp entries need
 
-helper=./ntfs-helper
+requires fixed_time true
+
+# The same seed on every run, so the run is reproducible: mkntfs with
+# its time zero (it seeds its serial number and GUIDs from it), our
+# helper's libntfs-3g with a stopped clock.
+helper="fixed_time ./ntfs-helper"
 seeds=$tmp/seeds
 img=$tmp/ntfs.img
 mkdir $seeds $tmp/corpus
 truncate -s 2M $img
-mkntfs -q -F -f -s 512 -c 512 $img
+mkntfs -q -F -f -T -s 512 -c 512 $img
 echo hello > $tmp/small
 repeat 0123456789abcdef 20000 > $tmp/big
 $helper mkdir $img /dir

@@ -23,9 +23,13 @@ seed ()
     { printf "\\$(printf %03o $2)"; cat "$3"; } > $seeds/$1
 }
 
+# The same seeds on every run, so the run is reproducible: the disk
+# identifiers and GUIDs that sfdisk and fdisk draw at random are given.
+u=${TEST_UUID%?}
 truncate -s 256K $tmp/mbr.img
 sfdisk -q $tmp/mbr.img <<'END'
 label: dos
+label-id: 0x5eed1234
 start=4, size=60, type=83
 start=64, size=300, type=5
 start=70, size=50, type=83
@@ -37,19 +41,23 @@ test "$(sfdisk -d $tmp/mbr.img | grep -c start=)" -eq 5
 truncate -s 256K $tmp/gpt.img
 sfdisk -q $tmp/gpt.img <<'END'
 label: gpt
+label-id: 6c7a1e34-2c3b-4f1e-9a77-0123456789a0
 first-lba: 34
-start=34, size=60
-start=100, size=100
-start=200, size=200
+start=34, size=60, uuid=6c7a1e34-2c3b-4f1e-9a77-0123456789a1
+start=100, size=100, uuid=6c7a1e34-2c3b-4f1e-9a77-0123456789a2
+start=200, size=200, uuid=6c7a1e34-2c3b-4f1e-9a77-0123456789a3
 END
 test "$(sfdisk -d $tmp/gpt.img | grep -c start=)" -eq 3
 
 truncate -s 2M $tmp/gpt4k.img
-printf 'g\nn\n1\n6\n65\nn\n2\n100\n199\nw\n' | fdisk -b 4096 $tmp/gpt4k.img
+printf 'g\nn\n1\n6\n65\nn\n2\n100\n199\nx\ni\n%s\nu\n1\n%s\nu\n2\n%s\nr\nw\n' \
+    ${u}0 ${u}1 ${u}2 | fdisk -b 4096 $tmp/gpt4k.img
 test "$(fdisk -b 4096 -l $tmp/gpt4k.img | grep -c '^/.*gpt4k.img[12] ')" -eq 2
+fdisk -b 4096 -l $tmp/gpt4k.img > $tmp/gpt4k.l
+grep -qi "identifier: ${u}0" $tmp/gpt4k.l
 
 truncate -s 2M $tmp/mbr4k.img
-printf 'o\nn\np\n1\n4\n63\nn\ne\n2\n64\n300\nn\nl\n70\n119\nn\nl\n130\n179\nw\n' |
+printf 'o\nn\np\n1\n4\n63\nn\ne\n2\n64\n300\nn\nl\n70\n119\nn\nl\n130\n179\nx\ni\n0x5eed1234\nr\nw\n' |
     fdisk -b 4096 $tmp/mbr4k.img
 test "$(fdisk -b 4096 -l $tmp/mbr4k.img | grep -c '^/.*mbr4k.img[1256] ')" -eq 4
 

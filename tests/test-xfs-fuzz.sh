@@ -3,13 +3,15 @@
 # (./configure --enable-fuzzing) from seeds made here: small v4 and v5
 # (reflink, rmapbt) filesystems with shortform, block and leaf
 # directories, inline and remote symlinks, files and devices.
-# For a long run:  lib/fs/xfs/fuzz-xfs -jobs=2 CORPUS SEEDS
+# For a long run: keep the seeds (FUZZ_SEEDS=DIR make check TESTS=this),
+#   lib/fs/xfs/fuzz-xfs -jobs=2 -max_len=1000000 CORPUS DIR
 source ./functions.sh
 set -x
 fuzzer=$top_builddir/lib/fs/xfs/fuzz-xfs
 requires test -x $fuzzer
 requires mkfs.xfs -V
 requires python3 --version
+requires fixed_time true
 
 src=$tmp/src
 mkdir -p $src/d/e $src/many $tmp/seeds $tmp/corpus
@@ -48,11 +50,20 @@ for opts in "-m crc=0" "-m crc=1,reflink=1,rmapbt=1" \
     n=$((n + 1))
     truncate -s 32m $tmp/img$n
     v=5; [ $n = 1 ] && v=4
-    mkfs.xfs -q -f -d agcount=2 $opts -p $tmp/proto$v $tmp/img$n
+    # The same seeds on every run, so the run is reproducible: a fixed
+    # UUID, and a stopped clock (mkfs.xfs stamps inodes with it and
+    # seeds their generation numbers from it).
+    fixed_time mkfs.xfs -q -f -d agcount=2 $opts -m uuid=$TEST_UUID \
+        -p $tmp/proto$v $tmp/img$n
     # The oracle agrees it is sound, so the seeds are good ones.
     xfs_repair -n -f $tmp/img$n
     "$srcdir/xfs-fuzz-seed" $tmp/img$n $tmp/seeds/seed$n
 done
+
+if [ -n "${FUZZ_SEEDS:-}" ]; then
+    mkdir -p "$FUZZ_SEEDS"
+    cp $tmp/seeds/* "$FUZZ_SEEDS"
+fi
 
 timeout 600 $fuzzer -error_exitcode=1 -seed=1 -runs=3000 -timeout=20 -rss_limit_mb=2048 \
     -max_len=1000000 $tmp/corpus $tmp/seeds

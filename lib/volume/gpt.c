@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "checksum-ok.h"
 #include "crc32.h"
 #include "internal.h"
 #include "parttable.h"
@@ -51,7 +52,7 @@ vbm_gpt_parse_header (const unsigned char *sector, size_t sector_size,
     return -1;
   }
   crc = vbm_le32 (sector + GPT_CRC_OFFSET);
-  if (header_crc (sector, h->header_size) != crc) {
+  if (!vbm_checksum_ok (header_crc (sector, h->header_size), crc)) {
     vbm_set_error (err, EINVAL, "GPT header at LBA %" PRIu64
                    " has a bad CRC", lba);
     return -1;
@@ -130,7 +131,7 @@ vbm_gpt_check_entries (const struct vbm_gpt_header *h,
                    len, bytes);
     return -1;
   }
-  if (vbm_crc32 (0, array, bytes) != h->entries_crc) {
+  if (!vbm_checksum_ok (vbm_crc32 (0, array, bytes), h->entries_crc)) {
     vbm_set_error (err, EINVAL, "GPT entry array at LBA %" PRIu64
                    " has a bad CRC", h->entries_lba);
     return -1;

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "checksum-ok.h"
 #include "crc32.h"
 #include "internal.h"
 #include "parttable.h"
@@ -83,8 +84,8 @@ vbm_lvm_parse_label (const unsigned char *buf, uint64_t sector,
                    " says it is in sector %" PRIu64, sector, sector_xl);
     return -1;
   }
-  if (vbm_lvm_crc (VBM_LVM_INITIAL_CRC, buf + 20,
-                   VBM_LVM_SECTOR - 20) != crc) {
+  if (!vbm_checksum_ok (vbm_lvm_crc (VBM_LVM_INITIAL_CRC, buf + 20,
+                                    VBM_LVM_SECTOR - 20), crc)) {
     vbm_set_error (err, EINVAL, "bad checksum of the LVM label in sector %"
                    PRIu64, sector);
     return -1;
@@ -125,8 +126,8 @@ vbm_lvm_parse_mda_header (const unsigned char *buf, uint64_t area_offset,
                    area_offset);
     return -1;
   }
-  if (vbm_lvm_crc (VBM_LVM_INITIAL_CRC, buf + 4,
-                   VBM_LVM_MDA_HEADER_SIZE - 4) != sum) {
+  if (!vbm_checksum_ok (vbm_lvm_crc (VBM_LVM_INITIAL_CRC, buf + 4,
+                                    VBM_LVM_MDA_HEADER_SIZE - 4), sum)) {
     vbm_set_error (err, EINVAL, "bad checksum of the metadata area header "
                    "at byte %" PRIu64, area_offset);
     return -1;

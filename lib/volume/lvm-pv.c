@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checksum-ok.h"
 #include "ctx.h"
 #include "lvm-map.h"
 #include "volumes.h"
@@ -130,7 +131,8 @@ read_text (struct vbm_ctx *ctx, const struct vbm_volume *vol,
     at += p.len[i];
   }
   buf[r->size] = '\0';
-  if (vbm_lvm_crc (VBM_LVM_INITIAL_CRC, buf, r->size) != r->checksum) {
+  if (!vbm_checksum_ok (vbm_lvm_crc (VBM_LVM_INITIAL_CRC, buf, r->size),
+                        r->checksum)) {
     vbm_set_error (why, EINVAL, "bad checksum of the metadata text");
     free (buf);
     return 1;

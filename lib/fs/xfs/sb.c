@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checksum-ok.h"
 #include "crc32c.h"
 #include "xfs-map.h"
 
@@ -40,9 +41,10 @@ xfs_crc_ok (const unsigned char *buf, size_t len, size_t crc_off)
   c = vbm_crc32c (c, zero, 4);
   c = vbm_crc32c (c, buf + crc_off + 4, len - crc_off - 4);
   /* Stored little-endian, unlike everything else. */
-  return c == ((uint32_t) buf[crc_off] | (uint32_t) buf[crc_off + 1] << 8 |
-               (uint32_t) buf[crc_off + 2] << 16 |
-               (uint32_t) buf[crc_off + 3] << 24);
+  return vbm_checksum_ok (c, (uint32_t) buf[crc_off] |
+                         (uint32_t) buf[crc_off + 1] << 8 |
+                         (uint32_t) buf[crc_off + 2] << 16 |
+                         (uint32_t) buf[crc_off + 3] << 24);
 }
 
 static bool
