@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "btrfs-map.h"
+#include "checksum-ok.h"
 #include "crc32c.h"
 
 bool
@@ -38,7 +39,7 @@ bt_csum_ok (uint16_t csum_type, const unsigned char *buf, size_t len)
     return -1;
   /* The checksum covers everything after itself. */
   crc = vbm_crc32c (0, buf + BT_CSUM_SIZE, len - BT_CSUM_SIZE);
-  return vbm_le32 (buf) == crc;
+  return vbm_checksum_ok (crc, vbm_le32 (buf));
 }
 
 static bool
