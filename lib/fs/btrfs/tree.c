@@ -1,9 +1,12 @@
 /* Walking a tree: every block once per walk, depth first in key
  * order.  Levels must go down by one from the root (so a walk cannot
- * loop), items must come in strictly increasing key order across the
- * whole walk (the rest are skipped), and the visits of all walks
- * together are bounded: a hostile tree could point to the same blocks
- * over and over.
+ * loop); each block gets from its parent the key range it may hold
+ * (its pointer's key up to the next pointer's), and items must come
+ * in strictly increasing key order inside that range: the rest are
+ * skipped, as the kernel's tree checker turns down one block, not the
+ * rest of the tree.  Ranges of siblings are disjoint, so an item is
+ * given once per walk.  The visits of all walks together are bounded:
+ * a hostile tree could point to the same blocks over and over.
  */
 #include <config.h>
 
@@ -17,9 +20,22 @@ struct walk {
   struct bt_tree *tree;
   bt_item_fn fn;
   void *opaque;
-  struct bt_key last;
-  bool have_last;
 };
+
+/* The keys a block may hold: lo <= key (if has_lo), key < hi (if
+ * has_hi).
+ */
+struct range {
+  struct bt_key lo, hi;
+  bool has_lo, has_hi;
+};
+
+static bool
+in_range (const struct range *r, const struct bt_key *k)
+{
+  return (!r->has_lo || bt_key_cmp (k, &r->lo) >= 0) &&
+    (!r->has_hi || bt_key_cmp (k, &r->hi) < 0);
+}
 
 /* ---- The set of blocks seen. ---- */
 
@@ -94,15 +110,18 @@ static void
 bad_item (struct btrfs_map *m, uint64_t leaf, unsigned i, const char *why)
 {
   if (m->bad_items++ < 10)
-    bt_warn (m, "btrfs leaf %" PRIu64 " item %u: %s: skipped", leaf, i, why);
+    bt_warn (m, "btrfs tree block %" PRIu64 " item %u: %s: skipped", leaf,
+             i, why);
 }
 
 static int
 leaf_items (struct btrfs_map *m, struct walk *w, const unsigned char *b,
-            uint64_t logical)
+            uint64_t logical, const struct range *range)
 {
   const uint32_t n = vbm_le32 (b + 96);
   const uint32_t room = m->ns - BT_HEADER_SIZE;
+  struct bt_key last;
+  bool have_last = false;
   uint32_t i;
 
   for (i = 0; i < n; i++) {
@@ -111,7 +130,8 @@ leaf_items (struct btrfs_map *m, struct walk *w, const unsigned char *b,
     struct bt_key k;
 
     bt_key_read (it, &k);
-    if (w->have_last && bt_key_cmp (&k, &w->last) <= 0) {
+    if ((have_last && bt_key_cmp (&k, &last) <= 0) ||
+        !in_range (range, &k)) {
       bad_item (m, logical, i, "key out of order");
       continue;
     }
@@ -120,8 +140,8 @@ leaf_items (struct btrfs_map *m, struct walk *w, const unsigned char *b,
       bad_item (m, logical, i, "data outside the leaf");
       continue;
     }
-    w->last = k;
-    w->have_last = true;
+    last = k;
+    have_last = true;
     if (w->fn &&
         w->fn (m, w->opaque, &k, b + BT_HEADER_SIZE + off, size, logical,
                BT_HEADER_SIZE + off) == -1)
@@ -131,10 +151,13 @@ leaf_items (struct btrfs_map *m, struct walk *w, const unsigned char *b,
 }
 
 static int
-walk (struct btrfs_map *m, struct walk *w, uint64_t logical, unsigned level)
+walk (struct btrfs_map *m, struct walk *w, uint64_t logical, unsigned level,
+      const struct range *range)
 {
   const unsigned char *b;
   unsigned char *copy;
+  struct bt_key prev;
+  bool have_prev = false;
   uint32_t n, i;
   int fatal, r;
 
@@ -154,7 +177,7 @@ walk (struct btrfs_map *m, struct walk *w, uint64_t logical, unsigned level)
                                                  logical) == -1))
     return bt_nomem (m);
   if (level == 0)
-    return leaf_items (m, w, b, logical);
+    return leaf_items (m, w, b, logical, range);
 
   /* The cache slot may be reused below: a copy per level. */
   copy = m->level_buf[level];
@@ -164,8 +187,35 @@ walk (struct btrfs_map *m, struct walk *w, uint64_t logical, unsigned level)
   n = vbm_le32 (copy + 96);
   for (i = 0; i < n; i++) {
     const unsigned char *p = copy + BT_HEADER_SIZE + (size_t) i * BT_PTR_SIZE;
+    struct range child = *range;
+    struct bt_key k;
+    uint32_t j;
 
-    if (walk (m, w, vbm_le64 (p + 17), level - 1) == -1)
+    bt_key_read (p, &k);
+    if ((have_prev && bt_key_cmp (&k, &prev) <= 0) || !in_range (range, &k)) {
+      bad_item (m, logical, i, "key out of order");
+      continue;
+    }
+    prev = k;
+    have_prev = true;
+    child.lo = k;
+    child.has_lo = true;
+    /* Up to the next greater key: pointers in between are out of
+     * order and skipped when their turn comes.
+     */
+    for (j = i + 1; j < n; j++) {
+      struct bt_key next;
+
+      bt_key_read (copy + BT_HEADER_SIZE + (size_t) j * BT_PTR_SIZE, &next);
+      if (bt_key_cmp (&next, &k) > 0) {
+        if (!child.has_hi || bt_key_cmp (&next, &child.hi) < 0) {
+          child.hi = next;
+          child.has_hi = true;
+        }
+        break;
+      }
+    }
+    if (walk (m, w, vbm_le64 (p + 17), level - 1, &child) == -1)
       return -1;
   }
   return 0;
@@ -176,11 +226,12 @@ bt_walk_tree (struct btrfs_map *m, struct bt_tree *tree, uint64_t root,
               unsigned level, bt_item_fn fn, void *opaque)
 {
   struct walk w = { .tree = tree, .fn = fn, .opaque = opaque };
+  struct range all = { .has_lo = false, .has_hi = false };
 
   if (level >= BT_MAX_LEVEL) {
     bt_warn (m, "btrfs %s: root level %u: not walked",
              tree->name ? tree->name : "tree", level);
     return 0;
   }
-  return walk (m, &w, root, level);
+  return walk (m, &w, root, level, &all);
 }
