@@ -1,8 +1,20 @@
-# Helpers of the btrfs tests, sourced after functions.sh and
-# part-functions.sh.  The images are made by the kernel in the
-# libguestfs appliance (make-btrfs-kernel-image, once per run);
-# btrfs-check-map compares a map with btrfs-progs reading the same bytes
-# (dump-tree, btrfs-map-logical) and with the files the kernel read.
+# Helpers of the btrfs tests, sourced after functions.sh: it brings
+# part-functions.sh (map).  The images are made by mkfs.btrfs --rootdir
+# (no root) or by the kernel in the libguestfs appliance
+# (make-btrfs-kernel-image, once per run); btrfs-check-map compares a
+# map with btrfs-progs reading the same bytes (dump-tree,
+# btrfs-map-logical) and with the files the kernel read.
+
+source "$srcdir/part-functions.sh"
+
+# requires_mkfs_btrfs: what the tests of mkfs.btrfs --rootdir images
+# need, or the test is skipped.
+requires_mkfs_btrfs ()
+{
+    requires mkfs.btrfs --version
+    requires which btrfs-map-logical
+    requires python3 --version
+}
 
 requires_btrfs ()
 {
@@ -37,6 +49,35 @@ btrfs_kernel_image ()
             mv "$kdir.new" "$kdir"
         fi
     ) 9> "$kdir.lock/lock"
+}
+
+# btrfs_kernel: the tests of the kernel-made images skip unless their
+# tools are there; sets $kdir (btrfs_kernel_image).
+btrfs_kernel ()
+{
+    requires_btrfs
+    requires jq --version
+    btrfs_kernel_image
+}
+
+# btrfs_kernel_disk: btrfs_kernel, then $img ($tmp/disk.img) a copy of
+# the single-device disk, its btrfs partition copied out to $tmp/p1.img
+# (for btrfs-progs) and $start that partition's first sector.
+btrfs_kernel_disk ()
+{
+    btrfs_kernel
+    img=$tmp/disk.img
+    cp --sparse=always $kdir/disk.img $img
+    btrfs_part $img 1 $tmp/p1.img
+    start=$(sfdisk --json $img | jq '.partitiontable.partitions[0].start')
+}
+
+# btrfs_kernel_files [MEMBER...]: the files the kernel wrote to the
+# single-device disk (all of them, or the MEMBERs named), in $tmp/src.
+btrfs_kernel_files ()
+{
+    mkdir -p $tmp/src
+    tar -C $tmp/src -xf $kdir/p1.tar "$@"
 }
 
 # btrfs_part IMG N OUT: partition N of IMG copied out (sparse) to OUT,
