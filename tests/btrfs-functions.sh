@@ -25,39 +25,14 @@ requires_btrfs ()
     requires sqlite3 --version
 }
 
-# btrfs_kernel_image: sets $kdir to the directory of the images made by
-# make-btrfs-kernel-image, made once and shared by the tests of one run
-# (the first test to need it makes it, the others wait on the lock).
-# It is made again when make-btrfs-kernel-image changes; `make clean`
-# removes it.
-btrfs_kernel_image ()
-{
-    requires guestfish --version
-    requires sfdisk --version
-    requires debugfs -V
-    export LIBGUESTFS_BACKEND=direct
-    local key
-    kdir=$top_builddir/tests/btrfs-kernel.d
-    key=$(sha256sum < "$srcdir/make-btrfs-kernel-image")
-    mkdir -p "$kdir.lock"
-    (
-        flock 9
-        if [ "$(cat "$kdir/key" 2>/dev/null)" != "$key" ]; then
-            rm -rf "$kdir" "$kdir.new"
-            "$srcdir/make-btrfs-kernel-image" "$kdir.new"
-            echo "$key" > "$kdir.new/key"
-            mv "$kdir.new" "$kdir"
-        fi
-    ) 9> "$kdir.lock/lock"
-}
-
 # btrfs_kernel: the tests of the kernel-made images skip unless their
-# tools are there; sets $kdir (btrfs_kernel_image).
+# tools are there; sets $kdir (kernel_images btrfs).
 btrfs_kernel ()
 {
     requires_btrfs
     requires jq --version
-    btrfs_kernel_image
+    requires debugfs -V
+    kernel_images btrfs
 }
 
 # btrfs_kernel_disk: btrfs_kernel, then $img ($tmp/disk.img) a copy of
