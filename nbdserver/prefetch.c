@@ -36,6 +36,7 @@
 
 #include "internal.h"
 #include "lazy-bitmap.h"
+#include "lower-bound.h"
 #include "prefetch.h"
 
 #define CHUNK (256 * 1024)
@@ -281,22 +282,15 @@ static void
 guest_read (struct prefetch *p, uint64_t offset, uint32_t count)
 {
   uint64_t end = offset + count;
-  size_t lo = 0, hi = p->n, i, j;
+  size_t i, j;
 
   p->guest_reads++;
   /* The first range ending after offset: ranges are apart, so their
    * ends are sorted too.
    */
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    const struct nbds_plan_range *r = &p->r[p->by_off[mid]];
-
-    if (r->offset + r->length <= offset)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  for (i = lo; i < p->n && p->r[p->by_off[i]].offset < end; ++i) {
+  i = LOWER_BOUND (k, p->n, p->r[p->by_off[k]].offset +
+                   p->r[p->by_off[k]].length <= offset);
+  for (; i < p->n && p->r[p->by_off[i]].offset < end; ++i) {
     j = p->by_off[i];
     if (!(p->state[j] & R_TOUCHED)) {
       p->state[j] |= R_TOUCHED;

@@ -1,8 +1,20 @@
-# Helpers of the btrfs tests, sourced after functions.sh and
-# part-functions.sh.  The images are made by the kernel in the
-# libguestfs appliance (make-btrfs-kernel-image, once per run);
-# btrfs-check-map compares a map with btrfs-progs reading the same bytes
-# (dump-tree, btrfs-map-logical) and with the files the kernel read.
+# Helpers of the btrfs tests, sourced after functions.sh: it brings
+# part-functions.sh (map).  The images are made by mkfs.btrfs --rootdir
+# (no root) or by the kernel in the libguestfs appliance
+# (make-btrfs-kernel-image, once per run); btrfs-check-map compares a
+# map with btrfs-progs reading the same bytes (dump-tree,
+# btrfs-map-logical) and with the files the kernel read.
+
+source "$srcdir/part-functions.sh"
+
+# requires_mkfs_btrfs: what the tests of mkfs.btrfs --rootdir images
+# need, or the test is skipped.
+requires_mkfs_btrfs ()
+{
+    requires mkfs.btrfs --version
+    requires which btrfs-map-logical
+    requires python3 --version
+}
 
 requires_btrfs ()
 {
@@ -13,30 +25,34 @@ requires_btrfs ()
     requires sqlite3 --version
 }
 
-# btrfs_kernel_image: sets $kdir to the directory of the images made by
-# make-btrfs-kernel-image, made once and shared by the tests of one run
-# (the first test to need it makes it, the others wait on the lock).
-# It is made again when make-btrfs-kernel-image changes; `make clean`
-# removes it.
-btrfs_kernel_image ()
+# btrfs_kernel: the tests of the kernel-made images skip unless their
+# tools are there; sets $kdir (kernel_images btrfs).
+btrfs_kernel ()
 {
-    requires guestfish --version
-    requires sfdisk --version
+    requires_btrfs
+    requires jq --version
     requires debugfs -V
-    export LIBGUESTFS_BACKEND=direct
-    local key
-    kdir=$top_builddir/tests/btrfs-kernel.d
-    key=$(sha256sum < "$srcdir/make-btrfs-kernel-image")
-    mkdir -p "$kdir.lock"
-    (
-        flock 9
-        if [ "$(cat "$kdir/key" 2>/dev/null)" != "$key" ]; then
-            rm -rf "$kdir" "$kdir.new"
-            "$srcdir/make-btrfs-kernel-image" "$kdir.new"
-            echo "$key" > "$kdir.new/key"
-            mv "$kdir.new" "$kdir"
-        fi
-    ) 9> "$kdir.lock/lock"
+    kernel_images btrfs
+}
+
+# btrfs_kernel_disk: btrfs_kernel, then $img ($tmp/disk.img) a copy of
+# the single-device disk, its btrfs partition copied out to $tmp/p1.img
+# (for btrfs-progs) and $start that partition's first sector.
+btrfs_kernel_disk ()
+{
+    btrfs_kernel
+    img=$tmp/disk.img
+    cp --sparse=always $kdir/disk.img $img
+    btrfs_part $img 1 $tmp/p1.img
+    start=$(sfdisk --json $img | jq '.partitiontable.partitions[0].start')
+}
+
+# btrfs_kernel_files [MEMBER...]: the files the kernel wrote to the
+# single-device disk (all of them, or the MEMBERs named), in $tmp/src.
+btrfs_kernel_files ()
+{
+    mkdir -p $tmp/src
+    tar -C $tmp/src -xf $kdir/p1.tar "$@"
 }
 
 # btrfs_part IMG N OUT: partition N of IMG copied out (sparse) to OUT,

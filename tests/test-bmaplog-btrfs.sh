@@ -9,18 +9,10 @@
 # offsets; an lzo file's reads are of its compressed extents only.
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/btrfs-functions.sh"
-requires_btrfs
-requires jq --version
-export LIBGUESTFS_BACKEND=direct
-btrfs_kernel_image
-
-img=$tmp/disk.img
-cp --sparse=always $kdir/disk.img $img
-mkdir $tmp/src
+btrfs_kernel_disk
 files="@/frag/a @home-snap/user/new @home-snap/user/photo.bin @/lzo/text"
-tar -C $tmp/src -xf $kdir/p1.tar $(printf './%s ' $files)
+btrfs_kernel_files $(printf './%s ' $files)
 virt-bmap -q -o $tmp/disk.bmap $img
 
 timeout 900 bmaplog -m $tmp/disk.bmap $img -r -U - --no-log \

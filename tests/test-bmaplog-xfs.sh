@@ -8,8 +8,7 @@ set -x -o pipefail
 source "$srcdir/xfs-functions.sh"
 requires jq --version
 requires tar --version
-export LIBGUESTFS_BACKEND=direct
-xfs_kernel_image
+kernel_images xfs
 
 img=$tmp/disk.img
 cp --sparse=always $kdir/disk.img $img

@@ -9,9 +9,8 @@
 # Each gives warnings and a partial map: never a crash or a hang.
 source ./functions.sh
 set -x -o pipefail
-requires mkfs.btrfs --version
-requires which btrfs-map-logical
-requires python3 --version
+source "$srcdir/btrfs-functions.sh"
+requires_mkfs_btrfs
 
 src=$tmp/src
 mkdir -p $src/d

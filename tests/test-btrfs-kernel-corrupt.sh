@@ -14,15 +14,8 @@
 # does the like on mkfs.btrfs --rootdir images.)
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/btrfs-functions.sh"
-requires_btrfs
-requires jq --version
-btrfs_kernel_image
-
-cp --sparse=always $kdir/disk.img $tmp/disk.img
-btrfs_part $tmp/disk.img 1 $tmp/p1.img
-start=$(sfdisk --json $tmp/disk.img | jq '.partitiontable.partitions[0].start')
+btrfs_kernel_disk
 btrfs inspect-internal dump-tree -t 256 $tmp/p1.img > $tmp/d256
 btrfs inspect-internal dump-tree -t chunk $tmp/p1.img > $tmp/dchunk
 

@@ -13,19 +13,11 @@
 # named after another tree) must fail the checker.
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/btrfs-functions.sh"
-requires_btrfs
-requires jq --version
-btrfs_kernel_image
-
-img=$tmp/disk.img
-cp --sparse=always $kdir/disk.img $img
-mkdir $tmp/src
-tar -C $tmp/src -xf $kdir/p1.tar
+btrfs_kernel_disk
+btrfs_kernel_files
 
 # The image has what it should.
-btrfs_part $img 1 $tmp/p1.img
 sfdisk --json $img | jq -e '.partitiontable.partitions[0].start == 3333'
 btrfs inspect-internal dump-tree $tmp/p1.img > $tmp/dump
 has () { grep -E -q "$1" $tmp/dump || fail "dump-tree has no '$1'"; }

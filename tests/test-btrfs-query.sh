@@ -8,18 +8,9 @@
 # physical place), and the bytes there are the file's.
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/btrfs-functions.sh"
-requires_btrfs
-requires jq --version
-btrfs_kernel_image
-
-img=$tmp/disk.img
-cp --sparse=always $kdir/disk.img $img
-mkdir $tmp/src
-tar -C $tmp/src -xf $kdir/p1.tar ./@home-snap/user/photo.bin
-btrfs_part $img 1 $tmp/p1.img
-start=$(sfdisk --json $img | jq '.partitiontable.partitions[0].start * 512')
+btrfs_kernel_disk
+btrfs_kernel_files ./@home-snap/user/photo.bin
 map $img
 
 # where FILEOFF: the disk offset of byte FILEOFF of the snapshot's
@@ -51,7 +42,7 @@ PY
     test "$(grep -c '^mirror' $tmp/ml)" = 1 || return 1
     physical=$(sed -n 's/^mirror 1 logical [0-9]* physical \([0-9]*\) .*/\1/p' $tmp/ml)
     test -n "$physical" || return 1
-    echo $(( start + physical ))
+    echo $(( start * 512 + physical ))
 }
 
 # A shared byte: both files, same offset, shared.

@@ -13,11 +13,8 @@
 # must fail the checker.
 source ./functions.sh
 set -x -o pipefail
-source "$srcdir/part-functions.sh"
 source "$srcdir/btrfs-functions.sh"
-requires_btrfs
-requires jq --version
-btrfs_kernel_image
+btrfs_kernel
 
 imgs=()
 for i in 0 1 2 3; do

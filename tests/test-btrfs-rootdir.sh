@@ -11,9 +11,8 @@
 # another type: mapped, with a warning that they are not verified.
 source ./functions.sh
 set -x -o pipefail
-requires mkfs.btrfs --version
-requires which btrfs-map-logical
-requires python3 --version
+source "$srcdir/btrfs-functions.sh"
+requires_mkfs_btrfs
 
 src=$tmp/src
 mkdir -p $src/d/e/f $src/many "$src/ünï cödé"

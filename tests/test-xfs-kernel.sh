@@ -15,7 +15,7 @@ source "$srcdir/xfs-functions.sh"
 requires tar --version
 requires jq --version
 requires sqlite3 --version
-xfs_kernel_image
+kernel_images xfs
 
 img=$tmp/disk.img
 cp --sparse=always $kdir/disk.img $img

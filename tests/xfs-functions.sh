@@ -46,27 +46,3 @@ check_xfs ()
     fi
     "$srcdir/xfs-check-map" "$1" $tmp/map.bmap "${@:2}"
 }
-
-# xfs_kernel_image: sets $kdir to the directory of the images made by
-# make-xfs-kernel-image, made once and shared by the tests of one run
-# (the first test to need it makes it, the others wait on the lock).
-# It is made again when make-xfs-kernel-image changes; `make clean`
-# removes it.
-xfs_kernel_image ()
-{
-    requires guestfish --version
-    requires sfdisk --version
-    local key
-    kdir=$top_builddir/tests/xfs-kernel.d
-    key=$(sha256sum < "$srcdir/make-xfs-kernel-image")
-    mkdir -p "$kdir.lock"
-    (
-        flock 9
-        if [ "$(cat "$kdir/key" 2>/dev/null)" != "$key" ]; then
-            rm -rf "$kdir" "$kdir.new"
-            "$srcdir/make-xfs-kernel-image" "$kdir.new"
-            echo "$key" > "$kdir.new/key"
-            mv "$kdir.new" "$kdir"
-        fi
-    ) 9> "$kdir.lock/lock"
-}

@@ -11,6 +11,7 @@
 
 #include "checked-overflow.h"
 #include "internal.h"
+#include "lower-bound.h"
 #include "lvm.h"
 
 /* ---- The check of the VG's structure. ---- */
@@ -383,7 +384,7 @@ resolve_lv (struct resolver *r, uint32_t i, uint64_t off, uint64_t len,
 {
   const struct vbm_lvm_lv *lv = &r->vg->lvs[i];
   const uint64_t es = r->vg->extent_size;
-  uint32_t lo = 0, hi = lv->n_segs;
+  uint32_t lo;
 
   /* vbm_lvm_vg_check bounds the depth; this guards a caller that did
    * not run it.
@@ -401,15 +402,9 @@ resolve_lv (struct resolver *r, uint32_t i, uint64_t off, uint64_t len,
     len = lv->size - off;
   }
   /* The first segment ending after off: segments are sorted. */
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    const struct vbm_lvm_segment *s = &lv->segs[mid];
-
-    if ((s->start_extent + s->extent_count) * es <= off)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  lo = LOWER_BOUND (k, lv->n_segs,
+                    (lv->segs[k].start_extent + lv->segs[k].extent_count) * es
+                    <= off);
   for (; lo < lv->n_segs && len > 0; ++lo) {
     const struct vbm_lvm_segment *s = &lv->segs[lo];
     uint64_t start = s->start_extent * es, end = start + s->extent_count * es;

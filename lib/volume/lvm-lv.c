@@ -11,6 +11,7 @@
 
 #include "checked-overflow.h"
 #include "ctx.h"
+#include "lower-bound.h"
 #include "lvm-map.h"
 
 /* ---- Any LV. ---- */
@@ -133,20 +134,14 @@ thin_resolve (const struct vbm_volume_layout *l, uint64_t off, uint64_t len,
 
   while (len > 0) {
     uint64_t vb = off / bs, n_here = len, end, data_off;
-    size_t lo = 0, hi = map->n;
+    size_t lo;
     const struct vbm_lvm_thin_run *run;
     struct thin_piece_state ts;
     int r;
 
     /* The first run ending after vb. */
-    while (lo < hi) {
-      size_t mid = lo + (hi - lo) / 2;
-
-      if (map->runs[mid].vblock + map->runs[mid].count <= vb)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
+    lo = LOWER_BOUND (i, map->n,
+                      map->runs[i].vblock + map->runs[i].count <= vb);
     run = lo < map->n ? &map->runs[lo] : NULL;
     if (run == NULL || run->vblock > vb) {
       /* A hole: never written, reads as zeroes. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "btrfs-map.h"
+#include "lower-bound.h"
 
 static bool
 pow2 (uint64_t x)
@@ -141,18 +142,9 @@ bt_chunk_parse (struct bt_chunks *ch, uint64_t logical,
 static size_t
 lower (const struct bt_chunks *ch, uint64_t logical)
 {
-  size_t lo = 0, hi = ch->v.len;
+  const struct bt_chunk *c = ch->v.ptr;
 
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    const struct bt_chunk *c = &ch->v.ptr[mid];
-
-    if (c->logical + c->length <= logical)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
+  return LOWER_BOUND (i, ch->v.len, c[i].logical + c[i].length <= logical);
 }
 
 int

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "btrfs-map.h"
+#include "lower-bound.h"
 
 /* ---- Which disk extents are used more than once. ---- */
 
@@ -53,16 +54,8 @@ on_disk (const struct bt_extent *e)
 static const struct bt_ref *
 find_ref (const struct btrfs_map *m, uint64_t bytenr)
 {
-  size_t lo = 0, hi = m->refs.len;
+  size_t lo = LOWER_BOUND (i, m->refs.len, m->refs.ptr[i].bytenr < bytenr);
 
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-
-    if (m->refs.ptr[mid].bytenr < bytenr)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
   return lo < m->refs.len && m->refs.ptr[lo].bytenr == bytenr
     ? &m->refs.ptr[lo] : NULL;
 }

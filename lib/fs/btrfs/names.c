@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "btrfs-map.h"
+#include "lower-bound.h"
 
 /* Deeper than this is taken for a loop of directories. */
 #define MAX_DEPTH 4096
@@ -21,17 +22,11 @@ size_t
 bt_names_of (const struct btrfs_map *m, uint32_t sv, uint64_t ino,
              size_t *first)
 {
-  size_t lo = 0, hi = m->names.len, end;
+  const struct bt_name *n = m->names.ptr;
+  size_t lo, end;
 
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    const struct bt_name *n = &m->names.ptr[mid];
-
-    if (n->sv < sv || (n->sv == sv && n->ino < ino))
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  lo = LOWER_BOUND (i, m->names.len,
+                    n[i].sv < sv || (n[i].sv == sv && n[i].ino < ino));
   *first = lo;
   for (end = lo; end < m->names.len && m->names.ptr[end].sv == sv &&
          m->names.ptr[end].ino == ino; end++)
@@ -118,16 +113,8 @@ build (struct btrfs_map *m, const char *prefix, size_t i)
 static int
 find_subvol (const struct btrfs_map *m, uint64_t id, uint32_t *sv)
 {
-  size_t lo = 0, hi = m->subvols.len;
+  size_t lo = LOWER_BOUND (i, m->subvols.len, m->subvols.ptr[i].id < id);
 
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-
-    if (m->subvols.ptr[mid].id < id)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
   if (lo < m->subvols.len && m->subvols.ptr[lo].id == id &&
       m->subvols.ptr[lo].fs) {
     *sv = lo;

@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "ext2-map.h"
 #include "hugebuf.h"
+#include "lower-bound.h"
 
 /* Names reserved for at first, at most. */
 #define EXPECT_MAX (1 << 20)
@@ -161,7 +162,7 @@ static uint32_t
 name_dir (const struct ext2_names *names, uint32_t off)
 {
   const struct ext2_dir *dirs = names->dirs.ptr;
-  size_t lo = 0, hi = names->dirs.len, mid;
+  size_t lo;
   uint32_t d = names->path_dir;
 
   /* Mostly the directory of the last path. */
@@ -170,13 +171,7 @@ name_dir (const struct ext2_names *names, uint32_t off)
       (d + 1 == names->dirs.len || off < dirs[d + 1].names_start))
     return d;
   /* The last directory starting at or before off. */
-  while (lo < hi) {
-    mid = lo + (hi - lo) / 2;
-    if (dirs[mid].names_start <= off)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  lo = LOWER_BOUND (i, names->dirs.len, dirs[i].names_start <= off);
   return lo == 0 ? EXT2_NO_PARENT : lo - 1;
 }
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lower-bound.h"
 #include "ntfs-map.h"
 
 #include <ntfs-3g/attrib.h>
@@ -38,18 +39,12 @@ struct deleted {
 static const char *
 live_dir (const struct ntfs_map *m, uint64_t mref)
 {
-  size_t lo = 0, hi = m->order.len;
+  size_t lo;
 
   if (MREF (mref) == FILE_root)
     return "";
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-
-    if (MREF (m->names.ptr[m->order.ptr[mid]].mref) < MREF (mref))
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  lo = LOWER_BOUND (i, m->order.len,
+                    MREF (m->names.ptr[m->order.ptr[i]].mref) < MREF (mref));
   if (lo < m->order.len) {
     const struct ntfs_name *n = &m->names.ptr[m->order.ptr[lo]];
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lower-bound.h"
 #include "xfs-map.h"
 
 #define CHUNK_INODES 64
@@ -286,7 +287,7 @@ map_extent (struct xfs_map *m, const struct xfs_extent *e, bool tree,
   const xfs_range_vector *sh = &m->shared;
   uint64_t u, n, lblk;
   unsigned flags;
-  size_t lo, hi;
+  size_t lo;
 
   if (tree) {
     int64_t r;
@@ -311,14 +312,7 @@ map_extent (struct xfs_map *m, const struct xfs_extent *e, bool tree,
   n = e->len;
   lblk = e->startoff;
   /* The first shared range ending after u. */
-  for (lo = 0, hi = sh->len; lo < hi;) {
-    size_t mid = lo + (hi - lo) / 2;
-
-    if (sh->ptr[mid].start + sh->ptr[mid].len <= u)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  lo = LOWER_BOUND (i, sh->len, sh->ptr[i].start + sh->ptr[i].len <= u);
   while (n > 0) {
     uint64_t k = n;
     bool shared = false;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lower-bound.h"
 #include "xfs-map.h"
 
 /* Deeper than this is taken for a loop of directories. */
@@ -58,16 +59,8 @@ xfs_sort_names (struct xfs_map *m)
 static bool
 first_name (const struct xfs_map *m, uint64_t ino, size_t *first)
 {
-  size_t lo = 0, hi = m->names.len;
+  size_t lo = LOWER_BOUND (i, m->names.len, m->names.ptr[i].ino < ino);
 
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-
-    if (m->names.ptr[mid].ino < ino)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
   *first = lo;
   return lo < m->names.len && m->names.ptr[lo].ino == ino;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lower-bound.h"
 #include "report.h"
 
 #define MAX_OBJECTS (16u << 20)
@@ -39,20 +40,13 @@ kind_class (char kind)
 int
 ivset_add (struct ivset *s, uint64_t start, uint64_t end)
 {
-  uint32_t lo = 0, hi = s->len, i, j, best;
+  uint32_t i, j, best;
   uint64_t gap, best_gap;
 
   if (start >= end)
     return 0;
   /* The first range that ends at or after start (touching merges). */
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (s->v[mid].end < start)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  i = lo;
+  i = LOWER_BOUND (k, s->len, s->v[k].end < start);
   if (i < s->len && s->v[i].start <= end) {
     if (start < s->v[i].start)
       s->v[i].start = start;
