@@ -283,11 +283,22 @@ check_run (struct fat_map *m, TSK_INUM_T inum, const char *what,
   const TSK_FS_ATTR_RUN *r = a && (a->flags & TSK_FS_ATTR_NONRES)
     ? a->nrd.run : NULL;
 
-  if (r == NULL || r->addr != start || r->len != len || r->next != NULL)
+  /* libtsk 4.11 gives no runs for the FAT of a small exFAT volume
+   * (mkfs.exfat of 4 MiB: "starting cluster address too large: 2048",
+   * the FAT's first sector checked as if it were a cluster): say it is
+   * libtsk's, not a disagreement about the layout.
+   */
+  if (r == NULL)
+    vbm_fsmap_warn (m->fm, "%s: libtsk cannot place it (%s): the boot "
+                    "sector's layout is used (sector %" PRIu64 ", %" PRIu64
+                    " sectors)", what,
+                    tsk_error_get () ? tsk_error_get () : "no runs",
+                    start, len);
+  else if (r->addr != start || r->len != len || r->next != NULL)
     vbm_fsmap_warn (m->fm, "%s: the boot sector puts it at sector %" PRIu64
                     " (%" PRIu64 " sectors), libtsk at %" PRIu64 " (%" PRIu64
                     "): the boot sector's layout is used", what, start, len,
-                    r ? (uint64_t) r->addr : 0, r ? (uint64_t) r->len : 0);
+                    (uint64_t) r->addr, (uint64_t) r->len);
   tsk_fs_file_close (f);
 }
 
