@@ -71,12 +71,16 @@ check_map
 only_map
 cp $map $tmp/old.bmap
 
-# How many pwrite64 the map store makes: kill at half of them.  Also
-# the order that makes it durable: the file synced, renamed, then its
-# folder synced.
+# How many pwrite64 the map store makes: kill at half of them.  strace
+# counts an injection's calls per thread and the store writes from
+# several threads, so half of the busiest thread's.  Also the order
+# that makes it durable: the file synced, renamed, then its folder
+# synced.
 strace -f -qq -o $tmp/trace -e trace=pwrite64,fsync,rename,renameat,renameat2 \
        virt-bmap -q -o $map $img
-writes=$(grep -c 'pwrite64(' $tmp/trace)
+writes=$(awk '/pwrite64\(/ { n[$1]++ }
+              END { for (t in n) if (n[t] > m) m = n[t]; print m + 0 }' \
+             $tmp/trace)
 test $writes -ge 10
 grep -oE '(fsync|rename[a-z0-9]*)\(' $tmp/trace | tail -3 > $tmp/order
 printf 'fsync(\nrenameat(\nfsync(\n' | diff -u - $tmp/order
